@@ -1,0 +1,123 @@
+import type { Knex } from 'knex';
+import { formatAmount } from './money.js';
+import { generateAccountNumber } from './luhn.js';
+import type { BankContext } from './context.js';
+import type { Tx } from './tx.js';
+
+export interface AccountRow {
+  id: number;
+  number: string;
+  kind: 'customer' | 'cash' | 'interest_expense' | 'suspense';
+  internal_code: string | null;
+  customer_id: number | null;
+  type: string | null;
+  branch: string | null;
+  currency: string;
+  balance: number;
+  held: number;
+  status: 'active' | 'frozen' | 'closed';
+  opened_at: string;
+  closed_at: string | null;
+}
+
+export interface AccountTypeRow {
+  id: number;
+  code: string;
+  name: string;
+  min_balance: number;
+  overdraft_limit: number;
+  approval_threshold: number | null;
+}
+
+export function accountDto(a: AccountRow) {
+  return {
+    id: a.id,
+    number: a.number,
+    customerId: a.customer_id,
+    type: a.type,
+    branch: a.branch,
+    currency: a.currency,
+    balance: formatAmount(a.balance, a.currency),
+    availableBalance: formatAmount(a.balance - a.held, a.currency),
+    status: a.status,
+    openedAt: a.opened_at,
+    closedAt: a.closed_at,
+  };
+}
+export type AccountDto = ReturnType<typeof accountDto>;
+
+/** Lowest balance a debit may leave: the type's minimum balance less its overdraft limit. */
+export function balanceFloor(type: Pick<AccountTypeRow, 'min_balance' | 'overdraft_limit'> | undefined): number {
+  return type ? type.min_balance - type.overdraft_limit : 0;
+}
+
+/**
+ * Reads and locks accounts for the rest of the transaction, always in id order so two
+ * transfers between the same pair of accounts can never deadlock.
+ */
+export async function lockAccounts(t: Tx, ids: number[]): Promise<Map<number, AccountRow>> {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  let q = t.q<AccountRow>('accounts').whereIn('id', sorted).orderBy('id');
+  if (t.ctx.dialect === 'pg') q = q.forUpdate();
+  const rows = await q;
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Inserts a row with a fresh unique account number, retrying on the rare collision. */
+export async function insertWithNumber(q: Knex | Knex.Transaction, row: Omit<AccountRow, 'id' | 'number'>, prefix = ''): Promise<AccountRow> {
+  for (let i = 0; ; i++) {
+    const number = generateAccountNumber(prefix);
+    const clash = await q('accounts').where({ number }).first('id');
+    if (clash && i < 20) continue;
+    const [created] = await q('accounts').insert({ ...row, number }, ['*']);
+    return (typeof created === 'object' ? created : await q('accounts').where({ id: created }).first()) as AccountRow;
+  }
+}
+
+export const hotCode = (kind: 'cash' | 'interest_expense', currency: string, shard: number) =>
+  `${kind === 'cash' ? 'CASH' : 'INTEXP'}-${currency}-${shard}`;
+
+/**
+ * Makes sure the bank's own accounts exist for a currency. Deposits debit the cash
+ * account and interest debits interest expense; both are touched by every such
+ * transaction, so each is split into shards picked at random, and none serializes the bank.
+ */
+export async function ensureBankAccounts(ctx: BankContext, currency: string, q: Knex | Knex.Transaction = ctx.db): Promise<void> {
+  const have = new Set(
+    (await q('accounts').whereNotNull('internal_code').andWhere({ currency }).select('internal_code')).map((r) => r.internal_code),
+  );
+  for (const kind of ['cash', 'interest_expense'] as const) {
+    for (let s = 0; s < ctx.hotShards; s++) {
+      const code = hotCode(kind, currency, s);
+      if (have.has(code)) continue;
+      await insertWithNumber(q, {
+        kind, internal_code: code, customer_id: null, type: null, branch: null, currency,
+        balance: 0, held: 0, status: 'active', opened_at: new Date().toISOString(), closed_at: null,
+      }, '9');
+    }
+  }
+}
+
+const shardCache = new WeakMap<BankContext, Map<string, number[]>>();
+
+/** The id of one shard of a hot bank account, chosen at random. */
+export async function pickHotAccount(t: Tx, kind: 'cash' | 'interest_expense', currency: string): Promise<number> {
+  let byKey = shardCache.get(t.ctx);
+  if (!byKey) shardCache.set(t.ctx, (byKey = new Map()));
+  const key = `${kind}:${currency}`;
+  let ids = byKey.get(key);
+  if (!ids || !ids.length) {
+    const codes = Array.from({ length: t.ctx.hotShards }, (_, s) => hotCode(kind, currency, s));
+    let rows = await t.q('accounts').whereIn('internal_code', codes).select('id');
+    if (rows.length < codes.length) {
+      // Created inside this transaction: not cached, in case it rolls back.
+      await ensureBankAccounts(t.ctx, currency, t.q);
+      rows = await t.q('accounts').whereIn('internal_code', codes).select('id');
+      ids = rows.map((r) => r.id as number);
+    } else {
+      ids = rows.map((r) => r.id as number);
+      byKey.set(key, ids);
+    }
+  }
+  return ids[Math.floor(Math.random() * ids.length)];
+}

@@ -1,0 +1,288 @@
+import type { Actor, BankContext } from './context.js';
+import { Invalid, NotFound, RuleViolation } from './errors.js';
+import { formatAmount } from './money.js';
+import { audit } from './audit.js';
+import { recordEvent, rooms } from './events.js';
+import { requireCan } from './permissions.js';
+import { type AccountRow, accountDto, ensureBankAccounts, insertWithNumber } from './accounts-core.js';
+import { type Tx, fromJson, toJson, withTx } from './tx.js';
+import { transactionDto, type TransactionRow } from './ledger.js';
+
+export { accountDto, type AccountDto } from './accounts-core.js';
+
+/** A customer account the actor may see, or NotFound (never Forbidden: ids cannot be probed). */
+export async function findVisibleAccount(q: Tx['q'] | BankContext['db'], actor: Actor, id: number): Promise<AccountRow> {
+  requireCan(actor, 'accounts.read');
+  const a = await q<AccountRow>('accounts').where({ id, kind: 'customer' }).first();
+  if (!a || (actor.role === 'customer' && a.customer_id !== actor.customerId)) throw new NotFound('Account');
+  return a;
+}
+
+export interface OpenAccountInput {
+  customerId: number;
+  type: string;
+  branch: string;
+  currency?: string;
+}
+
+export async function openAccount(ctx: BankContext, actor: Actor, input: OpenAccountInput) {
+  requireCan(actor, 'accounts.open');
+  const currency = input.currency ?? ctx.currency;
+  if (!/^[A-Z]{3}$/.test(currency)) throw new Invalid('currency must be a 3-letter ISO code', { fields: ['currency'] });
+  return withTx(ctx, async (t) => {
+    if (!(await t.q('customers').where({ id: input.customerId }).first('id'))) throw new NotFound('Customer');
+    if (!(await t.q('account_types').where({ code: input.type }).first('id'))) throw new Invalid(`Unknown account type ${input.type}`, { fields: ['type'] });
+    if (!(await t.q('branches').where({ code: input.branch }).first('id'))) throw new Invalid(`Unknown branch ${input.branch}`, { fields: ['branch'] });
+    await ensureBankAccounts(t.ctx, currency, t.q);
+    const a = await insertWithNumber(t.q, {
+      kind: 'customer', internal_code: null, customer_id: input.customerId, type: input.type, branch: input.branch, currency,
+      balance: 0, held: 0, status: 'active', opened_at: t.now, closed_at: null,
+    });
+    const dto = accountDto(a);
+    await recordEvent(t, 'account.opened', [rooms.customer(input.customerId), rooms.staff], { account: dto });
+    await audit(t, actor, { action: 'account.opened', entity: 'account', entityId: a.id, after: dto });
+    return dto;
+  });
+}
+
+export async function getAccount(ctx: BankContext, actor: Actor, id: number) {
+  return accountDto(await findVisibleAccount(ctx.db, actor, id));
+}
+
+export interface AccountFilter {
+  customerId?: number;
+  branch?: string;
+  status?: 'active' | 'frozen' | 'closed';
+  limit: number;
+  cursor?: number | null;
+}
+
+export async function listAccounts(ctx: BankContext, actor: Actor, f: AccountFilter) {
+  requireCan(actor, 'accounts.read');
+  let q = ctx.db<AccountRow>('accounts').where({ kind: 'customer' });
+  if (actor.role === 'customer') q = q.where({ customer_id: actor.customerId ?? -1 });
+  else if (f.customerId !== undefined) q = q.where({ customer_id: f.customerId });
+  if (f.branch) q = q.where({ branch: f.branch });
+  if (f.status) q = q.where({ status: f.status });
+  if (f.cursor) q = q.where('id', '>', f.cursor);
+  const rows = await q.orderBy('id').limit(f.limit + 1);
+  const items = rows.slice(0, f.limit).map(accountDto);
+  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+}
+
+export interface AccountEdit {
+  status?: 'active' | 'frozen';
+  branch?: string;
+  type?: string;
+  note?: string;
+}
+
+export async function editAccount(ctx: BankContext, actor: Actor, id: number, edit: AccountEdit) {
+  requireCan(actor, 'accounts.edit');
+  return withTx(ctx, async (t) => {
+    const a = await findVisibleAccount(t.q, actor, id);
+    if (a.status === 'closed') throw new RuleViolation('account_closed', `Account ${a.number} is closed`);
+    if (edit.branch !== undefined && !(await t.q('branches').where({ code: edit.branch }).first('id'))) throw new Invalid(`Unknown branch ${edit.branch}`, { fields: ['branch'] });
+    if (edit.type !== undefined && !(await t.q('account_types').where({ code: edit.type }).first('id'))) throw new Invalid(`Unknown account type ${edit.type}`, { fields: ['type'] });
+    const changes: Record<string, [unknown, unknown]> = {};
+    for (const field of ['status', 'branch', 'type'] as const) {
+      if (edit[field] !== undefined && edit[field] !== a[field]) changes[field] = [a[field], edit[field]];
+    }
+    if (!Object.keys(changes).length && !edit.note) return accountDto(a);
+    const before = accountDto(a);
+    const patch = Object.fromEntries(Object.entries(changes).map(([k, [, v]]) => [k, v]));
+    if (Object.keys(patch).length) await t.q('accounts').where({ id }).update(patch);
+    const after = accountDto({ ...a, ...patch } as AccountRow);
+    await t.q('account_edits').insert({ account_id: id, by: actor.userId, changes: JSON.stringify(changes), note: edit.note ?? null, at: t.now });
+    await recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], { account: after, changes });
+    await audit(t, actor, { action: changes.status ? `account.${edit.status === 'frozen' ? 'frozen' : 'unfrozen'}` : 'account.edited', entity: 'account', entityId: id, before, after });
+    return after;
+  });
+}
+
+export async function accountEdits(ctx: BankContext, actor: Actor, id: number) {
+  requireCan(actor, 'accounts.edit');
+  await findVisibleAccount(ctx.db, actor, id);
+  const rows = await ctx.db('account_edits').where({ account_id: id }).orderBy('id');
+  return rows.map((r) => ({ id: r.id, by: r.by, at: r.at, changes: fromJson(r.changes), note: r.note }));
+}
+
+/** Closes an account with a zero balance; every row stays and an archive record is written. */
+export async function closeAccount(ctx: BankContext, actor: Actor, id: number, reason: string) {
+  requireCan(actor, 'accounts.close');
+  if (!reason.trim()) throw new Invalid('A reason is required', { fields: ['reason'] });
+  return withTx(ctx, async (t) => {
+    let q = t.q<AccountRow>('accounts').where({ id, kind: 'customer' });
+    if (t.ctx.dialect === 'pg') q = q.forUpdate();
+    const a = await q.first();
+    if (!a) throw new NotFound('Account');
+    if (a.status === 'closed') throw new RuleViolation('account_closed', `Account ${a.number} is already closed`);
+    if (a.balance !== 0 || a.held !== 0) {
+      throw new RuleViolation('nonzero_balance', `Account ${a.number} still holds ${formatAmount(a.balance, a.currency)}; pay it out first`, { balance: formatAmount(a.balance, a.currency) });
+    }
+    const before = accountDto(a);
+    const closed = { ...a, status: 'closed' as const, closed_at: t.now };
+    await t.q('accounts').where({ id }).update({ status: 'closed', closed_at: t.now });
+    const lastEntries = await t.q('entries').where({ account_id: id }).count({ n: '*' });
+    const snapshot = { account: accountDto(closed), entries: Number(lastEntries[0].n) };
+    await t.q('closed_accounts').insert({ account_id: id, closed_by: actor.userId, reason, snapshot: toJson(snapshot), closed_at: t.now });
+    const after = accountDto(closed);
+    await t.q('account_edits').insert({ account_id: id, by: actor.userId, changes: JSON.stringify({ status: [a.status, 'closed'] }), note: reason, at: t.now });
+    await recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], { account: after, changes: { status: [a.status, 'closed'] } });
+    await audit(t, actor, { action: 'account.closed', entity: 'account', entityId: id, before, after: { ...after, reason } });
+    return after;
+  });
+}
+
+export async function closedAccounts(ctx: BankContext, actor: Actor, opts: { limit: number; cursor?: number | null }) {
+  requireCan(actor, 'accounts.archive');
+  let q = ctx.db('closed_accounts as c').join('accounts as a', 'a.id', 'c.account_id').select('c.*', 'a.number', 'a.customer_id');
+  if (opts.cursor) q = q.where('c.id', '>', opts.cursor);
+  const rows = await q.orderBy('c.id').limit(opts.limit + 1);
+  const items = rows.slice(0, opts.limit).map((r) => ({
+    id: r.id, accountId: r.account_id, accountNumber: r.number, customerId: r.customer_id, closedBy: r.closed_by, reason: r.reason, closedAt: r.closed_at, snapshot: fromJson(r.snapshot),
+  }));
+  return { items, nextCursor: rows.length > opts.limit ? String(items[items.length - 1].id) : null };
+}
+
+export interface Range {
+  from?: string;
+  to?: string;
+}
+
+/** from/to are dates (inclusive) or instants; a bare date `to` means the end of that day. */
+function bounds(r: Range): { from: string | null; to: string | null } {
+  const from = r.from ? new Date(r.from).toISOString() : null;
+  const to = r.to ? (/^\d{4}-\d{2}-\d{2}$/.test(r.to) ? new Date(Date.parse(r.to) + 86_400_000 - 1).toISOString() : new Date(r.to).toISOString()) : null;
+  if (from && to && from > to) throw new Invalid('from must not be after to', { fields: ['from', 'to'] });
+  return { from, to };
+}
+
+async function entryRows(ctx: BankContext, accountId: number, r: Range, page?: { limit: number; cursor?: number | null }) {
+  const { from, to } = bounds(r);
+  let q = ctx.db('entries as e')
+    .join('transactions as t', 't.id', 'e.transaction_id')
+    .where('e.account_id', accountId)
+    .select('e.id', 'e.transaction_id', 'e.amount', 'e.balance_after', 'e.at', 't.kind', 't.memo', 't.from_account_id', 't.to_account_id');
+  if (from) q = q.where('e.at', '>=', from);
+  if (to) q = q.where('e.at', '<=', to);
+  if (page?.cursor) q = q.where('e.id', '>', page.cursor);
+  q = q.orderBy('e.id');
+  if (page) q = q.limit(page.limit + 1);
+  const rows = await q;
+  const otherIds = [...new Set(rows.map((e) => (e.from_account_id === accountId ? e.to_account_id : e.from_account_id)).filter(Boolean))];
+  const others = otherIds.length ? await ctx.db<AccountRow>('accounts').whereIn('id', otherIds).select('id', 'number', 'kind') : [];
+  const numberOf = new Map(others.map((o) => [o.id, o.kind === 'customer' ? o.number : null]));
+  return rows.map((e) => ({
+    id: e.id as number,
+    transactionId: e.transaction_id as number,
+    kind: e.kind as string,
+    amountMinor: e.amount as number,
+    balanceAfterMinor: e.balance_after as number,
+    counterparty: numberOf.get(e.from_account_id === accountId ? e.to_account_id : e.from_account_id) ?? null,
+    memo: e.memo as string,
+    at: e.at as string,
+  }));
+}
+
+const entryDto = (currency: string) => (e: Awaited<ReturnType<typeof entryRows>>[number]) => ({
+  id: e.id, transactionId: e.transactionId, kind: e.kind, amount: formatAmount(e.amountMinor, currency),
+  balanceAfter: formatAmount(e.balanceAfterMinor, currency), counterparty: e.counterparty, memo: e.memo, at: e.at,
+});
+
+export async function accountEntries(ctx: BankContext, actor: Actor, id: number, r: Range & { limit: number; cursor?: number | null }) {
+  const a = await findVisibleAccount(ctx.db, actor, id);
+  const rows = await entryRows(ctx, id, r, { limit: r.limit, cursor: r.cursor });
+  const items = rows.slice(0, r.limit).map(entryDto(a.currency));
+  return { items, nextCursor: rows.length > r.limit ? String(items[items.length - 1].id) : null };
+}
+
+export async function statement(ctx: BankContext, actor: Actor, id: number, r: Range) {
+  const a = await findVisibleAccount(ctx.db, actor, id);
+  const { from } = bounds(r);
+  const prior = from ? await ctx.db('entries').where('account_id', id).andWhere('at', '<', from).orderBy('id', 'desc').first('balance_after') : null;
+  const opening = prior ? Number(prior.balance_after) : 0;
+  const rows = await entryRows(ctx, id, r);
+  const closing = rows.length ? rows[rows.length - 1].balanceAfterMinor : opening;
+  return {
+    account: accountDto(a),
+    from: r.from ?? null,
+    to: r.to ?? null,
+    openingBalance: formatAmount(opening, a.currency),
+    closingBalance: formatAmount(closing, a.currency),
+    totalCredits: formatAmount(rows.filter((e) => e.amountMinor > 0).reduce((s, e) => s + e.amountMinor, 0), a.currency),
+    totalDebits: formatAmount(-rows.filter((e) => e.amountMinor < 0).reduce((s, e) => s + e.amountMinor, 0), a.currency),
+    entries: rows.map(entryDto(a.currency)),
+  };
+}
+
+const csvCell = (v: unknown) => {
+  const s = v === null || v === undefined ? '' : String(v);
+  // Quote, and defuse spreadsheet formulas in free text.
+  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+};
+
+export function statementCsv(s: Awaited<ReturnType<typeof statement>>): string {
+  const lines = [
+    ['account', s.account.number].map(csvCell).join(','),
+    ['currency', s.account.currency].map(csvCell).join(','),
+    ['from', s.from ?? ''].map(csvCell).join(','),
+    ['to', s.to ?? ''].map(csvCell).join(','),
+    ['opening_balance', s.openingBalance].map(csvCell).join(','),
+    '',
+    'date,transaction_id,kind,amount,balance_after,counterparty,memo',
+    ...s.entries.map((e) => [e.at, e.transactionId, e.kind, e.amount, e.balanceAfter, e.counterparty, e.memo].map(csvCell).join(',')),
+    '',
+    ['closing_balance', s.closingBalance].map(csvCell).join(','),
+  ];
+  return lines.join('\r\n') + '\r\n';
+}
+
+/**
+ * Daily closing balances: the end-of-day snapshots where the job wrote them, and for
+ * days it has not (today, or before the job ran) the balance after the day's last entry.
+ */
+export async function dailyBalances(ctx: BankContext, actor: Actor, id: number, r: Range) {
+  const a = await findVisibleAccount(ctx.db, actor, id);
+  const today = ctx.now().toISOString().slice(0, 10);
+  const fromDate = (r.from ?? a.opened_at).slice(0, 10);
+  const toDate = (r.to ?? today).slice(0, 10) > today ? today : (r.to ?? today).slice(0, 10);
+  if (fromDate > toDate) return [];
+  const days = Math.round((Date.parse(toDate) - Date.parse(fromDate)) / 86_400_000) + 1;
+  if (days > 3660) throw new Invalid('At most 10 years of daily balances at a time', { fields: ['from', 'to'] });
+  const snaps = new Map((await ctx.db('balance_snapshots').where({ account_id: id }).whereBetween('date', [fromDate, toDate]).select('date', 'balance')).map((s) => [s.date as string, Number(s.balance)]));
+  const prior = await ctx.db('entries').where('account_id', id).andWhere('at', '<', `${fromDate}T00:00:00.000Z`).orderBy('id', 'desc').first('balance_after');
+  let running = prior ? Number(prior.balance_after) : 0;
+  const entries = await ctx.db('entries').where('account_id', id).whereBetween('at', [`${fromDate}T00:00:00.000Z`, `${toDate}T23:59:59.999Z`]).orderBy('id').select('at', 'balance_after');
+  const out: { date: string; balance: string }[] = [];
+  let i = 0;
+  for (let d = 0; d < days; d++) {
+    const date = new Date(Date.parse(fromDate) + d * 86_400_000).toISOString().slice(0, 10);
+    while (i < entries.length && (entries[i].at as string).slice(0, 10) <= date) running = Number(entries[i++].balance_after);
+    out.push({ date, balance: formatAmount(snaps.get(date) ?? running, a.currency) });
+  }
+  return out;
+}
+
+export async function listTransactions(ctx: BankContext, actor: Actor, f: { accountId?: number; kind?: string; status?: string; from?: string; to?: string; limit: number; cursor?: number | null }) {
+  requireCan(actor, 'transactions.list');
+  const { from, to } = bounds(f);
+  let q = ctx.db<TransactionRow>('transactions');
+  if (f.accountId) q = q.where((w) => w.where('from_account_id', f.accountId!).orWhere('to_account_id', f.accountId!));
+  if (f.kind) q = q.where('kind', f.kind);
+  if (f.status) q = q.where('status', f.status);
+  if (from) q = q.where('created_at', '>=', from);
+  if (to) q = q.where('created_at', '<=', to);
+  if (f.cursor) q = q.where('id', '<', f.cursor);
+  const rows = await q.orderBy('id', 'desc').limit(f.limit + 1);
+  const items = await transactionDtos(ctx, rows.slice(0, f.limit));
+  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+}
+
+export async function transactionDtos(ctx: BankContext, rows: TransactionRow[]) {
+  const ids = [...new Set(rows.flatMap((r) => [r.from_account_id, r.to_account_id]).filter((x): x is number => x !== null))];
+  const accts = ids.length ? await ctx.db('accounts').whereIn('id', ids).select('id', 'number') : [];
+  const numbers = new Map(accts.map((a) => [a.id as number, a.number as string]));
+  return rows.map((r) => transactionDto(r, numbers));
+}

@@ -1,0 +1,53 @@
+import { EventEmitter } from 'node:events';
+import type { Knex } from 'knex';
+import { dialectOf, type Dialect } from '../db/knex.js';
+
+export type Role = 'customer' | 'teller' | 'manager' | 'admin';
+export const ROLES: readonly Role[] = ['customer', 'teller', 'manager', 'admin'];
+
+/** Who is acting: a signed-in user, or the system (jobs, bootstrap). */
+export interface Actor {
+  userId: number | null;
+  role: Role | 'system';
+  customerId: number | null;
+  sessionId?: number | null;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export const SYSTEM: Actor = { userId: null, role: 'system', customerId: null };
+
+export interface BankOptions {
+  currency: string;
+  /** Shards of each hot bank-owned account (cash, interest expense) per currency. */
+  hotShards?: number;
+  now?: () => Date;
+}
+
+export interface BankContext {
+  db: Knex;
+  dialect: Dialect;
+  currency: string;
+  hotShards: number;
+  now: () => Date;
+  /**
+   * Emits 'committed' with the outbox seqs of each transaction right after it commits.
+   * The hub listens; bank/ never imports it.
+   */
+  signals: EventEmitter;
+}
+
+export function createBankContext(db: Knex, opts: BankOptions): BankContext {
+  const signals = new EventEmitter();
+  signals.setMaxListeners(100);
+  return {
+    db,
+    dialect: dialectOf(db),
+    currency: opts.currency,
+    hotShards: opts.hotShards ?? 8,
+    now: opts.now ?? (() => new Date()),
+    signals,
+  };
+}
+
+export const isStaff = (a: Actor) => a.role === 'teller' || a.role === 'manager' || a.role === 'admin' || a.role === 'system';

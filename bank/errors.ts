@@ -1,0 +1,93 @@
+/** Domain errors. Each carries the API's error code; rest/ and hub/ map them in one place each. */
+export type ErrorCode =
+  | 'invalid_request' | 'invalid_amount'
+  | 'unauthenticated' | 'invalid_credentials' | 'otp_required' | 'invalid_otp'
+  | 'forbidden' | 'not_found' | 'conflict' | 'idempotency_in_flight'
+  | 'insufficient_funds' | 'account_frozen' | 'account_closed' | 'currency_mismatch' | 'same_account'
+  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch'
+  | 'account_locked' | 'rate_limited';
+
+export class DomainError extends Error {
+  /** Set when this refusal is the stored answer to an idempotent request, replayed. */
+  replayed = false;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+  toJSON() {
+    return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+export class Invalid extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>, code: 'invalid_request' | 'invalid_amount' = 'invalid_request') {
+    super(code, message, details);
+  }
+}
+export class InvalidAmount extends DomainError {
+  constructor(message = 'Amount is not a valid positive decimal for this currency', details?: Record<string, unknown>) {
+    super('invalid_amount', message, details);
+  }
+}
+export class NotFound extends DomainError {
+  constructor(what = 'Resource') {
+    super('not_found', `${what} not found`);
+  }
+}
+export class Forbidden extends DomainError {
+  constructor(message = 'You may not do that') {
+    super('forbidden', message);
+  }
+}
+export class Unauthenticated extends DomainError {
+  constructor(code: 'unauthenticated' | 'invalid_credentials' | 'otp_required' | 'invalid_otp' = 'unauthenticated', message = 'Sign in first') {
+    super(code, message);
+  }
+}
+export class Conflict extends DomainError {
+  constructor(message: string, code: 'conflict' | 'idempotency_in_flight' = 'conflict', details?: Record<string, unknown>) {
+    super(code, message, details);
+  }
+}
+export type RuleCode =
+  | 'insufficient_funds' | 'account_frozen' | 'account_closed' | 'currency_mismatch' | 'same_account'
+  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch';
+/** A business rule refused the operation (HTTP 422). */
+export class RuleViolation extends DomainError {
+  constructor(code: RuleCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+  }
+}
+export class InsufficientFunds extends RuleViolation {
+  constructor(message = 'Insufficient funds', details?: Record<string, unknown>) {
+    super('insufficient_funds', message, details);
+  }
+}
+export class Locked extends DomainError {
+  constructor(readonly until: string) {
+    super('account_locked', 'Too many failed sign-ins; try again later', { lockedUntil: until });
+  }
+}
+export class RateLimited extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate_limited', 'Too many requests; slow down', { retryAfterSeconds });
+  }
+}
+
+/** Rebuilds a DomainError from its JSON form (idempotent replays of a refused request). */
+export function domainErrorFromJSON(e: { code: ErrorCode; message: string; details?: Record<string, unknown> }): DomainError {
+  const err = new DomainError(e.code, e.message, e.details);
+  err.replayed = true;
+  return err;
+}
+
+/** An atomic batch refused as a whole because of one item; always a 422 whatever the item's own code. */
+export class BatchItemFailed extends DomainError {
+  constructor(readonly index: number, cause: DomainError) {
+    super(cause.code, `Item ${index}: ${cause.message}`, { index, ...(cause.details ?? {}) });
+  }
+}

@@ -1,0 +1,112 @@
+import crypto from 'node:crypto';
+import type { Actor, BankContext, Role } from './context.js';
+import { recordEvent, rooms } from './events.js';
+import { type Tx, withTx } from './tx.js';
+
+export interface SessionPolicy {
+  idleMinutes: number;
+  absoluteHours: number;
+}
+
+export interface UserRow {
+  id: number;
+  username: string;
+  password_hash: string;
+  role: Role;
+  customer_id: number | null;
+  display_name: string;
+  active: boolean | number;
+  failed_logins: number;
+  locked_until: string | null;
+  totp_secret: string | null;
+  totp_enabled: boolean | number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionRow {
+  id: number;
+  user_id: number;
+  token_hash: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+
+export function userDto(u: Pick<UserRow, 'id' | 'username' | 'role' | 'customer_id' | 'display_name'>) {
+  return { id: u.id, username: u.username, role: u.role, customerId: u.customer_id, displayName: u.display_name };
+}
+export type UserDto = ReturnType<typeof userDto>;
+
+/** Creates a session in the caller's transaction; only the token's hash is stored. */
+export async function createSessionIn(t: Tx, user: UserRow, policy: SessionPolicy, meta: { ip?: string | null; userAgent?: string | null }) {
+  const token = crypto.randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.parse(t.now) + policy.absoluteHours * 3600_000).toISOString();
+  const [ins] = await t.q('sessions').insert({
+    user_id: user.id, token_hash: hashToken(token), created_at: t.now, last_seen_at: t.now, expires_at: expiresAt,
+    ip: meta.ip ?? null, user_agent: meta.userAgent?.slice(0, 512) ?? null,
+  }, ['id']);
+  return { token, expiresAt, sessionId: typeof ins === 'object' ? ins.id : (ins as number) };
+}
+
+export interface ResolvedSession {
+  session: SessionRow;
+  user: UserRow;
+  actor: Actor;
+  /** When the session ends if left idle, or at its absolute expiry, whichever is first. */
+  expiresAt: string;
+}
+
+const TOUCH_EVERY_MS = 30_000;
+
+/**
+ * Looks a bearer token or cookie up. A revoked, expired or idle session, or one whose
+ * user was deactivated, resolves to null.
+ */
+export async function resolveSession(ctx: BankContext, token: string | undefined | null, policy: SessionPolicy): Promise<ResolvedSession | null> {
+  if (!token || token.length > 200) return null;
+  const session = await ctx.db<SessionRow>('sessions').where({ token_hash: hashToken(token) }).first();
+  if (!session || session.revoked_at) return null;
+  const now = ctx.now().getTime();
+  const idleEnd = Date.parse(session.last_seen_at) + policy.idleMinutes * 60_000;
+  if (Date.parse(session.expires_at) <= now || idleEnd <= now) return null;
+  const user = await ctx.db<UserRow>('users').where({ id: session.user_id }).first();
+  if (!user || !user.active) return null;
+  if (now - Date.parse(session.last_seen_at) > TOUCH_EVERY_MS) {
+    session.last_seen_at = new Date(now).toISOString();
+    await ctx.db('sessions').where({ id: session.id }).update({ last_seen_at: session.last_seen_at });
+  }
+  const expiresAt = new Date(Math.min(Date.parse(session.expires_at), Date.parse(session.last_seen_at) + policy.idleMinutes * 60_000)).toISOString();
+  return {
+    session,
+    user,
+    expiresAt,
+    actor: { userId: user.id, role: user.role, customerId: user.customer_id, sessionId: session.id },
+  };
+}
+
+/**
+ * Revokes sessions in the caller's transaction and records a session.revoked event for
+ * each, so the hub disconnects their sockets on every pod (the relay retries if a pod dies).
+ */
+export async function revokeSessionsIn(t: Tx, where: { sessionId?: number; userId?: number; exceptSessionId?: number }, reason: string): Promise<number> {
+  let q = t.q<SessionRow>('sessions').whereNull('revoked_at');
+  if (where.sessionId !== undefined) q = q.where({ id: where.sessionId });
+  if (where.userId !== undefined) q = q.where({ user_id: where.userId });
+  if (where.exceptSessionId !== undefined) q = q.whereNot({ id: where.exceptSessionId });
+  const ids = (await q.clone().select('id')).map((r) => r.id as number);
+  if (!ids.length) return 0;
+  await t.q('sessions').whereIn('id', ids).update({ revoked_at: t.now, revoked_reason: reason.slice(0, 64) });
+  for (const id of ids) await recordEvent(t, 'session.revoked', [rooms.session(id)], { reason, sessionId: id });
+  return ids.length;
+}
+
+export async function revokeSessions(ctx: BankContext, where: { sessionId?: number; userId?: number; exceptSessionId?: number }, reason: string): Promise<number> {
+  return withTx(ctx, (t) => revokeSessionsIn(t, where, reason));
+}

@@ -1,0 +1,51 @@
+import type { Knex } from 'knex';
+import type { Actor, BankContext } from './context.js';
+
+/** One bank transaction in progress: the knex transaction plus what it has recorded. */
+export interface Tx {
+  q: Knex.Transaction;
+  ctx: BankContext;
+  /** ISO timestamp fixed for the whole transaction. */
+  now: string;
+  /** Outbox seqs written in this transaction, signalled after commit. */
+  seqs: number[];
+}
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+/**
+ * Runs fn in one database transaction. On SQLite the write lock is taken up front
+ * (the equivalent of BEGIN IMMEDIATE) so two processes sharing a file never deadlock on
+ * lock upgrade; on PostgreSQL a serialization failure or deadlock is retried.
+ * After commit the outbox seqs are signalled: nothing is pushed that was not committed.
+ */
+export async function withTx<T>(ctx: BankContext, fn: (t: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const seqs: number[] = [];
+    try {
+      const result = await ctx.db.transaction(async (q) => {
+        if (ctx.dialect === 'sqlite') await q.raw('UPDATE branches SET id = id WHERE 0');
+        return fn({ q, ctx, now: ctx.now().toISOString(), seqs });
+      });
+      if (seqs.length) ctx.signals.emit('committed', seqs);
+      return result;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt < 5) continue;
+      throw err;
+    }
+  }
+}
+
+export function actorIp(a: Actor): string | null {
+  return a.ip ?? null;
+}
+
+/** JSON columns are text on both databases. */
+export function toJson(v: unknown): string | null {
+  return v === undefined || v === null ? null : JSON.stringify(v);
+}
+export function fromJson<T = unknown>(v: unknown): T | null {
+  if (v === null || v === undefined) return null;
+  return (typeof v === 'string' ? JSON.parse(v) : v) as T;
+}

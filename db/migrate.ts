@@ -1,0 +1,27 @@
+import type { Knex } from 'knex';
+import * as m0001 from './migrations/0001_bank.js';
+import * as m0002 from './migrations/0002_agenda_jobs.js';
+
+interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
+
+// Migrations are imported, not discovered on disk, so they run the same under tsx, vitest
+// and a bundled build.
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_bank': m0001,
+  '0002_agenda_jobs': m0002,
+};
+
+const source: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};
+
+export async function migrateLatest(db: Knex): Promise<string[]> {
+  const [, names] = await db.migrate.latest({ migrationSource: source });
+  return names as string[];
+}
+
+export async function migrateRollbackAll(db: Knex): Promise<void> {
+  await db.migrate.rollback({ migrationSource: source }, true);
+}

@@ -1,0 +1,183 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Koa from 'koa';
+import Router from '@koa/router';
+import cors from '@koa/cors';
+import helmet from 'koa-helmet';
+import serve from 'koa-static';
+import { bodyParser } from '@koa/bodyparser';
+import type { BankContext } from '../bank/context.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { authMiddleware } from './auth.js';
+import { toHttpError } from './errors.js';
+import { ROUTES, handle } from './route.js';
+import { DOCS_CSS, DOCS_HTML, DOCS_JS, buildOpenApi } from './openapi.js';
+import type { Services } from './services.js';
+import './routes/index.js';
+
+const CLIENT_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../client/dist');
+export const BODY_LIMIT = '6mb';
+
+export interface AppDeps {
+  bank: BankContext;
+  config: Config;
+  services: Services;
+  logger: Logger;
+  version?: string;
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const { bank, config, services, logger } = deps;
+  const app = new Koa({ proxy: config.TRUST_PROXY });
+  app.silent = true;
+
+  // Request id, structured log line, and the error envelope: no exception escapes as a 5xx body.
+  app.use(async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    const incoming = ctx.get('X-Request-Id');
+    const requestId = /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith('/api/')) {
+        ctx.status = 404;
+        ctx.body = { error: { code: 'not_found', message: `No route for ${ctx.method} ${ctx.path}` } };
+      }
+    } catch (err) {
+      const mapped = toHttpError(err);
+      if (mapped) {
+        ctx.status = mapped.status;
+        ctx.body = mapped.body;
+        for (const [k, v] of Object.entries(mapped.headers ?? {})) ctx.set(k, v);
+      } else {
+        logger.error({ err, requestId, method: ctx.method, path: ctx.path }, 'unhandled error');
+        ctx.status = 500;
+        ctx.body = { error: { code: 'internal', message: 'Internal error', details: { requestId } } };
+      }
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const routeName = (ctx.state.routePath as string | undefined) ?? (ctx.path.startsWith('/api/') ? 'unmatched' : 'static');
+      services.observe?.http?.(ctx.method, routeName, ctx.status, seconds);
+      if (ctx.path !== '/healthz' && ctx.path !== '/metrics') {
+        logger.debug({ requestId, method: ctx.method, route: routeName, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+      }
+    }
+  });
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'", 'ws:', 'wss:'],
+          fontSrc: ["'self'", 'data:'],
+          objectSrc: ["'none'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+      referrerPolicy: { policy: 'no-referrer' },
+      hsts: config.COOKIE_SECURE ? { maxAge: 15552000 } : false,
+    }),
+  );
+
+  // CORS is closed unless origins are listed: same-origin browsers need none.
+  const allowed = new Set(config.CORS_ORIGINS);
+  app.use(
+    cors({
+      origin: (ctx) => {
+        const origin = ctx.get('Origin');
+        return allowed.has(origin) ? origin : '';
+      },
+      credentials: true,
+      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'X-Requested-With', 'X-Request-Id'],
+      exposeHeaders: ['Idempotent-Replayed', 'Retry-After', 'X-Request-Id'],
+      maxAge: 600,
+    }),
+  );
+
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT, encoding: 'utf-8' }));
+  app.use(authMiddleware(bank, config, services));
+
+  const ops = new Router();
+  ops.get('/healthz', (ctx) => {
+    ctx.body = { ok: true };
+  });
+  ops.get('/readyz', async (ctx) => {
+    const checks: Record<string, boolean> = {};
+    try {
+      await bank.db.raw('SELECT 1');
+      checks.database = true;
+    } catch {
+      checks.database = false;
+    }
+    for (const check of services.readiness) {
+      const [name, ok] = await check().catch(() => ['unknown', false] as [string, boolean]);
+      checks[name] = ok;
+    }
+    const ok = Object.values(checks).every(Boolean);
+    ctx.status = ok ? 200 : 503;
+    ctx.body = { ok, checks };
+  });
+  ops.get('/metrics', async (ctx) => {
+    if (!services.metricsText) {
+      ctx.status = 404;
+      return;
+    }
+    const m = await services.metricsText();
+    ctx.type = m.contentType;
+    ctx.body = m.body;
+  });
+  const openapi = buildOpenApi(deps.version ?? '0.1.0');
+  ops.get('/api/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+  ops.get('/api/docs', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = DOCS_HTML;
+  });
+  ops.get('/api/docs.js', (ctx) => {
+    ctx.type = 'application/javascript';
+    ctx.body = DOCS_JS;
+  });
+  ops.get('/api/docs.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.body = DOCS_CSS;
+  });
+  app.use(ops.routes());
+
+  const api = new Router({ prefix: '/api/v1' });
+  for (const def of ROUTES) {
+    api[def.method](def.path, async (ctx, next) => {
+      ctx.state.routePath = `/api/v1${def.path}`;
+      await next();
+    }, handle(def, { bank, config, services }));
+  }
+  app.use(api.routes());
+
+  // The built Vue app, with index.html for client-side routes.
+  if (fs.existsSync(CLIENT_DIST)) {
+    app.use(serve(CLIENT_DIST, { maxage: 3600_000, index: 'index.html' }));
+    const index = path.join(CLIENT_DIST, 'index.html');
+    app.use(async (ctx, next) => {
+      await next();
+      if (ctx.status === 404 && ctx.method === 'GET' && !ctx.path.startsWith('/api/') && !ctx.path.startsWith('/socket.io') && fs.existsSync(index)) {
+        ctx.type = 'html';
+        ctx.set('Cache-Control', 'no-cache');
+        ctx.body = fs.createReadStream(index);
+      }
+    });
+  }
+  return app;
+}

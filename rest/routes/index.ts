@@ -1,0 +1,11 @@
+// Importing a routes module registers its routes (rest/route.ts ROUTES), in this order.
+import './auth.js';
+import './users.js';
+import './customers.js';
+import './reference.js';
+import './accounts.js';
+import './money.js';
+import './tickets.js';
+import './announcements.js';
+import './notifications.js';
+import './operations.js';

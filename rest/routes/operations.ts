@@ -1,0 +1,2 @@
+// Routes for operations: see rest/route.ts for how a route is declared.
+export {};

@@ -1,0 +1,19 @@
+import type { SessionPolicy } from '../bank/sessions.js';
+
+/** What the runtime wires into the REST layer besides the bank itself. */
+export interface Services {
+  sessionPolicy: SessionPolicy;
+  /** Runs a background job now (admin); set by the jobs role, absent when jobs are not wired. */
+  runJob?: (name: string) => Promise<unknown>;
+  jobNames?: () => string[];
+  /** Readiness of what the process depends on beyond the database (Redis). */
+  readiness: Array<() => Promise<[name: string, ok: boolean]>>;
+  /** Prometheus text exposition, set by the observability wiring. */
+  metricsText?: () => Promise<{ contentType: string; body: string }>;
+  /** Per-process counters fed by the REST layer (login outcomes, ledger results). */
+  observe?: {
+    login?(outcome: string): void;
+    ledger?(kind: string, outcome: string): void;
+    http?(method: string, route: string, status: number, seconds: number): void;
+  };
+}

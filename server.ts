@@ -1,0 +1,127 @@
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { createKnex } from './db/knex.js';
+import { migrateLatest } from './db/migrate.js';
+import { seedDemo } from './db/seed.js';
+import { createBankContext, type BankContext } from './bank/context.js';
+import { ensureBankAccounts } from './bank/accounts-core.js';
+import { ensureAdmin } from './bank/users-core.js';
+import { createApp } from './rest/app.js';
+import type { Services } from './rest/services.js';
+import { createMetrics } from './rest/metrics.js';
+import { attachHub, type Hub } from './hub/index.js';
+import { startJobs, type Jobs } from './jobs/index.js';
+
+export interface Running {
+  config: Config;
+  bank: BankContext;
+  url: string;
+  port: number;
+  server: http.Server | null;
+  hub: Hub | null;
+  jobs: Jobs | null;
+  logger: Logger;
+  demoLogins: { username: string; password: string; role: string }[];
+  stop(): Promise<void>;
+}
+
+/** Opens the database, prepares it, and starts the roles this process is given. */
+export async function startBank(config: Config, opts: { logger?: Logger } = {}): Promise<Running> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
+  await migrateLatest(db);
+  const bank = createBankContext(db, { currency: config.CURRENCY });
+  await ensureBankAccounts(bank, config.CURRENCY);
+  if (await ensureAdmin(bank, config.BANK_ADMIN_PASSWORD)) logger.info('created the admin user from BANK_ADMIN_PASSWORD');
+  const demoLogins = config.DEMO_DATA ? await seedDemo(bank) : [];
+
+  const metrics = createMetrics(bank);
+  const services: Services = {
+    sessionPolicy: { idleMinutes: config.SESSION_IDLE_MINUTES, absoluteHours: config.SESSION_ABSOLUTE_HOURS },
+    readiness: [],
+    metricsText: metrics.text,
+    observe: metrics.observe,
+  };
+
+  let server: http.Server | null = null;
+  let hub: Hub | null = null;
+  let jobs: Jobs | null = null;
+  const web = config.ROLE !== 'worker';
+  if (config.ROLE !== 'web') {
+    jobs = await startJobs({ bank, config, logger, metrics, runScheduler: true });
+  } else {
+    // A web pod can still run a job on demand (POST /jobs/:name/run) without scheduling any.
+    jobs = await startJobs({ bank, config, logger, metrics, runScheduler: false });
+  }
+  services.runJob = (name) => jobs!.runNow(name);
+  services.jobNames = () => jobs!.names();
+
+  server = http.createServer();
+  const app = createApp({ bank, config, services, logger });
+  if (web) {
+    server.on('request', app.callback());
+    hub = await attachHub(server, { bank, config, logger, metrics, services });
+  } else {
+    // A worker still answers /healthz, /readyz and /metrics for the orchestrator.
+    server.on('request', app.callback());
+  }
+  await new Promise<void>((resolve, reject) => {
+    server!.once('error', reject);
+    server!.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST}:${port}`;
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await jobs?.stop().catch((err) => logger.warn({ err }, 'stopping jobs'));
+      await hub?.close().catch((err) => logger.warn({ err }, 'stopping hub'));
+      await new Promise<void>((resolve) => {
+        server!.close(() => resolve());
+        server!.closeAllConnections?.();
+      });
+      await db.destroy();
+    })());
+  return { config, bank, url, port, server, hub, jobs, logger, demoLogins, stop };
+}
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const running = await startBank(config, { logger });
+  logger.info({ url: running.url, role: config.ROLE, database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@') }, 'banking hub started');
+  if (running.demoLogins.length) {
+    const lines = running.demoLogins.map((l) => `  ${l.role.padEnd(9)} ${l.username.padEnd(10)} ${l.password}`);
+    console.log(`\nBanking hub is running at ${running.url}\nDemo logins (role, username, password):\n${lines.join('\n')}\n`);
+  } else {
+    console.log(`\nBanking hub is running at ${running.url}\n`);
+  }
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    running.stop().then(() => process.exit(0), (err) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
