@@ -12,13 +12,24 @@ export function bearerToken(header: string | undefined): string | null {
   return m ? m[1] : null;
 }
 
+/**
+ * COOKIE_SECURE says the public side is HTTPS, typically terminated before us at the
+ * ingress; without TRUST_PROXY Koa would think the request plain HTTP and refuse (throw on)
+ * a Secure cookie, so we vouch for the connection.
+ */
+function vouchSecure(ctx: Koa.Context, config: Config) {
+  if (config.COOKIE_SECURE) ctx.cookies.secure = true;
+}
+
 export function setSessionCookie(ctx: Koa.Context, config: Config, token: string, expiresAt: string) {
+  vouchSecure(ctx, config);
   ctx.cookies.set(SESSION_COOKIE, token, {
     httpOnly: true, sameSite: 'strict', secure: config.COOKIE_SECURE, path: '/', expires: new Date(expiresAt), overwrite: true,
   });
 }
 
 export function clearSessionCookie(ctx: Koa.Context, config: Config) {
+  vouchSecure(ctx, config);
   ctx.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure: config.COOKIE_SECURE, path: '/', expires: new Date(0), overwrite: true });
 }
 

@@ -1,2 +1,78 @@
-// Routes for auth: see rest/route.ts for how a route is declared.
-export {};
+import { z } from 'zod';
+import * as auth from '../../bank/auth.js';
+import type { BankContext } from '../../bank/context.js';
+import { DomainError } from '../../bank/errors.js';
+import type { ResolvedSession } from '../../bank/sessions.js';
+import type { Config } from '../../config.js';
+import { clearSessionCookie, setSessionCookie } from '../auth.js';
+import { LoginRateLimiter } from '../login-limiter.js';
+import { route } from '../route.js';
+
+// One limiter per app instance (tests run several servers in one process).
+const limiters = new WeakMap<BankContext, LoginRateLimiter>();
+function limiterFor(bank: BankContext, config: Config): LoginRateLimiter {
+  let l = limiters.get(bank);
+  if (!l) limiters.set(bank, (l = new LoginRateLimiter(config.LOGIN_RATE_PER_MINUTE)));
+  return l;
+}
+
+const password = z.string().min(1).max(1000);
+
+route({
+  method: 'post', path: '/auth/login', tag: 'Auth', summary: 'Sign in: a bearer token, and the session cookie for browsers', access: 'public', roles: 'anyone',
+  body: z.object({ username: z.string().min(1).max(200), password, otp: z.string().max(16).optional() }).strict(),
+  responses: { 200: '{token, expiresAt, user}', 401: 'invalid_credentials, otp_required, invalid_otp', 423: 'account_locked', 429: 'rate_limited' },
+  handler: async ({ bank, config, services, body, koa }) => {
+    try {
+      limiterFor(bank, config).hit(koa.ip);
+      const r = await auth.login(bank, body, { ip: koa.ip, userAgent: koa.get('User-Agent') || null }, {
+        idleMinutes: config.SESSION_IDLE_MINUTES, absoluteHours: config.SESSION_ABSOLUTE_HOURS,
+        maxFailures: config.LOGIN_MAX_FAILURES, lockMinutes: config.LOGIN_LOCK_MINUTES,
+      });
+      setSessionCookie(koa, config, r.token, r.expiresAt);
+      services.observe?.login?.('success');
+      return { token: r.token, expiresAt: r.expiresAt, user: r.user };
+    } catch (err) {
+      services.observe?.login?.(err instanceof DomainError ? err.code : 'error');
+      throw err;
+    }
+  },
+});
+
+route({
+  method: 'post', path: '/auth/logout', tag: 'Auth', summary: 'Sign out: revokes this session and disconnects its sockets', roles: 'signed in',
+  handler: async ({ bank, config, koa }) => {
+    const s = koa.state.session as ResolvedSession;
+    await auth.logout(bank, { id: s.session.id, userId: s.user.id, username: s.user.username }, { ip: koa.ip, userAgent: koa.get('User-Agent') || null });
+    clearSessionCookie(koa, config);
+  },
+});
+
+route({
+  method: 'get', path: '/auth/me', tag: 'Auth', summary: 'The signed-in user', roles: 'signed in',
+  handler: async ({ koa }) => auth.meDto((koa.state.session as ResolvedSession).user),
+});
+
+route({
+  method: 'post', path: '/auth/password', tag: 'Auth', summary: 'Change your password (your other sessions are signed out)', roles: 'signed in',
+  body: z.object({ currentPassword: password, newPassword: z.string().max(1000) }).strict(),
+  responses: { 204: 'Changed', 401: 'invalid_credentials (current password wrong)' },
+  handler: async ({ bank, actor, body }) => {
+    await auth.changePassword(bank, actor, body);
+  },
+});
+
+route({
+  method: 'post', path: '/auth/totp/setup', tag: 'Auth', summary: 'Start two-factor sign-in: a new secret for an authenticator app (not enabled yet)', roles: 'signed in',
+  responses: { 200: '{secret, otpauthUrl}', 409: 'already enabled' },
+  handler: async ({ bank, actor }) => auth.setupTotp(bank, actor),
+});
+
+route({
+  method: 'post', path: '/auth/totp/enable', tag: 'Auth', summary: 'Enable two-factor sign-in with a code from the app', roles: 'signed in',
+  body: z.object({ otp: z.string().max(16) }).strict(),
+  responses: { 204: 'Enabled', 401: 'invalid_otp', 409: 'no pending setup, or already enabled' },
+  handler: async ({ bank, actor, body }) => {
+    await auth.enableTotp(bank, actor, body.otp);
+  },
+});

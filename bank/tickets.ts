@@ -1,0 +1,268 @@
+import type { Actor, BankContext, Role } from './context.js';
+import { isStaff } from './context.js';
+import { Conflict, Forbidden, Invalid, NotFound } from './errors.js';
+import { audit } from './audit.js';
+import { recordEvent, rooms } from './events.js';
+import { customerUserIds, notifyUsers } from './notify.js';
+import { can, requireCan } from './permissions.js';
+import { type Tx, withTx } from './tx.js';
+
+export const TICKET_CATEGORIES = ['account', 'card', 'transaction', 'security', 'general'] as const;
+export const TICKET_STATUSES = ['open', 'in_progress', 'resolved', 'closed'] as const;
+export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type TicketCategory = (typeof TICKET_CATEGORIES)[number];
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
+
+export const SUBJECT_MAX = 200;
+export const BODY_MAX = 10_000;
+
+/**
+ * Notification kinds this module writes (the mail job may pick them up):
+ * ticket_reply and ticket_resolved go to the customer's logins; ticket_customer_reply and
+ * ticket_assigned go to the assigned staff member.
+ */
+export const TICKET_NOTIFICATION_KINDS = ['ticket_reply', 'ticket_resolved', 'ticket_customer_reply', 'ticket_assigned'] as const;
+
+export interface TicketRow {
+  id: number;
+  customer_id: number;
+  category: TicketCategory;
+  subject: string;
+  status: TicketStatus;
+  priority: TicketPriority;
+  assignee_id: number | null;
+  resolution: string | null;
+  escalation_level: number;
+  escalated_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TicketMessageRow {
+  id: number;
+  ticket_id: number;
+  author_id: number;
+  author_role: Role;
+  body: string;
+  at: string;
+}
+
+export function messageDto(m: TicketMessageRow) {
+  return { id: m.id, authorId: m.author_id, authorRole: m.author_role, body: m.body, at: m.at };
+}
+export type TicketMessageDto = ReturnType<typeof messageDto>;
+
+export function ticketDto(r: TicketRow, messages?: TicketMessageRow[]) {
+  return {
+    id: r.id,
+    customerId: r.customer_id,
+    category: r.category,
+    subject: r.subject,
+    status: r.status,
+    priority: r.priority,
+    assigneeId: r.assignee_id,
+    resolution: r.resolution,
+    escalationLevel: Number(r.escalation_level ?? 0),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    ...(messages ? { messages: messages.map(messageDto) } : {}),
+  };
+}
+export type TicketDto = ReturnType<typeof ticketDto>;
+
+/** Trimmed, non-blank, at most max characters; otherwise 400 naming the field. */
+function text(value: string, field: string, max: number): string {
+  const v = value.trim();
+  if (!v) throw new Invalid(`${field} must not be blank`, { fields: [field] });
+  if (v.length > max) throw new Invalid(`${field} must be at most ${max} characters`, { fields: [field] });
+  return v;
+}
+
+const excerpt = (s: string, n = 500) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** Who hears about a ticket: its owner, the staff desk, and anyone watching it. */
+const ticketRooms = (r: TicketRow) => [rooms.customer(r.customer_id), rooms.staff, rooms.ticket(r.id)];
+
+/** A ticket the actor may see (customers: their own), or NotFound. Locks the row on PostgreSQL when writing. */
+async function findVisibleTicket(q: Tx['q'] | BankContext['db'], actor: Actor, id: number, lock = false): Promise<TicketRow> {
+  requireCan(actor, 'tickets.read');
+  let query = q<TicketRow>('tickets').where({ id });
+  if (lock) query = query.forUpdate();
+  const row = await query.first();
+  if (!row || (actor.role === 'customer' && row.customer_id !== actor.customerId)) throw new NotFound('Ticket');
+  return row;
+}
+
+async function loadMessages(q: Tx['q'] | BankContext['db'], ticketId: number): Promise<TicketMessageRow[]> {
+  return q<TicketMessageRow>('ticket_messages').where({ ticket_id: ticketId }).orderBy('id');
+}
+
+async function insertMessage(t: Tx, actor: Actor, ticketId: number, body: string): Promise<TicketMessageRow> {
+  const row = { ticket_id: ticketId, author_id: actor.userId!, author_role: actor.role as Role, body, at: t.now };
+  const [ins] = await t.q('ticket_messages').insert(row, ['id']);
+  return { ...row, id: typeof ins === 'object' ? ins.id : ins };
+}
+
+function requireUser(actor: Actor): void {
+  if (actor.userId === null) throw new Forbidden('Only a signed-in user may write on tickets');
+}
+
+export interface NewTicket {
+  category: TicketCategory;
+  subject: string;
+  body: string;
+  priority?: TicketPriority;
+}
+
+/** A customer opens a ticket with its first message. Staff may not (they answer tickets). */
+export async function createTicket(ctx: BankContext, actor: Actor, input: NewTicket): Promise<TicketDto> {
+  requireCan(actor, 'tickets.create');
+  requireUser(actor);
+  if (actor.customerId === null) throw new Forbidden('Only a customer login may open a ticket');
+  if (!TICKET_CATEGORIES.includes(input.category)) throw new Invalid('Unknown category', { fields: ['category'] });
+  const priority = input.priority ?? 'normal';
+  if (!TICKET_PRIORITIES.includes(priority)) throw new Invalid('Unknown priority', { fields: ['priority'] });
+  const subject = text(input.subject, 'subject', SUBJECT_MAX);
+  const body = text(input.body, 'body', BODY_MAX);
+  return withTx(ctx, async (t) => {
+    const row = {
+      customer_id: actor.customerId!, category: input.category, subject, status: 'open' as const, priority,
+      assignee_id: null, resolution: null, escalation_level: 0, escalated_at: null, created_at: t.now, updated_at: t.now,
+    };
+    const [ins] = await t.q('tickets').insert(row, ['id']);
+    const ticket: TicketRow = { ...row, id: typeof ins === 'object' ? ins.id : ins };
+    const message = await insertMessage(t, actor, ticket.id, body);
+    const dto = ticketDto(ticket, [message]);
+    // The owner's room too, so the customer's other devices list the new ticket.
+    await recordEvent(t, 'ticket.created', ticketRooms(ticket), { ticket: dto });
+    await audit(t, actor, { action: 'ticket.created', entity: 'ticket', entityId: ticket.id, after: dto });
+    return dto;
+  });
+}
+
+export interface TicketFilter {
+  status?: TicketStatus;
+  priority?: TicketPriority;
+  assigneeId?: number;
+  customerId?: number;
+  limit: number;
+  /** The last id seen: the list runs newest first. */
+  cursor?: number | null;
+}
+
+/** Newest first. Customers see only their own tickets whatever they filter on. */
+export async function listTickets(ctx: BankContext, actor: Actor, f: TicketFilter) {
+  requireCan(actor, 'tickets.read');
+  let q = ctx.db<TicketRow>('tickets');
+  if (actor.role === 'customer') q = q.where({ customer_id: actor.customerId ?? -1 });
+  if (f.customerId !== undefined) q = q.where({ customer_id: f.customerId });
+  if (f.status) q = q.where({ status: f.status });
+  if (f.priority) q = q.where({ priority: f.priority });
+  if (f.assigneeId !== undefined) q = q.where({ assignee_id: f.assigneeId });
+  if (f.cursor) q = q.where('id', '<', f.cursor);
+  const rows = await q.orderBy('id', 'desc').limit(f.limit + 1);
+  const items = rows.slice(0, f.limit).map((r) => ticketDto(r));
+  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+}
+
+export async function getTicket(ctx: BankContext, actor: Actor, id: number): Promise<TicketDto> {
+  const row = await findVisibleTicket(ctx.db, actor, id);
+  return ticketDto(row, await loadMessages(ctx.db, id));
+}
+
+/**
+ * Adds a message. A closed ticket takes no more messages (409). A staff reply to an open
+ * ticket moves it to in_progress; a customer reply to a resolved ticket reopens it (the
+ * stored resolution is kept, so it may be resolved again as it was).
+ */
+export async function addTicketMessage(ctx: BankContext, actor: Actor, id: number, rawBody: string): Promise<TicketMessageDto> {
+  requireUser(actor);
+  const body = text(rawBody, 'body', BODY_MAX);
+  return withTx(ctx, async (t) => {
+    const ticket = await findVisibleTicket(t.q, actor, id, t.ctx.dialect === 'pg');
+    if (ticket.status === 'closed') throw new Conflict(`Ticket ${id} is closed`);
+    const staff = isStaff(actor);
+    const nextStatus: TicketStatus =
+      staff && ticket.status === 'open' ? 'in_progress' : !staff && ticket.status === 'resolved' ? 'open' : ticket.status;
+    const message = await insertMessage(t, actor, id, body);
+    await t.q('tickets').where({ id }).update({ status: nextStatus, updated_at: t.now });
+    const after: TicketRow = { ...ticket, status: nextStatus, updated_at: t.now };
+    const messageOut = messageDto(message);
+    await recordEvent(t, 'ticket.message', ticketRooms(ticket), { ticketId: id, message: messageOut });
+    if (nextStatus !== ticket.status) await recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: ticketDto(after) });
+    if (staff) {
+      await notifyUsers(t, await customerUserIds(t, ticket.customer_id), {
+        kind: 'ticket_reply', title: `New reply on ticket #${id}`, body: `${ticket.subject}: ${excerpt(body)}`,
+      });
+    } else if (ticket.assignee_id !== null && ticket.assignee_id !== actor.userId) {
+      await notifyUsers(t, [ticket.assignee_id], {
+        kind: 'ticket_customer_reply', title: `Customer replied on ticket #${id}`, body: `${ticket.subject}: ${excerpt(body)}`,
+      });
+    }
+    await audit(t, actor, {
+      action: 'ticket.message', entity: 'ticket', entityId: id,
+      before: nextStatus !== ticket.status ? { status: ticket.status } : null,
+      after: { message: messageOut, ...(nextStatus !== ticket.status ? { status: nextStatus } : {}) },
+    });
+    return messageOut;
+  });
+}
+
+export interface TicketPatch {
+  status?: TicketStatus;
+  priority?: TicketPriority;
+  /** null unassigns. */
+  assigneeId?: number | null;
+  resolution?: string;
+}
+
+/** The owner may only close the ticket, or reopen it once resolved; anything else is staff work. */
+function checkOwnerPatch(ticket: TicketRow, p: TicketPatch): void {
+  const others = (['priority', 'assigneeId', 'resolution'] as const).filter((k) => p[k] !== undefined);
+  if (others.length) throw new Forbidden(`Only staff may change ${others.join(', ')}`);
+  if (p.status === undefined || p.status === 'closed' || p.status === ticket.status) return;
+  if (p.status === 'open' && ticket.status === 'resolved') return;
+  throw new Forbidden('You may only close the ticket, or reopen it once it is resolved');
+}
+
+async function checkAssignee(t: Tx, userId: number): Promise<void> {
+  const u = await t.q('users').where({ id: userId }).first('role', 'active');
+  if (!u || !u.active || u.role === 'customer') throw new Invalid('assigneeId must be an active staff user', { fields: ['assigneeId'] });
+}
+
+/** Staff change status, priority, assignee and resolution; resolving needs a resolution. */
+export async function updateTicket(ctx: BankContext, actor: Actor, id: number, patch: TicketPatch): Promise<TicketDto> {
+  const resolution = patch.resolution === undefined ? undefined : text(patch.resolution, 'resolution', BODY_MAX);
+  if (patch.status !== undefined && !TICKET_STATUSES.includes(patch.status)) throw new Invalid('Unknown status', { fields: ['status'] });
+  if (patch.priority !== undefined && !TICKET_PRIORITIES.includes(patch.priority)) throw new Invalid('Unknown priority', { fields: ['priority'] });
+  return withTx(ctx, async (t) => {
+    const ticket = await findVisibleTicket(t.q, actor, id, t.ctx.dialect === 'pg');
+    if (!can(actor, 'tickets.staff')) checkOwnerPatch(ticket, patch);
+    const changes: Partial<TicketRow> = {};
+    if (patch.status !== undefined && patch.status !== ticket.status) changes.status = patch.status;
+    if (patch.priority !== undefined && patch.priority !== ticket.priority) changes.priority = patch.priority;
+    if (patch.assigneeId !== undefined && patch.assigneeId !== ticket.assignee_id) changes.assignee_id = patch.assigneeId;
+    if (resolution !== undefined && resolution !== ticket.resolution) changes.resolution = resolution;
+    if (!Object.keys(changes).length) return ticketDto(ticket);
+    if (ticket.status === 'closed') throw new Conflict(`Ticket ${id} is closed`);
+    if (changes.assignee_id != null) await checkAssignee(t, changes.assignee_id);
+    if (changes.status === 'resolved' && !(changes.resolution ?? ticket.resolution)) {
+      throw new Invalid('Resolving a ticket requires a resolution', { fields: ['resolution'] });
+    }
+    const after: TicketRow = { ...ticket, ...changes, updated_at: t.now };
+    await t.q('tickets').where({ id }).update({ ...changes, updated_at: t.now });
+    const dto = ticketDto(after);
+    await recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: dto });
+    if (changes.status === 'resolved') {
+      await notifyUsers(t, await customerUserIds(t, ticket.customer_id), {
+        kind: 'ticket_resolved', title: `Ticket #${id} resolved`, body: `${ticket.subject}: ${excerpt(after.resolution ?? '')}`,
+      });
+    }
+    if (changes.assignee_id != null && changes.assignee_id !== actor.userId) {
+      await notifyUsers(t, [changes.assignee_id], { kind: 'ticket_assigned', title: `Ticket #${id} assigned to you`, body: ticket.subject });
+    }
+    await audit(t, actor, { action: 'ticket.updated', entity: 'ticket', entityId: id, before: ticketDto(ticket), after: dto });
+    return dto;
+  });
+}
