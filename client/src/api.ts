@@ -1,0 +1,363 @@
+// The REST client. Cookie auth (credentials: same-origin) plus the X-Requested-With header the
+// server requires on cookie-authenticated mutations; every error becomes an ApiError carrying
+// the envelope's code and message, so the UI can show the server's own words.
+
+import type {
+  Account,
+  AccountEdit,
+  AccountType,
+  Address,
+  Announcement,
+  Audience,
+  AuditVerify,
+  Branch,
+  Customer,
+  DailyBalance,
+  Entry,
+  JobRun,
+  LedgerVerify,
+  LoginResponse,
+  Notification,
+  Page,
+  Role,
+  Ticket,
+  TicketCategory,
+  TicketMessage,
+  TicketPriority,
+  TicketStatus,
+  Transaction,
+  User,
+} from './types';
+
+export const API_BASE = '/api/v1';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  /** Seconds, from Retry-After on 429. */
+  readonly retryAfter: number | null;
+
+  constructor(status: number, code: string, message: string, details?: unknown, retryAfter: number | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** Anything thrown, as a message fit for the user. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.code === 'rate_limited' && err.retryAfter) return `${err.message} (try again in ${err.retryAfter}s)`;
+    return err.message;
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Field-level details of an `invalid_request`, flattened to "field: message" lines. */
+export function errorDetails(err: unknown): string[] {
+  if (!(err instanceof ApiError) || err.details == null || typeof err.details !== 'object') return [];
+  const out: string[] = [];
+  const walk = (value: unknown, path: string) => {
+    if (value == null) return;
+    if (typeof value === 'string') out.push(path ? `${path}: ${value}` : value);
+    else if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        if (v && typeof v === 'object' && 'message' in v) {
+          const p = (v as { path?: unknown }).path;
+          const where = Array.isArray(p) ? p.join('.') : typeof p === 'string' ? p : path;
+          out.push(where ? `${where}: ${String((v as { message: unknown }).message)}` : String((v as { message: unknown }).message));
+        } else walk(v, path || String(i));
+      });
+    } else if (typeof value === 'object') {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (k === 'index') out.push(`item ${String(v)}`);
+        else walk(v, path && !['fields', 'issues', 'errors'].includes(path) ? `${path}.${k}` : k);
+      }
+    } else out.push(path ? `${path}: ${String(value)}` : String(value));
+  };
+  walk(err.details, '');
+  return out.slice(0, 12);
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export interface FullResponse<T> {
+  status: number;
+  data: T;
+  /** Idempotent-Replayed: true — the server answered a retry with the first attempt's result. */
+  replayed: boolean;
+}
+
+let unauthenticatedHandler: (() => void) | null = null;
+
+/** Called when a request is refused with 401 `unauthenticated` (the session ended under us). */
+export function onUnauthenticated(handler: (() => void) | null): void {
+  unauthenticatedHandler = handler;
+}
+
+export function buildUrl(path: string, query?: Query): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined || v === null || v === '') continue;
+    qs.append(k, String(v));
+  }
+  const s = qs.toString();
+  return `${API_BASE}${path}${s ? `?${s}` : ''}`;
+}
+
+export async function requestFull<T>(method: string, path: string, opts: RequestOptions = {}): Promise<FullResponse<T>> {
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    'X-Requested-With': 'XMLHttpRequest',
+  };
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
+
+  let res: Response;
+  try {
+    res = await fetch(buildUrl(path, opts.query), {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+      signal: opts.signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'network_error', 'Could not reach the bank. Check your connection and try again.');
+  }
+
+  const text = await res.text().catch(() => '');
+  let parsed: unknown = undefined;
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+  }
+
+  if (!res.ok) {
+    const env = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+    const retryRaw = res.headers.get('Retry-After');
+    const retryAfter = retryRaw && /^\d+$/.test(retryRaw) ? Number(retryRaw) : null;
+    const code = typeof env?.code === 'string' ? env.code : `http_${res.status}`;
+    const message =
+      typeof env?.message === 'string' && env.message
+        ? env.message
+        : res.status >= 500
+          ? `The bank could not complete the request (error ${res.status}). Please try again.`
+          : `Request failed (${res.status} ${res.statusText || 'error'}).`;
+    const error = new ApiError(res.status, code, message, env?.details, retryAfter);
+    if (res.status === 401 && code === 'unauthenticated' && !path.startsWith('/auth/')) unauthenticatedHandler?.();
+    throw error;
+  }
+
+  if (text && parsed === undefined) {
+    throw new ApiError(res.status, 'invalid_response', 'The bank sent an answer this page cannot read.');
+  }
+  return {
+    status: res.status,
+    data: parsed as T,
+    replayed: res.headers.get('Idempotent-Replayed') === 'true',
+  };
+}
+
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  return (await requestFull<T>(method, path, opts)).data;
+}
+
+const get = <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal });
+const post = <T>(path: string, body?: unknown, idempotencyKey?: string) => request<T>('POST', path, { body: body ?? {}, idempotencyKey });
+const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body });
+const del = <T>(path: string) => request<T>('DELETE', path);
+
+/** Lists are `{items, nextCursor}`; a few endpoints answer a bare array. Accept both. */
+export function asPage<T>(value: unknown): Page<T> {
+  if (Array.isArray(value)) return { items: value as T[], nextCursor: null };
+  const v = value as Partial<Page<T>> | null | undefined;
+  return { items: Array.isArray(v?.items) ? v.items : [], nextCursor: v?.nextCursor ?? null };
+}
+
+async function list<T>(path: string, query?: Query, signal?: AbortSignal): Promise<Page<T>> {
+  return asPage<T>(await get<unknown>(path, query, signal));
+}
+
+/** Follows nextCursor until exhausted (bounded), for small reference lists. */
+async function listAll<T>(path: string, query: Query = {}, maxPages = 20): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < maxPages; i++) {
+    const page: Page<T> = await list<T>(path, { ...query, limit: 500, cursor });
+    out.push(...page.items);
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
+  return out;
+}
+
+const id = (n: number | string) => encodeURIComponent(String(n));
+
+// ---- auth ----
+
+export const auth = {
+  login: (username: string, password: string, otp?: string) =>
+    post<LoginResponse>('/auth/login', otp ? { username, password, otp } : { username, password }),
+  logout: () => post<void>('/auth/logout'),
+  me: () => get<User>('/auth/me'),
+  changePassword: (currentPassword: string, newPassword: string) => post<void>('/auth/password', { currentPassword, newPassword }),
+  totpSetup: () => post<{ secret: string; otpauthUrl: string }>('/auth/totp/setup'),
+  totpEnable: (otp: string) => post<void>('/auth/totp/enable', { otp }),
+};
+
+// ---- reference data ----
+
+export const reference = {
+  branches: () => listAll<Branch>('/branches'),
+  accountTypes: () => listAll<AccountType>('/account-types'),
+};
+
+// ---- customers ----
+
+export interface OnboardInput {
+  firstName: string;
+  lastName: string;
+  email: string;
+  phone: string;
+  dateOfBirth: string;
+  address: Address;
+  login?: { username: string; password: string };
+}
+
+export const customers = {
+  search: (q: string, cursor?: string | null) => list<Customer>('/customers', { q, cursor }),
+  get: (customerId: number) => get<Customer>(`/customers/${id(customerId)}`),
+  create: (input: OnboardInput) => post<Customer>('/customers', input),
+  update: (customerId: number, changes: Partial<Pick<Customer, 'firstName' | 'lastName' | 'email' | 'phone' | 'dateOfBirth'>>) =>
+    patch<Customer>(`/customers/${id(customerId)}`, changes),
+  addresses: (customerId: number) => list<Address>(`/customers/${id(customerId)}/addresses`),
+};
+
+// ---- accounts ----
+
+export const accounts = {
+  list: (query: { customerId?: number; branch?: string; status?: string } = {}) => listAll<Account>('/accounts', query),
+  get: (accountId: number) => get<Account>(`/accounts/${id(accountId)}`),
+  open: (input: { customerId: number; type: string; branch: string; currency?: string }) => post<Account>('/accounts', input),
+  update: (accountId: number, changes: { status?: 'active' | 'frozen'; branch?: string; type?: string; note?: string }) =>
+    patch<Account>(`/accounts/${id(accountId)}`, changes),
+  close: (accountId: number, reason: string) => post<Account>(`/accounts/${id(accountId)}/close`, { reason }),
+  edits: async (accountId: number) => asPage<AccountEdit>(await get<unknown>(`/accounts/${id(accountId)}/edits`)).items,
+  entries: (accountId: number, query: { from?: string; to?: string; cursor?: string | null; limit?: number } = {}) =>
+    list<Entry>(`/accounts/${id(accountId)}/entries`, query),
+  balances: async (accountId: number, query: { from?: string; to?: string } = {}) =>
+    asPage<DailyBalance>(await get<unknown>(`/accounts/${id(accountId)}/balances`, query)).items,
+  statementUrl: (accountId: number, query: { from?: string; to?: string; format?: 'csv' | 'json' } = {}) =>
+    buildUrl(`/accounts/${id(accountId)}/statement`, { format: 'csv', ...query }),
+};
+
+// ---- money movement ----
+
+export interface TransferInput {
+  fromAccountId: number;
+  toAccountNumber: string;
+  amount: string;
+  memo?: string;
+}
+
+export const money = {
+  transfer: (input: TransferInput, idempotencyKey: string) =>
+    requestFull<Transaction>('POST', '/transfers', { body: input, idempotencyKey }),
+  deposit: (input: { accountId: number; amount: string; memo?: string }, idempotencyKey: string) =>
+    requestFull<Transaction>('POST', '/deposits', { body: input, idempotencyKey }),
+  withdraw: (input: { accountId: number; amount: string; memo?: string }, idempotencyKey: string) =>
+    requestFull<Transaction>('POST', '/withdrawals', { body: input, idempotencyKey }),
+  transaction: (txId: number) => get<Transaction>(`/transactions/${id(txId)}`),
+};
+
+/** Approval queue items: a transaction, or a record wrapping one; both are understood. */
+export type ApprovalItem = Transaction & {
+  transactionId?: number;
+  transaction?: Transaction;
+  requestedBy?: unknown;
+  note?: string | null;
+};
+
+export const approvals = {
+  list: (status = 'pending') => listAll<ApprovalItem>('/approvals', { status }),
+  approve: (txId: number, note?: string) => post<Transaction>(`/approvals/${id(txId)}/approve`, note ? { note } : {}),
+  reject: (txId: number, note?: string) => post<Transaction>(`/approvals/${id(txId)}/reject`, note ? { note } : {}),
+};
+
+// ---- tickets ----
+
+export const tickets = {
+  list: (query: { status?: string; assigneeId?: number; priority?: string; cursor?: string | null } = {}) =>
+    list<Ticket>('/tickets', { limit: 200, ...query }),
+  get: (ticketId: number) => get<Ticket>(`/tickets/${id(ticketId)}`),
+  create: (input: { category: TicketCategory; subject: string; body: string; priority?: TicketPriority }) =>
+    post<Ticket>('/tickets', input),
+  post: (ticketId: number, body: string) => post<TicketMessage>(`/tickets/${id(ticketId)}/messages`, { body }),
+  update: (
+    ticketId: number,
+    changes: { status?: TicketStatus; priority?: TicketPriority; assigneeId?: number | null; resolution?: string },
+  ) => patch<Ticket>(`/tickets/${id(ticketId)}`, changes),
+};
+
+// ---- announcements ----
+
+export interface AnnouncementInput {
+  title: string;
+  message: string;
+  audience: Audience;
+  expiresAt?: string | null;
+}
+
+export const announcements = {
+  list: () => listAll<Announcement>('/announcements'),
+  create: (input: AnnouncementInput) => post<Announcement>('/announcements', input),
+  update: (announcementId: number, changes: Partial<AnnouncementInput> & { active?: boolean }) =>
+    patch<Announcement>(`/announcements/${id(announcementId)}`, changes),
+  withdraw: (announcementId: number) => del<Announcement | undefined>(`/announcements/${id(announcementId)}`),
+};
+
+// ---- notifications ----
+
+export const notifications = {
+  list: () => list<Notification>('/notifications', { limit: 100 }),
+  markRead: (notificationId: number) => post<void>(`/notifications/${id(notificationId)}/read`),
+};
+
+// ---- administration ----
+
+export const users = {
+  list: () => listAll<User>('/users'),
+  create: (input: { username: string; password: string; role: Role; displayName: string; customerId?: number }) =>
+    post<User>('/users', input),
+  update: (userId: number, changes: { role?: Role; active?: boolean; displayName?: string }) =>
+    patch<User>(`/users/${id(userId)}`, changes),
+};
+
+export const JOB_NAMES = ['interest-accrual', 'interest-posting', 'balance-snapshot', 'cleanup'] as const;
+
+export const ops = {
+  runJob: (name: string) => post<JobRun>(`/jobs/${id(name)}/run`),
+  ledgerVerify: () => get<LedgerVerify>('/ledger/verify'),
+  auditVerify: () => get<AuditVerify>('/audit/verify'),
+};

@@ -1,0 +1,63 @@
+// Display helpers for dates and labels (money lives in money.ts).
+
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  // Plain dates ("2026-12-01") are calendar days: show them without a timezone shift.
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  const d = m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+export function timeAgo(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return '';
+  const s = Math.round((now - t) / 1000);
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return formatDate(iso);
+}
+
+/** "in_progress" → "In progress". */
+export function label(value: string | null | undefined): string {
+  if (!value) return '—';
+  const s = value.replace(/[_-]+/g, ' ');
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Local calendar date as YYYY-MM-DD, shifted by whole days. */
+export function isoDay(offsetDays = 0, from = new Date()): string {
+  const d = new Date(from.getFullYear(), from.getMonth(), from.getDate() + offsetDays);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+/** "1234 5678 9012" for reading a 12-digit account number. */
+export function groupAccountNumber(n: string | null | undefined): string {
+  if (!n) return '—';
+  return /^\d{12}$/.test(n) ? n.replace(/(\d{4})(?=\d)/g, '$1 ') : n;
+}
+
+/** 12 digits whose last one is the Luhn check digit. */
+export function isValidAccountNumber(n: string): boolean {
+  if (!/^\d{12}$/.test(n)) return false;
+  let sum = 0;
+  for (let i = 0; i < 12; i++) {
+    let d = n.charCodeAt(11 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}

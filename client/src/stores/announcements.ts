@@ -1,0 +1,76 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import * as api from '../api';
+import type { Announcement } from '../types';
+import { readStorage, writeStorage } from '../storage';
+
+const DISMISSED_KEY = 'bank.dismissedAnnouncements';
+
+export const useAnnouncements = defineStore('announcements', () => {
+  const byId = ref<Record<number, Announcement>>({});
+  const error = ref<unknown>(null);
+  const dismissed = ref<number[]>(parseIds(readStorage('session', DISMISSED_KEY)));
+  const now = ref(Date.now());
+  setInterval(() => (now.value = Date.now()), 60_000);
+
+  const all = computed(() =>
+    Object.values(byId.value).sort((a, b) => (b.publishedAt ?? b.createdAt).localeCompare(a.publishedAt ?? a.createdAt)),
+  );
+
+  /** Active, not expired, not dismissed in this browser session. */
+  const visible = computed(() =>
+    all.value.filter(
+      (a) =>
+        a.active !== false &&
+        (!a.expiresAt || new Date(a.expiresAt).getTime() > now.value) &&
+        (!a.publishedAt || new Date(a.publishedAt).getTime() <= now.value + 60_000) &&
+        !dismissed.value.includes(a.id),
+    ),
+  );
+
+  async function load() {
+    error.value = null;
+    try {
+      const list = await api.announcements.list();
+      const next: Record<number, Announcement> = {};
+      for (const a of list) next[a.id] = a;
+      byId.value = next;
+    } catch (err) {
+      error.value = err;
+    }
+  }
+
+  function upsert(a: Announcement) {
+    byId.value[a.id] = { ...byId.value[a.id], ...a };
+  }
+
+  function apply(event: 'published' | 'updated' | 'withdrawn', a: Announcement | undefined) {
+    if (!a || typeof a.id !== 'number') return;
+    if (event === 'withdrawn') {
+      if (byId.value[a.id]) byId.value[a.id] = { ...byId.value[a.id], ...a, active: false };
+      return;
+    }
+    upsert(a);
+  }
+
+  function dismiss(id: number) {
+    if (!dismissed.value.includes(id)) dismissed.value = [...dismissed.value, id];
+    writeStorage('session', DISMISSED_KEY, JSON.stringify(dismissed.value));
+  }
+
+  function clear() {
+    byId.value = {};
+    error.value = null;
+  }
+
+  return { byId, all, visible, error, load, upsert, apply, dismiss, clear };
+});
+
+function parseIds(raw: string | null): number[] {
+  try {
+    const v = JSON.parse(raw ?? '[]');
+    return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,70 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import * as api from '../api';
+import type { Transaction } from '../types';
+
+/** The queue may list transactions or records wrapping one; normalise to the transaction. */
+export function toTransaction(item: api.ApprovalItem): Transaction {
+  if (item.transaction && typeof item.transaction === 'object') return { ...item.transaction };
+  const id = typeof item.transactionId === 'number' ? item.transactionId : item.id;
+  return { ...item, id, status: item.status ?? 'pending_approval' };
+}
+
+export const useApprovals = defineStore('approvals', () => {
+  const byId = ref<Record<number, Transaction>>({});
+  const loaded = ref(false);
+  const loading = ref(false);
+  const error = ref<unknown>(null);
+  /** Transactions decided here or elsewhere while the page is open, to show briefly. */
+  const decided = ref<Record<number, 'approved' | 'rejected'>>({});
+
+  const pending = computed(() =>
+    Object.values(byId.value)
+      .filter((t) => t.status === 'pending_approval')
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
+  );
+
+  async function load() {
+    loading.value = true;
+    error.value = null;
+    try {
+      const list = await api.approvals.list('pending');
+      const next: Record<number, Transaction> = {};
+      for (const item of list) {
+        const t = toTransaction(item);
+        next[t.id] = t;
+      }
+      byId.value = next;
+      loaded.value = true;
+    } catch (err) {
+      error.value = err;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  function apply(event: 'pending' | 'approved' | 'rejected', t: Transaction | undefined) {
+    if (!t || typeof t.id !== 'number') return;
+    if (event === 'pending') {
+      if (!decided.value[t.id]) byId.value[t.id] = { ...t, status: 'pending_approval' };
+      return;
+    }
+    decided.value[t.id] = event;
+    delete byId.value[t.id];
+  }
+
+  async function decide(id: number, decision: 'approve' | 'reject', note?: string) {
+    const t = decision === 'approve' ? await api.approvals.approve(id, note) : await api.approvals.reject(id, note);
+    apply(decision === 'approve' ? 'approved' : 'rejected', t ?? byId.value[id]);
+    return t;
+  }
+
+  function clear() {
+    byId.value = {};
+    decided.value = {};
+    loaded.value = false;
+    error.value = null;
+  }
+
+  return { byId, pending, loaded, loading, error, decided, load, apply, decide, clear };
+});

@@ -1,0 +1,82 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import * as api from '../api';
+import { ApiError } from '../api';
+import { hasRole, isStaffRole } from '../roles';
+import { readStorage, writeStorage } from '../storage';
+import type { StaffRole, User } from '../types';
+import { resetStores } from './reset';
+
+const TOKEN_KEY = 'bank.token';
+
+export const useSession = defineStore('session', () => {
+  const user = ref<User | null>(null);
+  /** Kept for the socket handshake (`auth: {token}`); REST rides on the HttpOnly cookie. */
+  const token = ref<string | null>(readStorage('session', TOKEN_KEY));
+  const expiresAt = ref<string | null>(null);
+  /** The first `GET /auth/me` has answered. */
+  const ready = ref(false);
+  /** Shown on the login screen: why the user was signed out. */
+  const notice = ref<string | null>(null);
+  /** A deliberate sign-out is under way: the socket closing is expected, not a lost session. */
+  const leaving = ref(false);
+
+  const isStaff = computed(() => isStaffRole(user.value?.role));
+  const isCustomer = computed(() => user.value?.role === 'customer');
+
+  function atLeast(role: StaffRole): boolean {
+    return hasRole(user.value?.role, role);
+  }
+
+  async function restore() {
+    try {
+      user.value = await api.auth.me();
+    } catch (err) {
+      user.value = null;
+      if (err instanceof ApiError && err.status === 401) setToken(null);
+      else notice.value = api.errorMessage(err);
+    } finally {
+      ready.value = true;
+    }
+  }
+
+  async function login(username: string, password: string, otp?: string) {
+    const res = await api.auth.login(username, password, otp);
+    resetStores();
+    setToken(res.token ?? null);
+    expiresAt.value = res.expiresAt ?? null;
+    notice.value = null;
+    user.value = res.user ?? (await api.auth.me());
+  }
+
+  async function logout() {
+    leaving.value = true;
+    try {
+      await api.auth.logout();
+    } catch {
+      /* the session may already be gone; sign out locally regardless */
+    }
+    end(null);
+    leaving.value = false;
+  }
+
+  /** Leave the signed-in state (logout, revoked or expired session). */
+  function end(message: string | null) {
+    if (!user.value && !token.value) {
+      if (message) notice.value = message;
+      return;
+    }
+    user.value = null;
+    setToken(null);
+    expiresAt.value = null;
+    notice.value = message;
+    resetStores();
+  }
+
+  function setToken(value: string | null) {
+    token.value = value;
+    writeStorage('session', TOKEN_KEY, value);
+  }
+
+  return { user, token, expiresAt, ready, notice, leaving, isStaff, isCustomer, atLeast, restore, login, logout, end };
+});

@@ -1,0 +1,250 @@
+// Shapes of the public contract (API.md). Money fields are decimal strings, ids integers,
+// times ISO 8601 UTC strings.
+
+export type Role = 'customer' | 'teller' | 'manager' | 'admin';
+export type StaffRole = Exclude<Role, 'customer'>;
+
+export interface User {
+  id: number;
+  username: string;
+  role: Role;
+  customerId: number | null;
+  displayName: string;
+  /** Not in the contract; some admin listings may carry it. */
+  active?: boolean;
+}
+
+export interface LoginResponse {
+  token: string;
+  expiresAt: string;
+  user: User;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface Address {
+  id?: number;
+  line1: string;
+  line2?: string | null;
+  city: string;
+  state?: string | null;
+  postalCode: string;
+  country: string;
+}
+
+export interface Customer {
+  id: number;
+  firstName: string;
+  lastName: string;
+  email: string;
+  phone: string;
+  dateOfBirth: string;
+  addresses?: Address[];
+  userId: number | null;
+  createdAt: string;
+}
+
+export interface Branch {
+  id: number;
+  code: string;
+  name: string;
+  city: string;
+  address?: string | null;
+}
+
+export interface AccountType {
+  code: string;
+  name: string;
+  minBalance: string;
+  overdraftLimit: string;
+  approvalThreshold: string | null;
+}
+
+export type AccountStatus = 'active' | 'frozen' | 'closed';
+
+export interface Account {
+  id: number;
+  number: string;
+  customerId: number;
+  type: string;
+  branch: string;
+  currency: string;
+  balance: string;
+  availableBalance: string;
+  status: AccountStatus;
+  openedAt: string;
+  closedAt: string | null;
+}
+
+export interface AccountEdit {
+  by: number | string | null;
+  at: string;
+  changes: Record<string, [unknown, unknown]>;
+  note: string | null;
+}
+
+export interface Entry {
+  id: number;
+  transactionId: number;
+  kind: string;
+  amount: string;
+  balanceAfter: string;
+  counterparty: string | null;
+  memo: string | null;
+  at: string;
+}
+
+export interface DailyBalance {
+  date: string;
+  balance: string;
+}
+
+export type TransactionKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest';
+export type TransactionStatus = 'posted' | 'pending_approval' | 'rejected';
+
+export interface Transaction {
+  id: number;
+  kind: TransactionKind;
+  status: TransactionStatus;
+  amount: string;
+  currency: string;
+  fromAccountNumber: string | null;
+  toAccountNumber: string | null;
+  memo: string | null;
+  createdAt: string;
+  postedAt: string | null;
+}
+
+export type TicketCategory = 'account' | 'card' | 'transaction' | 'security' | 'general';
+export type TicketStatus = 'open' | 'in_progress' | 'resolved' | 'closed';
+export type TicketPriority = 'low' | 'normal' | 'high' | 'urgent';
+
+export interface TicketMessage {
+  id: number;
+  authorId: number;
+  authorRole: Role;
+  body: string;
+  at: string;
+}
+
+export interface Ticket {
+  id: number;
+  customerId: number;
+  category: TicketCategory;
+  subject: string;
+  status: TicketStatus;
+  priority: TicketPriority;
+  assigneeId: number | null;
+  resolution: string | null;
+  createdAt: string;
+  updatedAt: string;
+  messages?: TicketMessage[];
+}
+
+export type Audience = 'all' | 'customers' | 'staff';
+
+export interface Announcement {
+  id: number;
+  title: string;
+  message: string;
+  audience: Audience;
+  active: boolean;
+  publishedAt: string | null;
+  expiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Notification {
+  id: number;
+  kind: string;
+  title: string;
+  body: string;
+  /** The contract does not fix how "read" is reported; either of these is understood. */
+  readAt?: string | null;
+  read?: boolean;
+  createdAt?: string;
+  at?: string;
+}
+
+export interface Viewer {
+  userId: number;
+  displayName: string;
+}
+
+export interface JobRun {
+  name: string;
+  ok: boolean;
+  result: unknown;
+}
+
+export interface LedgerVerify {
+  ok: boolean;
+  accounts: number;
+  transactions: number;
+  mismatches: unknown[];
+}
+
+export interface AuditVerify {
+  ok: boolean;
+  checked: number;
+  firstBrokenId: number | null;
+}
+
+// ---- socket payloads (each also carries seq and at) ----
+
+export interface EventMeta {
+  seq: number;
+  at: string;
+}
+
+export interface BalanceUpdated extends EventMeta {
+  accountId: number;
+  accountNumber: string;
+  balance: string;
+  availableBalance: string;
+  transactionId: number | null;
+}
+
+export interface TransactionEvent extends EventMeta {
+  transaction: Transaction;
+}
+
+export interface TicketEvent extends EventMeta {
+  ticket: Ticket;
+}
+
+export interface TicketMessageEvent extends EventMeta {
+  ticketId: number;
+  message: TicketMessage;
+}
+
+export interface AnnouncementEvent extends EventMeta {
+  announcement: Announcement;
+}
+
+export interface NotificationEvent extends EventMeta {
+  id: number;
+  kind: string;
+  title: string;
+  body: string;
+}
+
+export interface PresenceEvent extends Partial<EventMeta> {
+  ticketId: number;
+  viewers: Viewer[];
+}
+
+/** Not in the contract's server→client table; understood if the server relays typing. */
+export interface TypingEvent extends Partial<EventMeta> {
+  ticketId: number;
+  userId?: number;
+  displayName?: string;
+}
+
+export interface SessionRevoked extends Partial<EventMeta> {
+  reason?: string;
+}
