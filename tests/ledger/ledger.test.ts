@@ -217,7 +217,7 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
   it('stays exact under 2,000 random transfers from 50 concurrent callers', async () => {
     const customers = await Promise.all(Array.from({ length: 4 }, (_, i) => createCustomer(tdb.db, `Load${i}`)));
     const types = ['SAV', 'CUR', 'BIZ', 'CUR'];
-    const accounts = [];
+    const accounts: Awaited<ReturnType<typeof openTestAccount>>[] = [];
     for (let i = 0; i < 20; i++) accounts.push(await openTestAccount(bank, customers[i % 4], types[i % 4]));
     for (const a of accounts) await ledger.deposit(bank, teller, { accountId: a.id, amount: '5000' });
     const ids = accounts.map((a) => a.id);
