@@ -9,6 +9,7 @@ import helmet from 'koa-helmet';
 import serve from 'koa-static';
 import { bodyParser } from '@koa/bodyparser';
 import type { BankContext } from '../bank/context.js';
+import { DomainError } from '../bank/errors.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { authMiddleware } from './auth.js';
@@ -108,6 +109,13 @@ export function createApp(deps: AppDeps): Koa {
   );
 
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT, encoding: 'utf-8' }));
+  // NUL cannot be stored in PostgreSQL text and has no business in a bank's data.
+  app.use(async (ctx, next) => {
+    if (/%00/.test(ctx.querystring) || hasNul(ctx.request.body)) {
+      throw new DomainError('invalid_request', 'Text must not contain NUL characters');
+    }
+    await next();
+  });
   app.use(authMiddleware(bank, config, services));
 
   const ops = new Router();
@@ -180,4 +188,11 @@ export function createApp(deps: AppDeps): Koa {
     });
   }
   return app;
+}
+
+function hasNul(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (depth > 20 || !v || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some((x) => hasNul(x, depth + 1));
+  return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x, depth + 1));
 }

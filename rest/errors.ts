@@ -18,7 +18,11 @@ export interface HttpError {
 }
 
 export function zodDetails(err: ZodError) {
-  const fields = [...new Set(err.issues.map((i) => i.path.join('.') || '(body)'))];
+  // An unknown field is named at its own path, not at the object that refused it.
+  const paths = err.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k].join('.')) : [i.path.join('.') || '(body)'],
+  );
+  const fields = [...new Set(paths)];
   return { fields, issues: err.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })) };
 }
 
