@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { BankContext } from './context.js';
-import { Conflict, DomainError, RuleViolation, domainErrorFromJSON } from './errors.js';
+import { Conflict, type DomainError, RuleViolation, domainErrorFromJSON } from './errors.js';
 import { type Tx, withTx } from './tx.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
@@ -51,11 +51,11 @@ export async function idempotent<T>(ctx: BankContext, req: IdemRequest | null, o
     });
     return { value, replayed: false };
   } catch (err) {
-    if (err instanceof RuleViolation || (err instanceof DomainError && err.code === 'not_found')) {
+    if (err instanceof RuleViolation) {
       const body: Stored = { ok: false, error: err.toJSON() };
       await ctx.db('idempotency_keys').where({ id: claimed.id }).update({ state: 'done', response_status: 422, response_body: JSON.stringify(body) });
     } else {
-      // Not a decision about this request (a bug, the database away): let a retry try again.
+      // Not a business decision (bad input, unknown account, the database away): a retry may try again.
       await ctx.db('idempotency_keys').where({ id: claimed.id, state: 'in_flight' }).delete().catch(() => undefined);
     }
     throw err;

@@ -1,0 +1,84 @@
+import { PASSWORD, type Caller, type Expect, type Req, type World } from './world.js';
+
+export type Row = { expect: Record<Caller, Expect>; req: (w: World, caller: Caller) => Promise<Req> | Req };
+
+const all = (v: Expect): Record<Caller, Expect> => ({ anon: 401, owner: v, other: v, teller: v, manager: v, admin: v });
+const SIGNED_IN = all('ok');
+const STAFF: Record<Caller, Expect> = { anon: 401, owner: 403, other: 403, teller: 'ok', manager: 'ok', admin: 'ok' };
+const MANAGER: Record<Caller, Expect> = { ...STAFF, teller: 403 };
+const ADMIN: Record<Caller, Expect> = { ...MANAGER, manager: 403 };
+const OWNED: Record<Caller, Expect> = { anon: 401, owner: 'ok', other: 404, teller: 'ok', manager: 'ok', admin: 'ok' };
+const OWN_ONLY: Record<Caller, Expect> = { anon: 401, owner: 'ok', other: 404, teller: 404, manager: 404, admin: 404 };
+const CUSTOMERS_ONLY: Record<Caller, Expect> = { anon: 401, owner: 'ok', other: 'ok', teller: 403, manager: 403, admin: 403 };
+
+/**
+ * Every route × every kind of caller. A route missing here fails the test, so a new
+ * endpoint cannot ship without its row. 'ok' means a 2xx.
+ */
+export const MATRIX: Record<string, Row> = {
+  'POST /auth/login': { expect: { anon: 'ok', owner: 'ok', other: 'ok', teller: 'ok', manager: 'ok', admin: 'ok' }, req: (w) => ({ path: '/auth/login', body: { username: w.people.owner.username, password: PASSWORD } }) },
+  'POST /auth/logout': { expect: SIGNED_IN, req: async (w, c) => ({ path: '/auth/logout', token: await w.freshSession(c) }) },
+  'GET /auth/me': { expect: SIGNED_IN, req: () => ({ path: '/auth/me' }) },
+  'POST /auth/password': { expect: SIGNED_IN, req: async (w, c) => ({ path: '/auth/password', body: { currentPassword: PASSWORD, newPassword: 'another-secret-99' }, token: await w.freshSession(c) }) },
+  'POST /auth/totp/setup': { expect: SIGNED_IN, req: async (w, c) => ({ path: '/auth/totp/setup', token: await w.freshSession(c) }) },
+  'POST /auth/totp/enable': { expect: SIGNED_IN, req: async (w, c) => { const r = await w.totpReady(c); return { path: '/auth/totp/enable', body: { otp: r.otp }, token: r.token }; } },
+  'GET /users': { expect: ADMIN, req: () => ({ path: '/users' }) },
+  'POST /users': { expect: ADMIN, req: (w) => ({ path: '/users', body: { username: w.unique('user'), password: 'long-enough-pass-1', role: 'teller', displayName: 'New Teller' } }) },
+  'GET /users/:id': { expect: ADMIN, req: (w) => ({ path: `/users/${w.people.teller.actor.userId}` }) },
+  'PATCH /users/:id': { expect: ADMIN, req: async (w) => ({ path: `/users/${(await w.freshUser()).user.id}`, body: { displayName: 'Renamed' } }) },
+  'GET /login-events': { expect: MANAGER, req: () => ({ path: '/login-events' }) },
+  'POST /customers': { expect: STAFF, req: (w) => ({ path: '/customers', body: { firstName: 'New', lastName: 'Person', email: 'new@example.com', phone: '+91 99999 11111', dateOfBirth: '1990-02-03', address: { line1: '2 Road', city: 'Pune', postalCode: '411001', country: 'IN' } } }) },
+  'GET /customers': { expect: STAFF, req: () => ({ path: '/customers?q=Owner' }) },
+  'GET /customers/:id': { expect: OWNED, req: (w) => ({ path: `/customers/${w.ownerCustomer}` }) },
+  'PATCH /customers/:id': { expect: OWNED, req: (w) => ({ path: `/customers/${w.ownerCustomer}`, body: { phone: '+91 98888 77777' } }) },
+  'GET /customers/:id/addresses': { expect: OWNED, req: (w) => ({ path: `/customers/${w.ownerCustomer}/addresses` }) },
+  'POST /customers/:id/addresses': { expect: OWNED, req: (w) => ({ path: `/customers/${w.ownerCustomer}/addresses`, body: { line1: '9 New Street', city: 'Pune', postalCode: '411003', country: 'IN' } }) },
+  'PATCH /customers/:id/addresses/:addressId': { expect: OWNED, req: async (w) => ({ path: `/customers/${w.ownerCustomer}/addresses/${(await w.freshAddress()).id}`, body: { city: 'Nashik' } }) },
+  'DELETE /customers/:id/addresses/:addressId': { expect: OWNED, req: async (w) => ({ path: `/customers/${w.ownerCustomer}/addresses/${(await w.freshAddress()).id}` }) },
+  'GET /branches': { expect: SIGNED_IN, req: () => ({ path: '/branches' }) },
+  'GET /branches/:id': { expect: SIGNED_IN, req: async (w) => ({ path: `/branches/${(await w.db('branches').first('id')).id}` }) },
+  'POST /branches': { expect: MANAGER, req: (w) => ({ path: '/branches', body: { code: w.unique('B').toUpperCase().slice(0, 16), name: 'New branch', city: 'Pune' } }) },
+  'PATCH /branches/:id': { expect: MANAGER, req: async (w) => ({ path: `/branches/${(await w.db('branches').first('id')).id}`, body: { name: 'Main branch (renamed)' } }) },
+  'GET /account-types': { expect: SIGNED_IN, req: () => ({ path: '/account-types' }) },
+  'GET /account-types/:code': { expect: SIGNED_IN, req: () => ({ path: '/account-types/SAV' }) },
+  'POST /account-types': { expect: MANAGER, req: (w) => ({ path: '/account-types', body: { code: w.unique('T').toUpperCase().slice(0, 16), name: 'Type', minBalance: '0', overdraftLimit: '0', approvalThreshold: null } }) },
+  'PATCH /account-types/:code': { expect: MANAGER, req: () => ({ path: '/account-types/SAV', body: { name: 'Savings plus' } }) },
+  'GET /interest-rates': { expect: SIGNED_IN, req: () => ({ path: '/interest-rates?accountType=SAV' }) },
+  'POST /interest-rates': { expect: MANAGER, req: (w) => ({ path: '/interest-rates', body: { accountType: 'SAV', annualRate: '3.75', effectiveFrom: w.futureDate() } }) },
+  'POST /accounts': { expect: STAFF, req: (w) => ({ path: '/accounts', body: { customerId: w.ownerCustomer, type: 'CUR', branch: 'MAIN' } }) },
+  'GET /accounts': { expect: SIGNED_IN, req: () => ({ path: '/accounts' }) },
+  'GET /accounts/:id': { expect: OWNED, req: (w) => ({ path: `/accounts/${w.ownerAccount.id}` }) },
+  'PATCH /accounts/:id': { expect: STAFF, req: (w) => ({ path: `/accounts/${w.ownerAccount.id}`, body: { status: 'active', note: 'checked' } }) },
+  'GET /accounts/:id/edits': { expect: STAFF, req: (w) => ({ path: `/accounts/${w.ownerAccount.id}/edits` }) },
+  'POST /accounts/:id/close': { expect: MANAGER, req: async (w) => ({ path: `/accounts/${(await w.freshZeroAccount()).id}/close`, body: { reason: 'customer asked' } }) },
+  'GET /closed-accounts': { expect: MANAGER, req: () => ({ path: '/closed-accounts' }) },
+  'GET /accounts/:id/entries': { expect: OWNED, req: (w) => ({ path: `/accounts/${w.ownerAccount.id}/entries` }) },
+  'GET /accounts/:id/statement': { expect: OWNED, req: (w) => ({ path: `/accounts/${w.ownerAccount.id}/statement?format=csv` }) },
+  'GET /accounts/:id/balances': { expect: OWNED, req: (w) => ({ path: `/accounts/${w.ownerAccount.id}/balances` }) },
+  'POST /deposits': { expect: STAFF, req: (w) => ({ path: '/deposits', body: { accountId: w.ownerAccount.id, amount: '5.00' } }) },
+  'POST /withdrawals': { expect: STAFF, req: (w) => ({ path: '/withdrawals', body: { accountId: w.ownerAccount.id, amount: '1.00' } }) },
+  'POST /transfers': { expect: OWNED, req: (w) => ({ path: '/transfers', body: { fromAccountId: w.ownerAccount.id, toAccountNumber: w.otherAccount.number, amount: '0.50' } }) },
+  'GET /transactions/:id': { expect: OWNED, req: (w) => ({ path: `/transactions/${w.ownerTx.id}` }) },
+  'GET /transactions': { expect: STAFF, req: (w) => ({ path: `/transactions?accountId=${w.ownerAccount.id}` }) },
+  'GET /approvals': { expect: MANAGER, req: () => ({ path: '/approvals?status=pending' }) },
+  'POST /approvals/:transactionId/approve': { expect: MANAGER, req: async (w) => ({ path: `/approvals/${(await w.freshPending()).id}/approve`, body: {} }) },
+  'POST /approvals/:transactionId/reject': { expect: MANAGER, req: async (w) => ({ path: `/approvals/${(await w.freshPending()).id}/reject`, body: { note: 'no' } }) },
+  'POST /batch/transfers': { expect: MANAGER, req: (w) => ({ path: '/batch/transfers', body: { atomic: false, items: [{ idempotencyKey: w.unique('k'), fromAccountNumber: w.ownerAccount.number, toAccountNumber: w.otherAccount.number, amount: '0.01' }] } }) },
+  'POST /tickets': { expect: CUSTOMERS_ONLY, req: () => ({ path: '/tickets', body: { category: 'general', subject: 'Question', body: 'How do I?' } }) },
+  'GET /tickets': { expect: SIGNED_IN, req: () => ({ path: '/tickets' }) },
+  'GET /tickets/:id': { expect: OWNED, req: (w) => ({ path: `/tickets/${w.ownerTicket.id}` }) },
+  'POST /tickets/:id/messages': { expect: OWNED, req: (w) => ({ path: `/tickets/${w.ownerTicket.id}/messages`, body: { body: 'Any news?' } }) },
+  'PATCH /tickets/:id': { expect: OWNED, req: async (w, c) => ({ path: `/tickets/${(await w.freshTicket()).id}`, body: c === 'owner' || c === 'other' ? { status: 'closed' } : { priority: 'high' } }) },
+  'GET /announcements': { expect: SIGNED_IN, req: () => ({ path: '/announcements' }) },
+  'POST /announcements': { expect: MANAGER, req: () => ({ path: '/announcements', body: { title: 'Notice', message: 'Branch closed Monday', audience: 'customers' } }) },
+  'PATCH /announcements/:id': { expect: MANAGER, req: (w) => ({ path: `/announcements/${w.announcement.id}`, body: { title: 'Updated' } }) },
+  'DELETE /announcements/:id': { expect: MANAGER, req: async (w) => ({ path: `/announcements/${(await w.freshAnnouncement()).id}` }) },
+  'GET /notifications': { expect: SIGNED_IN, req: () => ({ path: '/notifications' }) },
+  'POST /notifications/:id/read': { expect: OWN_ONLY, req: async (w) => ({ path: `/notifications/${await w.ownerNotification()}/read` }) },
+  'GET /audit': { expect: MANAGER, req: () => ({ path: '/audit?entity=account' }) },
+  'GET /audit/verify': { expect: ADMIN, req: () => ({ path: '/audit/verify' }) },
+  'GET /ledger/verify': { expect: ADMIN, req: () => ({ path: '/ledger/verify' }) },
+  'GET /jobs': { expect: ADMIN, req: () => ({ path: '/jobs' }) },
+  'POST /jobs/:name/run': { expect: ADMIN, req: () => ({ path: '/jobs/cleanup/run' }) },
+};
+

@@ -1,0 +1,118 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Actor, BankContext, Role } from '../../bank/context.js';
+import { SYSTEM } from '../../bank/context.js';
+import * as ledger from '../../bank/ledger.js';
+import { createTicket } from '../../bank/tickets.js';
+import { createAnnouncement } from '../../bank/announcements.js';
+import { addAddress } from '../../bank/customers.js';
+import { withTx } from '../../bank/tx.js';
+import { notifyUsers } from '../../bank/notify.js';
+import { totpCode } from '../../bank/totp.js';
+import { createCustomer, openTestAccount, seedReference, userWithSession, TEST_PASSWORD } from './fixtures.js';
+import { apiClient, type TestServer } from './server.js';
+
+export const CALLERS = ['anon', 'owner', 'other', 'teller', 'manager', 'admin'] as const;
+export type Caller = (typeof CALLERS)[number];
+export type Expect = 'ok' | 401 | 403 | 404;
+
+export interface Req {
+  path: string;
+  body?: unknown;
+  /** Use this session instead of the caller's own (requests that end or change a session). */
+  token?: string | null;
+}
+
+interface Person {
+  actor: Actor;
+  token: string;
+  username: string;
+}
+
+/**
+ * The small bank every authorization and bad-input test runs against: an owner customer
+ * and another customer (each with a login and accounts), one staff user per role, a
+ * ticket, an announcement, a notification. Factories make fresh objects for requests
+ * that consume what they touch (closing, approving, deleting).
+ */
+export async function buildWorld(srv: TestServer) {
+  const bank: BankContext = srv.running.bank;
+  const db: Knex = bank.db;
+  await seedReference(db);
+  const ownerCustomer = await createCustomer(db, 'Owner');
+  const otherCustomer = await createCustomer(db, 'Other');
+  for (const id of [ownerCustomer, otherCustomer]) {
+    await addAddress(bank, SYSTEM, id, { line1: '1 Main Road', city: 'Pune', postalCode: '411001', country: 'IN' });
+  }
+  const person = async (role: Role, customerId?: number): Promise<Person> => {
+    const u = await userWithSession(bank, role, { customerId });
+    return { actor: u.actor, token: u.token, username: u.user.username };
+  };
+  const people: Record<Exclude<Caller, 'anon'>, Person> = {
+    owner: await person('customer', ownerCustomer),
+    other: await person('customer', otherCustomer),
+    teller: await person('teller'),
+    manager: await person('manager'),
+    admin: await person('admin'),
+  };
+  const ownerAccount = await openTestAccount(bank, ownerCustomer, 'CUR');
+  const ownerBiz = await openTestAccount(bank, ownerCustomer, 'BIZ');
+  const otherAccount = await openTestAccount(bank, otherCustomer, 'CUR');
+  const ownerTx = (await ledger.deposit(bank, SYSTEM, { accountId: ownerAccount.id, amount: '1000000' })).value;
+  await ledger.deposit(bank, SYSTEM, { accountId: ownerBiz.id, amount: '1000000' });
+  await ledger.deposit(bank, SYSTEM, { accountId: otherAccount.id, amount: '1000' });
+  const ownerTicket = await createTicket(bank, people.owner.actor, { category: 'general', subject: 'Hello', body: 'Question' });
+  const announcement = await createAnnouncement(bank, people.manager.actor, { title: 'Hi', message: 'All', audience: 'all' });
+  let seq = 0;
+  const unique = (prefix: string) => `${prefix}${++seq}${crypto.randomBytes(2).toString('hex')}`;
+  let day = 10;
+
+  const w = {
+    srv, bank, db, people, ownerCustomer, otherCustomer, ownerAccount, ownerBiz, otherAccount, ownerTx, ownerTicket, announcement, unique,
+    client: (caller: Caller, token?: string | null) => apiClient(srv.url, token === undefined ? (caller === 'anon' ? null : people[caller].token) : token),
+    async freshSession(caller: Caller) {
+      if (caller === 'anon') return null;
+      const p = people[caller];
+      return (await userWithSession(bank, p.actor.role as Role, { customerId: p.actor.customerId ?? undefined })).token;
+    },
+    async freshZeroAccount() {
+      return openTestAccount(bank, ownerCustomer, 'CUR');
+    },
+    async freshPending() {
+      return (await ledger.transfer(bank, people.owner.actor, { fromAccountId: ownerBiz.id, toAccountNumber: otherAccount.number, amount: '10000.01' })).value;
+    },
+    async freshTicket() {
+      return createTicket(bank, people.owner.actor, { category: 'account', subject: 'Fresh', body: 'Please help' });
+    },
+    async freshAnnouncement() {
+      return createAnnouncement(bank, people.manager.actor, { title: 'Fresh', message: 'Note', audience: 'all' });
+    },
+    async freshAddress() {
+      return addAddress(bank, SYSTEM, ownerCustomer, { line1: unique('Lane '), city: 'Pune', postalCode: '411002', country: 'IN' });
+    },
+    async freshUser() {
+      return userWithSession(bank, 'teller');
+    },
+    async ownerNotification() {
+      return withTx(bank, async (t) => {
+        await notifyUsers(t, [people.owner.actor.userId!], { kind: 'test', title: 'Test', body: 'Hello' });
+        return (await t.q('notifications').where({ user_id: people.owner.actor.userId }).orderBy('id', 'desc').first()).id as number;
+      });
+    },
+    /** A fresh user of the caller's role with TOTP set up (not yet enabled), and a valid code. */
+    async totpReady(caller: Caller) {
+      const token = await w.freshSession(caller);
+      if (!token) return { token, otp: '000000' };
+      const setup = await apiClient(srv.url, token).post('/auth/totp/setup');
+      return { token, otp: setup.status === 200 ? await totpCode(setup.body.secret) : '000000' };
+    },
+    futureDate() {
+      day += 1;
+      return new Date(Date.now() + day * 86_400_000).toISOString().slice(0, 10);
+    },
+  };
+  return w;
+}
+export type World = Awaited<ReturnType<typeof buildWorld>>;
+
+export const PASSWORD = TEST_PASSWORD;
