@@ -71,13 +71,28 @@ const TOUCH_EVERY_MS = 30_000;
  */
 export async function resolveSession(ctx: BankContext, token: string | undefined | null, policy: SessionPolicy): Promise<ResolvedSession | null> {
   if (!token || token.length > 200) return null;
-  const session = await ctx.db<SessionRow>('sessions').where({ token_hash: hashToken(token) }).first();
-  if (!session || session.revoked_at) return null;
+  // One round trip on every request: the session and its user together.
+  const row = await ctx.db('sessions as s')
+    .join('users as u', 'u.id', 's.user_id')
+    .where('s.token_hash', hashToken(token))
+    .first(
+      's.id', 's.user_id', 's.token_hash', 's.created_at', 's.last_seen_at', 's.expires_at', 's.revoked_at', 's.revoked_reason', 's.ip', 's.user_agent',
+      'u.username', 'u.password_hash', 'u.role', 'u.customer_id', 'u.display_name', 'u.active', 'u.failed_logins', 'u.locked_until',
+      'u.totp_secret', 'u.totp_enabled', 'u.created_at as u_created_at', 'u.updated_at as u_updated_at',
+    );
+  if (!row || row.revoked_at || !row.active) return null;
+  const session: SessionRow = {
+    id: row.id, user_id: row.user_id, token_hash: row.token_hash, created_at: row.created_at, last_seen_at: row.last_seen_at,
+    expires_at: row.expires_at, revoked_at: row.revoked_at, revoked_reason: row.revoked_reason, ip: row.ip, user_agent: row.user_agent,
+  };
+  const user: UserRow = {
+    id: row.user_id, username: row.username, password_hash: row.password_hash, role: row.role, customer_id: row.customer_id,
+    display_name: row.display_name, active: row.active, failed_logins: row.failed_logins, locked_until: row.locked_until,
+    totp_secret: row.totp_secret, totp_enabled: row.totp_enabled, created_at: row.u_created_at, updated_at: row.u_updated_at,
+  };
   const now = ctx.now().getTime();
   const idleEnd = Date.parse(session.last_seen_at) + policy.idleMinutes * 60_000;
   if (Date.parse(session.expires_at) <= now || idleEnd <= now) return null;
-  const user = await ctx.db<UserRow>('users').where({ id: session.user_id }).first();
-  if (!user || !user.active) return null;
   if (now - Date.parse(session.last_seen_at) > TOUCH_EVERY_MS) {
     session.last_seen_at = new Date(now).toISOString();
     await ctx.db('sessions').where({ id: session.id }).update({ last_seen_at: session.last_seen_at });
