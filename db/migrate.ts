@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as m0001 from './migrations/0001_bank.js';
 import * as m0002 from './migrations/0002_agenda_jobs.js';
+import * as m0003 from './migrations/0003_jobs.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -9,6 +10,7 @@ interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<v
 const MIGRATIONS: Record<string, Migration> = {
   '0001_bank': m0001,
   '0002_agenda_jobs': m0002,
+  '0003_jobs': m0003,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -1,0 +1,82 @@
+import { SYSTEM, type BankContext } from './context.js';
+import { audit } from './audit.js';
+import { recordEvent, rooms } from './events.js';
+import { notifyUsers } from './notify.js';
+import type { Progress } from './snapshots.js';
+import { type TicketPriority, type TicketRow, ticketDto } from './tickets.js';
+import { withTx } from './tx.js';
+
+// Ticket SLA escalation. A ticket that is open or in progress and has waited longer than its
+// priority's window since it was created, or since its last escalation, is escalated: its
+// escalation level goes up by one and its priority one step (urgent stays urgent), and the
+// next window is the new priority's. So a normal ticket left alone escalates after 24 h
+// (to high), 4 h later (to urgent), then every hour, its level counting the missed windows.
+// Staff activity does not reset the clock; resolving or closing the ticket stops it.
+
+const HOUR = 3600_000;
+export const ESCALATION_WINDOW_MS: Record<TicketPriority, number> = { urgent: 1 * HOUR, high: 4 * HOUR, normal: 24 * HOUR, low: 72 * HOUR };
+const BUMP: Record<TicketPriority, TicketPriority> = { low: 'normal', normal: 'high', high: 'urgent', urgent: 'urgent' };
+
+const since = (r: Pick<TicketRow, 'escalated_at' | 'created_at'>) => r.escalated_at ?? r.created_at;
+const isDue = (r: TicketRow, nowMs: number) =>
+  (r.status === 'open' || r.status === 'in_progress') && Date.parse(since(r)) + ESCALATION_WINDOW_MS[r.priority] <= nowMs;
+
+export interface EscalationResult {
+  escalated: number;
+  ticketIds: number[];
+}
+
+/** Escalates every overdue ticket, each in its own transaction. Safe to run twice or at once on several workers. */
+export async function escalateTickets(ctx: BankContext, opts: { progress?: Progress } = {}): Promise<EscalationResult> {
+  const nowMs = ctx.now().getTime();
+  const result: EscalationResult = { escalated: 0, ticketIds: [] };
+  let after = 0;
+  for (;;) {
+    const page: TicketRow[] = await ctx.db('tickets')
+      .whereIn('status', ['open', 'in_progress']).andWhere('id', '>', after)
+      .andWhere((w) => {
+        for (const [priority, window] of Object.entries(ESCALATION_WINDOW_MS)) {
+          w.orWhere((p) => p.where('priority', priority).andWhereRaw('COALESCE(escalated_at, created_at) <= ?', [new Date(nowMs - window).toISOString()]));
+        }
+      })
+      .orderBy('id').limit(200);
+    if (!page.length) break;
+    for (const r of page) {
+      after = r.id;
+      if (await escalateOne(ctx, r.id)) {
+        result.escalated++;
+        result.ticketIds.push(r.id);
+      }
+      await opts.progress?.();
+    }
+  }
+  return result;
+}
+
+async function escalateOne(ctx: BankContext, id: number): Promise<boolean> {
+  return withTx(ctx, async (t) => {
+    let q = t.q<TicketRow>('tickets').where({ id });
+    if (t.ctx.dialect === 'pg') q = q.forUpdate();
+    const before = await q.first();
+    // Checked again under the lock: another worker may have escalated it meanwhile.
+    if (!before || !isDue(before, Date.parse(t.now))) return false;
+    const change = { escalation_level: Number(before.escalation_level) + 1, escalated_at: t.now, priority: BUMP[before.priority], updated_at: t.now };
+    const n = await t.q('tickets').where({ id, escalation_level: before.escalation_level }).update(change);
+    if (!n) return false;
+    const after: TicketRow = { ...before, ...change };
+    const dto = ticketDto(after);
+    await recordEvent(t, 'ticket.updated', [rooms.customer(after.customer_id), rooms.staff, rooms.ticket(id)], { ticket: dto, escalated: true });
+    if (after.assignee_id !== null) {
+      await notifyUsers(t, [after.assignee_id], {
+        kind: 'ticket_escalated', title: `Ticket #${id} escalated`,
+        body: `"${after.subject}" waited past its ${before.priority} window; it is now ${after.priority} (escalation level ${after.escalation_level}).`,
+      });
+    }
+    await audit(t, SYSTEM, {
+      action: 'ticket.escalated', entity: 'ticket', entityId: id,
+      before: { priority: before.priority, escalationLevel: Number(before.escalation_level) },
+      after: { priority: after.priority, escalationLevel: after.escalation_level, escalatedAt: t.now },
+    });
+    return true;
+  });
+}

@@ -1,0 +1,84 @@
+import type { BankContext } from '../bank/context.js';
+import { previousPeriod } from '../bank/days.js';
+import { escalateTickets } from '../bank/escalation.js';
+import { type AccountFailure, accrueInterest, postInterest } from '../bank/interest.js';
+import { collectMail, deliverDueMails, queueStatementsOnce } from '../bank/mail-outbox.js';
+import { cleanup } from '../bank/maintenance.js';
+import { type Progress, snapshotBalances } from '../bank/snapshots.js';
+import type { MailSender } from './mailer.js';
+
+export interface JobContext {
+  bank: BankContext;
+  mailer(): MailSender;
+  /** Renews the job's lock; long runs call it between accounts. */
+  progress: Progress;
+}
+
+export interface JobSpec {
+  name: string;
+  /** Cron, UTC (six fields: with seconds). */
+  schedule: string;
+  /** Runs every few seconds or minutes: its routine results are logged at debug level. */
+  frequent?: boolean;
+  run(ctx: JobContext): Promise<unknown>;
+}
+
+/** The work is done for every account that could be done; the job still fails, so it is logged and counted. */
+function failIfAny(what: string, failures: AccountFailure[]): void {
+  if (!failures.length) return;
+  const sample = failures.slice(0, 5).map((f) => `#${f.accountId}: ${f.error}`).join('; ');
+  throw new Error(`${what} failed for ${failures.length} account(s): ${sample}`);
+}
+
+// Every job catches up on whatever it missed (days not accrued or snapshotted, months not
+// posted, rows not scanned), so a late, repeated or concurrent run is harmless; the daily
+// ones run a few minutes after midnight UTC, once the day has settled (bank/days.ts).
+export const JOBS: JobSpec[] = [
+  {
+    name: 'balance-snapshot',
+    schedule: '0 5 0 * * *',
+    run: ({ bank, progress }) => snapshotBalances(bank, { progress }),
+  },
+  {
+    name: 'interest-accrual',
+    schedule: '0 10 0 * * *',
+    async run({ bank, progress }) {
+      const r = await accrueInterest(bank, { progress });
+      failIfAny('interest accrual', r.failures);
+      return r;
+    },
+  },
+  {
+    // Daily rather than monthly: a month missed on the 1st (worker down) posts the next day.
+    name: 'interest-posting',
+    schedule: '0 30 0 * * *',
+    async run({ bank, progress }) {
+      const r = await postInterest(bank, { progress });
+      const statementMails = await queueStatementsOnce(bank, previousPeriod(r.before), progress);
+      failIfAny('interest accrual', r.accrual.failures);
+      failIfAny('interest posting', r.failures);
+      return { ...r, statementMails };
+    },
+  },
+  {
+    name: 'mail',
+    schedule: '*/30 * * * * *',
+    frequent: true,
+    async run({ bank, mailer, progress }) {
+      const queued = await collectMail(bank);
+      const delivered = await deliverDueMails(bank, mailer().send, { progress });
+      return { queued, ...delivered, transport: mailer().kind };
+    },
+  },
+  {
+    name: 'ticket-escalation',
+    schedule: '0 */5 * * * *',
+    frequent: true,
+    run: ({ bank, progress }) => escalateTickets(bank, { progress }),
+  },
+  {
+    name: 'cleanup',
+    schedule: '0 15 3 * * *',
+    run: ({ bank, progress }) => cleanup(bank, { progress }),
+  },
+];
