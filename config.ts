@@ -17,6 +17,8 @@ const schema = z.object({
     .regex(/^rediss?:\/\/.+/, 'must be redis://…')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /** Prefix of the Socket.IO Redis adapter's channels: pods of one deployment share it, other deployments (or test runs) on the same Redis must not. */
+  HUB_REDIS_PREFIX: z.string().regex(/^[\w.:-]{1,64}$/, 'letters, digits, _ . : - only').default('bank-hub'),
   ROLE: z.enum(['all', 'web', 'worker']).default('all'),
   BANK_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional().or(z.literal('').transform(() => undefined)),
   DEMO_DATA: bool.default(true),

@@ -1,9 +1,20 @@
 import type http from 'node:http';
+import { Server } from 'socket.io';
 import type { BankContext } from '../bank/context.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../rest/metrics.js';
 import type { Services } from '../rest/services.js';
+import { handshakeAuth, type HubSocket } from './auth.js';
+import { handlers, registerCommands } from './commands.js';
+import { deliverer } from './deliver.js';
+import { Presence } from './presence.js';
+import { Publisher } from './publisher.js';
+import { replayLocally } from './recovery.js';
+import { startRelay, type RelayOptions } from './relay.js';
+import { localLink, redisLink } from './redis.js';
+import { sessionRooms } from './rooms.js';
+import { startSessionSweep } from './sweep.js';
 
 export interface HubDeps {
   bank: BankContext;
@@ -13,11 +24,94 @@ export interface HubDeps {
   services: Services;
 }
 
+export interface HubOptions {
+  relay?: RelayOptions;
+  sweepEveryMs?: number;
+}
+
 export interface Hub {
+  io: Server;
   close(): Promise<void>;
 }
 
-// Placeholder until the hub lands (issue 4): no sockets yet.
-export async function attachHub(_server: http.Server, _deps: HubDeps): Promise<Hub> {
-  return { close: async () => undefined };
+/** Bytes a client may send in one message: commands are tiny. */
+const MAX_CLIENT_MESSAGE = 64 * 1024;
+
+/**
+ * The real-time hub on the REST server's http.Server (path /socket.io): handshake auth,
+ * rooms, client commands, the outbox publisher and relay, and the Redis adapter when
+ * REDIS_URL is set. See DESIGN.md "Events, the outbox and the hub".
+ */
+export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOptions = {}): Promise<Hub> {
+  const { bank, config, logger, metrics, services } = deps;
+  const log = logger.child({ part: 'hub' });
+  const link = config.REDIS_URL ? await redisLink(config.REDIS_URL, config.HUB_REDIS_PREFIX, log) : localLink();
+  if (config.REDIS_URL) services.readiness.push(() => link.readiness());
+
+  const origins = config.CORS_ORIGINS;
+  const io = new Server(server, {
+    path: '/socket.io',
+    serveClient: false,
+    maxHttpBufferSize: MAX_CLIENT_MESSAGE,
+    ...(link.adapter ? { adapter: link.adapter } : {}),
+    ...(origins.length ? { cors: { origin: origins, credentials: true } } : {}),
+    // A cookie is sent by the browser whoever opened the page: refuse cross-site pages
+    // (the session cookie is SameSite=Strict as well; this is the second lock).
+    allowRequest: (req, done) => {
+      const origin = req.headers.origin;
+      if (!origin || !req.headers.cookie) return done(null, true);
+      let host: string | null = null;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        // a malformed Origin is not ours
+      }
+      const forwarded = config.TRUST_PROXY ? String(req.headers['x-forwarded-host'] ?? '').split(',')[0].trim() : '';
+      done(null, host === req.headers.host || (!!forwarded && host === forwarded) || origins.includes(origin));
+    },
+  });
+
+  const presence = new Presence(io, log);
+  const commandDeps = { bank, policy: services.sessionPolicy, presence, metrics, logger: log };
+  const table = handlers(commandDeps);
+
+  io.use(handshakeAuth(bank, services.sessionPolicy));
+  io.on('connection', (raw) => {
+    const socket = raw as unknown as HubSocket;
+    metrics.socketConnections.inc();
+    void socket.join(sessionRooms(socket.data));
+    registerCommands(socket, commandDeps, table);
+    socket.on('disconnect', () => {
+      metrics.socketConnections.dec();
+      for (const room of socket.data.watching) {
+        if (room.startsWith('ticket:')) presence.changed(Number(room.slice('ticket:'.length)));
+      }
+    });
+  });
+
+  const deliver = deliverer(io, link, metrics, log);
+  const publisher = new Publisher(bank, deliver, log);
+  bank.signals.on('committed', publisher.onCommitted);
+  const relay = startRelay(bank, link, deliver, log, opts.relay);
+  link.onResubscribed((downSince) => {
+    replayLocally(io, bank, metrics, log, downSince).catch((err) => log.warn({ err }, 'replay after the Redis gap failed'));
+  });
+  const sweep = startSessionSweep(io, bank, services.sessionPolicy, log, opts.sweepEveryMs);
+
+  let closing: Promise<void> | null = null;
+  return {
+    io,
+    close: () =>
+      (closing ??= (async () => {
+        bank.signals.off('committed', publisher.onCommitted);
+        presence.close();
+        await Promise.allSettled([relay.stop(), sweep.stop(), publisher.close()]);
+        // io.close() would also close the http.Server and wait for its keep-alive
+        // connections; the server's owner does that. Close only what is ours.
+        for (const s of io.of('/').sockets.values()) s.disconnect(true);
+        await Promise.resolve(io.of('/').adapter.close()).catch(() => undefined);
+        io.engine.close();
+        await link.close();
+      })()),
+  };
 }

@@ -1,0 +1,61 @@
+import type { BankContext } from '../bank/context.js';
+import type { Logger } from '../log.js';
+import type { Deliver } from './deliver.js';
+import { loadEvents, markPublished } from './outbox.js';
+
+const BATCH = 500;
+
+/**
+ * The live path: right after a transaction commits (bank.signals 'committed'), loads its
+ * events, emits them and marks them published. Commits arriving together are batched, and
+ * batches run one after another so emits leave in commit-signal order. A failure here loses
+ * nothing: the rows stay unpublished and the relay takes them after its grace period.
+ */
+export class Publisher {
+  private pending: number[] = [];
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly marking = new Set<Promise<unknown>>();
+
+  constructor(private readonly bank: BankContext, private readonly deliver: Deliver, private readonly logger: Logger) {}
+
+  readonly onCommitted = (seqs: number[]) => {
+    if (this.stopped || !Array.isArray(seqs)) return;
+    this.pending.push(...seqs);
+    this.kick();
+  };
+
+  private kick() {
+    if (this.running || this.stopped) return;
+    this.running = this.drain().finally(() => {
+      this.running = null;
+      if (this.pending.length && !this.stopped) this.kick();
+    });
+  }
+
+  private async drain() {
+    while (this.pending.length && !this.stopped) {
+      const batch = this.pending.splice(0, BATCH);
+      try {
+        const events = await loadEvents(this.bank.db, batch);
+        // The emits happen now; only their Redis confirmation is awaited, off the path of the
+        // next batch (a dying Redis connection must not delay local pushes).
+        const marking = this.deliver(events, 'live')
+          .then(async ({ delivered }) => {
+            if (delivered.length) await markPublished(this.bank.db, delivered, new Date().toISOString());
+          })
+          .catch((err) => this.logger.warn({ err }, 'marking events published failed; the relay will re-emit them'))
+          .finally(() => this.marking.delete(marking));
+        this.marking.add(marking);
+      } catch (err) {
+        this.logger.warn({ err, seqs: batch.length }, 'live publish failed; the relay will retry');
+      }
+    }
+  }
+
+  async close() {
+    this.stopped = true;
+    await this.running;
+    await Promise.allSettled([...this.marking]);
+  }
+}

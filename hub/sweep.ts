@@ -1,0 +1,49 @@
+import type { Server } from 'socket.io';
+import type { BankContext } from '../bank/context.js';
+import type { SessionPolicy } from '../bank/sessions.js';
+import type { Logger } from '../log.js';
+import { sessionLive, type HubSocket } from './auth.js';
+
+const CHUNK = 500;
+
+/**
+ * Disconnects this pod's sockets whose session has ended (revoked, expired, idle, user
+ * deactivated). The session.revoked event does that at once on every pod; this sweep is
+ * the safety net for what it cannot cover: expiry, and a revocation whose disconnect was
+ * lost while Redis was down.
+ */
+export function startSessionSweep(io: Server, bank: BankContext, policy: SessionPolicy, logger: Logger, everyMs = 15_000) {
+  let running: Promise<void> | null = null;
+  const sweep = async () => {
+    const sockets = [...io.of('/').sockets.values()] as unknown as HubSocket[];
+    const ids = [...new Set(sockets.map((s) => s.data?.sessionId).filter((id): id is number => typeof id === 'number'))];
+    const live = new Set<number>();
+    const now = bank.now().getTime();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await bank.db('sessions as s').join('users as u', 'u.id', 's.user_id').whereIn('s.id', ids.slice(i, i + CHUNK))
+        .select('s.id', 's.revoked_at', 's.expires_at', 's.last_seen_at', 'u.active');
+      for (const r of rows) if (sessionLive(r, policy, now)) live.add(Number(r.id));
+    }
+    let ended = 0;
+    for (const s of sockets) {
+      if (typeof s.data?.sessionId === 'number' && !live.has(s.data.sessionId)) {
+        s.disconnect(true);
+        ended++;
+      }
+    }
+    if (ended) logger.info({ sockets: ended }, 'disconnected sockets of ended sessions');
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = sweep()
+      .catch((err) => logger.warn({ err }, 'session sweep failed'))
+      .finally(() => (running = null));
+  }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
