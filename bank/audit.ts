@@ -3,9 +3,9 @@ import type { Knex } from 'knex';
 import type { Actor, BankContext } from './context.js';
 import { type Tx, toJson } from './tx.js';
 
-/** PostgreSQL writers spread over this many independent hash chains (advisory-locked). */
-export const AUDIT_CHAINS = 16;
-const LOCK_CLASS = 7270;
+import { AUDIT_CHAINS } from '../db/migrations/0004_audit_heads.js';
+
+export { AUDIT_CHAINS };
 const GENESIS = '0'.repeat(64);
 
 export interface AuditInput {
@@ -36,26 +36,29 @@ function hashRow(prev: string, r: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): 
   return crypto.createHash('sha256').update(prev).update('|').update(body).digest('hex');
 }
 
-async function takeChain(t: Tx): Promise<number> {
-  if (t.ctx.dialect === 'sqlite') return 0;
-  const start = crypto.randomInt(AUDIT_CHAINS);
-  for (let i = 0; i < AUDIT_CHAINS; i++) {
-    const chain = (start + i) % AUDIT_CHAINS;
-    const r = await t.q.raw('SELECT pg_try_advisory_xact_lock(?, ?) AS ok', [LOCK_CLASS, chain]);
-    if (r.rows[0].ok) return chain;
-  }
-  await t.q.raw('SELECT pg_advisory_xact_lock(?, ?)', [LOCK_CLASS, start]);
-  return start;
+interface Head {
+  chain: number;
+  last_hash: string;
+}
+
+/**
+ * Locks the head of a chain for the rest of the transaction. PostgreSQL: any head no
+ * other writer holds (SKIP LOCKED), so concurrent writers rarely wait on each other;
+ * only when all are busy does it queue for one. SQLite has one writer: chain 0.
+ */
+async function takeChain(t: Tx): Promise<Head> {
+  if (t.ctx.dialect === 'sqlite') return t.q('audit_heads').where({ chain: 0 }).first('chain', 'last_hash');
+  const free = await t.q.raw('SELECT chain, last_hash FROM audit_heads ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED');
+  if (free.rows[0]) return free.rows[0];
+  return t.q('audit_heads').where({ chain: crypto.randomInt(AUDIT_CHAINS) }).forUpdate().first('chain', 'last_hash');
 }
 
 /**
  * Appends one audit row to a hash chain inside the caller's transaction. Call it last in
- * a transaction: on PostgreSQL the chain's lock is held until commit.
+ * a transaction: the chain's head stays locked until commit.
  */
 export async function audit(t: Tx, actor: Actor, input: AuditInput): Promise<void> {
-  const chain = await takeChain(t);
-  const last = await t.q('audit_log').where({ chain }).orderBy('id', 'desc').first('hash');
-  const prev = last?.hash ?? GENESIS;
+  const { chain, last_hash: prev } = await takeChain(t);
   const row = {
     chain,
     actor_id: actor.userId,
@@ -67,7 +70,10 @@ export async function audit(t: Tx, actor: Actor, input: AuditInput): Promise<voi
     ip: actor.ip ?? null,
     at: t.now,
   };
-  await t.q('audit_log').insert({ ...row, prev_hash: prev, hash: hashRow(prev, row) });
+  const hash = hashRow(prev, row);
+  const [ins] = await t.q('audit_log').insert({ ...row, prev_hash: prev, hash }, ['id']);
+  const id = typeof ins === 'object' ? ins.id : ins;
+  await t.q('audit_heads').where({ chain }).update({ last_id: id, last_hash: hash, length: t.q.raw('length + 1') });
 }
 
 export interface AuditVerification {
@@ -93,6 +99,16 @@ export async function verifyAudit(ctx: BankContext | { db: Knex }): Promise<Audi
       if (broken && (firstBrokenId === null || r.id < firstBrokenId)) firstBrokenId = r.id;
       lastHash.set(r.chain, r.hash);
       after = r.id;
+    }
+  }
+  // A chain whose computed end differs from its recorded head lost rows off its end.
+  const lengths = new Map<number, number>();
+  for (const r of (await ctx.db('audit_log').select('chain').count({ n: '*' }).groupBy('chain')) as { chain: number; n: number }[]) lengths.set(Number(r.chain), Number(r.n));
+  for (const head of await ctx.db('audit_heads').select('chain', 'last_id', 'last_hash', 'length')) {
+    const end = lastHash.get(head.chain) ?? GENESIS;
+    if (end !== head.last_hash || (lengths.get(head.chain) ?? 0) !== Number(head.length)) {
+      const broken = Number(head.last_id ?? 0);
+      if (firstBrokenId === null || broken < firstBrokenId) firstBrokenId = broken;
     }
   }
   return { ok: firstBrokenId === null, checked, firstBrokenId };

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as m0001 from './migrations/0001_bank.js';
 import * as m0002 from './migrations/0002_agenda_jobs.js';
 import * as m0003 from './migrations/0003_jobs.js';
+import * as m0004 from './migrations/0004_audit_heads.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_bank': m0001,
   '0002_agenda_jobs': m0002,
   '0003_jobs': m0003,
+  '0004_audit_heads': m0004,
 };
 
 const source: Knex.MigrationSource<string> = {

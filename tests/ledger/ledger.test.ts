@@ -194,13 +194,19 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
     expect(tampered).toMatchObject({ ok: false, firstBrokenId: row.id });
     await tdb.db('audit_log').where({ id: row.id }).update({ after: original });
     expect((await verifyAudit(bank)).ok).toBe(true);
-    // Removing a row breaks the link from the next one on its chain.
-    const victim = await tdb.db('audit_log').orderBy('id').offset(5).first();
+    // Removing a row breaks the link from the next one on its chain...
+    const victim = await tdb.db('audit_log as a').whereExists(tdb.db('audit_log as b').whereRaw('b.chain = a.chain and b.id > a.id')).orderBy('id').offset(3).first('a.*');
     await tdb.db('audit_log').where({ id: victim.id }).delete();
     const gap = await verifyAudit(bank);
     expect(gap.ok).toBe(false);
     expect(gap.firstBrokenId).toBeGreaterThan(victim.id);
     await tdb.db('audit_log').insert(victim);
+    expect((await verifyAudit(bank)).ok).toBe(true);
+    // ...and cutting the last row off a chain disagrees with the chain's recorded head.
+    const tail = await tdb.db('audit_log').orderBy('id', 'desc').first();
+    await tdb.db('audit_log').where({ id: tail.id }).delete();
+    expect(await verifyAudit(bank)).toMatchObject({ ok: false, firstBrokenId: tail.id });
+    await tdb.db('audit_log').insert(tail);
     expect((await verifyAudit(bank)).ok).toBe(true);
   });
 
