@@ -39,7 +39,7 @@ export async function openAccount(ctx: BankContext, actor: Actor, input: OpenAcc
       balance: 0, held: 0, status: 'active', opened_at: t.now, closed_at: null,
     });
     const dto = accountDto(a);
-    await recordEvent(t, 'account.opened', [rooms.customer(input.customerId), rooms.staff], { account: dto });
+    recordEvent(t, 'account.opened', [rooms.customer(input.customerId), rooms.staff], { account: dto });
     await audit(t, actor, { action: 'account.opened', entity: 'account', entityId: a.id, after: dto });
     return dto;
   });
@@ -94,7 +94,7 @@ export async function editAccount(ctx: BankContext, actor: Actor, id: number, ed
     if (Object.keys(patch).length) await t.q('accounts').where({ id }).update(patch);
     const after = accountDto({ ...a, ...patch } as AccountRow);
     await t.q('account_edits').insert({ account_id: id, by: actor.userId, changes: JSON.stringify(changes), note: edit.note ?? null, at: t.now });
-    await recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], { account: after, changes });
+    recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], { account: after, changes });
     await audit(t, actor, { action: changes.status ? `account.${edit.status === 'frozen' ? 'frozen' : 'unfrozen'}` : 'account.edited', entity: 'account', entityId: id, before, after });
     return after;
   });
@@ -128,7 +128,7 @@ export async function closeAccount(ctx: BankContext, actor: Actor, id: number, r
     await t.q('closed_accounts').insert({ account_id: id, closed_by: actor.userId, reason, snapshot: toJson(snapshot), closed_at: t.now });
     const after = accountDto(closed);
     await t.q('account_edits').insert({ account_id: id, by: actor.userId, changes: JSON.stringify({ status: [a.status, 'closed'] }), note: reason, at: t.now });
-    await recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], { account: after, changes: { status: [a.status, 'closed'] } });
+    recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], { account: after, changes: { status: [a.status, 'closed'] } });
     await audit(t, actor, { action: 'account.closed', entity: 'account', entityId: id, before, after: { ...after, reason } });
     return after;
   });

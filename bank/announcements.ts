@@ -120,7 +120,7 @@ export async function createAnnouncement(ctx: BankContext, actor: Actor, input: 
     };
     const [ins] = await t.q('announcements').insert(row, ['id']);
     const dto = announcementDto({ ...row, id: typeof ins === 'object' ? ins.id : ins });
-    await recordEvent(t, 'announcement.published', [AUDIENCE_ROOM[dto.audience]], { announcement: dto });
+    recordEvent(t, 'announcement.published', [AUDIENCE_ROOM[dto.audience]], { announcement: dto });
     await audit(t, actor, { action: 'announcement.published', entity: 'announcement', entityId: dto.id, after: dto });
     return dto;
   });
@@ -170,7 +170,7 @@ export async function updateAnnouncement(ctx: BankContext, actor: Actor, id: num
     const dto = announcementDto(after);
     const to = [AUDIENCE_ROOM[row.audience], AUDIENCE_ROOM[after.audience]];
     const type = changes.active === false ? 'announcement.withdrawn' : 'announcement.updated';
-    await recordEvent(t, type, to, { announcement: dto });
+    recordEvent(t, type, to, { announcement: dto });
     await audit(t, actor, { action: type, entity: 'announcement', entityId: id, before: announcementDto(row), after: dto });
     return dto;
   });
@@ -185,7 +185,7 @@ export async function withdrawAnnouncement(ctx: BankContext, actor: Actor, id: n
     const after = { ...row, active: false, withdrawn_at: t.now, updated_at: t.now };
     await t.q('announcements').where({ id }).update({ active: false, withdrawn_at: t.now, updated_at: t.now });
     const dto = announcementDto(after);
-    await recordEvent(t, 'announcement.withdrawn', [AUDIENCE_ROOM[row.audience]], { announcement: dto });
+    recordEvent(t, 'announcement.withdrawn', [AUDIENCE_ROOM[row.audience]], { announcement: dto });
     await audit(t, actor, { action: 'announcement.withdrawn', entity: 'announcement', entityId: id, before: announcementDto(row), after: dto });
   });
 }

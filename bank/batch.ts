@@ -25,12 +25,13 @@ const CHUNK = 200;
 /** Runs one item inside a savepoint of t: a refused item leaves nothing behind. */
 async function runItem(t: Tx, actor: Actor, item: BatchItem): Promise<BatchResult & { index: -1 }> {
   return t.q.transaction(async (sp) => {
-    const sub: Tx = { q: sp, ctx: t.ctx, now: t.now, seqs: [] };
+    const sub: Tx = { q: sp, ctx: t.ctx, now: t.now, events: [], seqs: [] };
     const r = await idempotentIn(sub, { scope: `${actor.userId ?? 'system'}:batch-transfer`, key: item.idempotencyKey, payload: item }, async () => {
       const from = await sp('accounts').where({ number: item.fromAccountNumber, kind: 'customer' }).first('id');
       return transferIn(sub, actor, { fromAccountId: from?.id ?? 0, toAccountNumber: item.toAccountNumber, amount: item.amount, memo: item.memo });
     });
-    t.seqs.push(...sub.seqs);
+    // Kept only if the savepoint holds: a refused item's events vanish with it.
+    t.events.push(...sub.events);
     return { index: -1 as const, status: r.replayed ? 'replayed' : r.value.status === 'pending_approval' ? 'pending_approval' : 'posted', transactionId: r.value.id, error: null };
   });
 }

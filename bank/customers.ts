@@ -223,7 +223,7 @@ export async function onboardCustomer(ctx: BankContext, actor: Actor, input: New
       }).catch((err) => Promise.reject(asLoginError(err)));
     }
     const dto = await dtoOf(t.q, { ...row, id });
-    await recordEvent(t, 'customer.created', [rooms.staff], { customer: dto });
+    recordEvent(t, 'customer.created', [rooms.staff], { customer: dto });
     await audit(t, actor, { action: 'customer.created', entity: 'customer', entityId: id, after: dto });
     return dto;
   });
@@ -276,7 +276,7 @@ const FIELD_COLUMNS: Record<keyof CustomerFields, keyof CustomerRow> = {
 /** After an address change: the customer.updated event with the whole record, then the audit row (last). */
 async function customerChanged(t: Tx, actor: Actor, id: number, action: string, entity: string, entityId: number, before: unknown, after: unknown) {
   const dto = await dtoOf(t.q, await visibleCustomer(t.q, actor, id));
-  await recordEvent(t, 'customer.updated', [rooms.customer(id), rooms.staff], { customer: dto });
+  recordEvent(t, 'customer.updated', [rooms.customer(id), rooms.staff], { customer: dto });
   await audit(t, actor, { action, entity, entityId, before, after });
   return dto;
 }
@@ -303,7 +303,7 @@ export async function editCustomer(ctx: BankContext, actor: Actor, id: number, e
     const dto = await dtoOf(t.q, { ...c, ...patch, updated_at: t.now });
     const { addresses: _after, ...after } = dto;
     const changes = Object.fromEntries((Object.keys(FIELD_COLUMNS) as (keyof CustomerFields)[]).filter((k) => before[k] !== after[k]).map((k) => [k, [before[k], after[k]]]));
-    await recordEvent(t, 'customer.updated', [rooms.customer(id), rooms.staff], { customer: dto, changes });
+    recordEvent(t, 'customer.updated', [rooms.customer(id), rooms.staff], { customer: dto, changes });
     await audit(t, actor, { action: 'customer.updated', entity: 'customer', entityId: id, before, after });
     return dto;
   });

@@ -65,7 +65,7 @@ async function escalateOne(ctx: BankContext, id: number): Promise<boolean> {
     if (!n) return false;
     const after: TicketRow = { ...before, ...change };
     const dto = ticketDto(after);
-    await recordEvent(t, 'ticket.updated', [rooms.customer(after.customer_id), rooms.staff, rooms.ticket(id)], { ticket: dto, escalated: true });
+    recordEvent(t, 'ticket.updated', [rooms.customer(after.customer_id), rooms.staff, rooms.ticket(id)], { ticket: dto, escalated: true });
     if (after.assignee_id !== null) {
       await notifyUsers(t, [after.assignee_id], {
         kind: 'ticket_escalated', title: `Ticket #${id} escalated`,

@@ -18,13 +18,36 @@ export const rooms = {
   customers: 'customers',
 } as const;
 
-/** Appends an event to the outbox inside the caller's transaction. */
-export async function recordEvent(t: Tx, type: string, to: Room[], data: Record<string, unknown>): Promise<number> {
-  const unique = [...new Set(to)];
-  const inserted = await t.q('events').insert({ type, payload: JSON.stringify(data), created_at: t.now }, ['seq']);
-  const first = inserted[0] as unknown;
-  const seq = typeof first === 'object' && first !== null ? (first as { seq: number }).seq : (first as number);
-  if (unique.length) await t.q('event_rooms').insert(unique.map((room) => ({ seq, room })));
-  t.seqs.push(seq);
-  return seq;
+export interface PendingEvent {
+  type: string;
+  rooms: Room[];
+  data: Record<string, unknown>;
+}
+
+/**
+ * Adds an event to the caller's transaction. Events are written to the outbox together,
+ * in one statement, when the transaction's work is done (withTx), so a transaction that
+ * touches many rooms costs two inserts, and seqs are taken as late as possible before
+ * commit (which narrows the window in which PostgreSQL commits them out of order).
+ */
+export function recordEvent(t: Tx, type: string, to: Room[], data: Record<string, unknown>): void {
+  t.events.push({ type, rooms: [...new Set(to)], data });
+}
+
+const CHUNK = 500;
+
+/** Writes events to the outbox now and returns their seqs (withTx flushes through this). */
+export async function writeEvents(t: Tx, events: PendingEvent[]): Promise<number[]> {
+  const seqs: number[] = [];
+  for (let i = 0; i < events.length; i += CHUNK) {
+    const chunk = events.slice(i, i + CHUNK);
+    const inserted = await t.q('events').insert(chunk.map((e) => ({ type: e.type, payload: JSON.stringify(e.data), created_at: t.now })), ['seq']);
+    // Serial keys are handed out in VALUES order, whatever order RETURNING lists them in.
+    const got = (inserted as unknown[]).map((r) => (typeof r === 'object' && r !== null ? (r as { seq: number }).seq : (r as number))).sort((x, y) => x - y);
+    const roomRows = chunk.flatMap((e, j) => e.rooms.map((room) => ({ seq: got[j], room })));
+    for (let k = 0; k < roomRows.length; k += 2 * CHUNK) await t.q('event_rooms').insert(roomRows.slice(k, k + 2 * CHUNK));
+    seqs.push(...got);
+  }
+  t.seqs.push(...seqs);
+  return seqs;
 }

@@ -119,7 +119,7 @@ async function balanceEvents(t: Tx, accounts: AccountRow[], transactionId: numbe
   for (const a of accounts) {
     if (a.kind !== 'customer') continue;
     const dto = accountDto(a);
-    await recordEvent(t, 'balance.updated', partyRooms([a]), {
+    recordEvent(t, 'balance.updated', partyRooms([a]), {
       accountId: a.id, accountNumber: a.number, balance: dto.balance, availableBalance: dto.availableBalance, transactionId,
     });
   }
@@ -152,7 +152,7 @@ export async function deposit(ctx: BankContext, actor: Actor, input: MoveInput, 
     });
     await post(t, tx.id, [{ account: cash, amount: -amount }, { account: acct, amount }]);
     const dto = transactionDto(tx, numbersOf([acct, cash]));
-    await recordEvent(t, 'transaction.posted', partyRooms([acct]), { transaction: dto });
+    recordEvent(t, 'transaction.posted', partyRooms([acct]), { transaction: dto });
     await balanceEvents(t, [acct], tx.id);
     await notifyUsers(t, await customerUserIds(t, acct.customer_id), { kind: 'deposit', title: 'Deposit received', body: `${dto.amount} ${acct.currency} was deposited to account ${acct.number}.` });
     await audit(t, actor, { action: 'deposit', entity: 'transaction', entityId: tx.id, after: dto });
@@ -222,11 +222,11 @@ async function moveOrHold(t: Tx, actor: Actor, kind: 'withdrawal' | 'transfer', 
   if (pending) {
     src.held += amount;
     await t.q('accounts').where({ id: src.id }).update({ held: src.held });
-    await recordEvent(t, 'transaction.pending', [...partyRooms([src, dst]), rooms.managers], { transaction: dto });
+    recordEvent(t, 'transaction.pending', [...partyRooms([src, dst]), rooms.managers], { transaction: dto });
     await balanceEvents(t, [src], tx.id);
   } else {
     await post(t, tx.id, [{ account: src, amount: -amount }, { account: dst, amount }]);
-    await recordEvent(t, 'transaction.posted', partyRooms([src, dst]), { transaction: dto });
+    recordEvent(t, 'transaction.posted', partyRooms([src, dst]), { transaction: dto });
     await balanceEvents(t, [src, dst], tx.id);
     if (kind === 'transfer' && dst.customer_id !== src.customer_id) {
       await notifyUsers(t, await customerUserIds(t, dst.customer_id), { kind: 'transfer_received', title: 'Money received', body: `${dto.amount} ${dst.currency} arrived in account ${dst.number} from ${src.number}.` });
@@ -279,7 +279,7 @@ async function decide(ctx: BankContext, actor: Actor, txId: number, decision: 'a
     await t.q('transactions').where({ id: tx.id }).update({ status: tx.status, posted_at: tx.posted_at, decided_by: tx.decided_by, decided_at: tx.decided_at, decision_note: tx.decision_note });
     const dto = transactionDto(tx, numbersOf([src, dst]));
     const type = decision === 'approve' ? 'transaction.approved' : 'transaction.rejected';
-    await recordEvent(t, type, [...partyRooms([src, dst]), rooms.managers], { transaction: dto });
+    recordEvent(t, type, [...partyRooms([src, dst]), rooms.managers], { transaction: dto });
     await balanceEvents(t, decision === 'approve' ? [src, dst] : [src], tx.id);
     const owners = await customerUserIds(t, src.customer_id);
     await notifyUsers(t, owners, {
@@ -317,7 +317,7 @@ export async function postInterestIn(t: Tx, actor: Actor, input: { accountId: nu
   });
   await post(t, tx.id, [{ account: exp, amount: -tx.amount }, { account: acct, amount: tx.amount }]);
   const dto = transactionDto(tx, numbersOf([acct, exp]));
-  await recordEvent(t, 'transaction.posted', partyRooms([acct]), { transaction: dto });
+  recordEvent(t, 'transaction.posted', partyRooms([acct]), { transaction: dto });
   await balanceEvents(t, [acct], tx.id);
   await notifyUsers(t, await customerUserIds(t, acct.customer_id), { kind: 'interest', title: 'Interest credited', body: `${dto.amount} ${acct.currency} interest for ${input.period} was credited to account ${acct.number}.` });
   await audit(t, actor, { action: 'interest', entity: 'transaction', entityId: tx.id, after: dto });

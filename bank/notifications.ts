@@ -50,7 +50,7 @@ export async function markNotificationRead(ctx: BankContext, actor: Actor, id: n
     if (!row) throw new NotFound('Notification');
     if (row.read_at !== null) return;
     await t.q('notifications').where({ id }).whereNull('read_at').update({ read_at: t.now });
-    await recordEvent(t, 'notification.read', [rooms.user(row.user_id)], { id });
+    recordEvent(t, 'notification.read', [rooms.user(row.user_id)], { id });
     await audit(t, actor, { action: 'notification.read', entity: 'notification', entityId: id });
   });
 }

@@ -6,7 +6,7 @@ export async function notifyUsers(t: Tx, userIds: number[], n: { kind: string; t
   for (const userId of new Set(userIds)) {
     const [row] = await t.q('notifications').insert({ user_id: userId, ...n, created_at: t.now }, ['id']);
     const id = typeof row === 'object' ? row.id : row;
-    await recordEvent(t, 'notification', [rooms.user(userId)], { id, ...n });
+    recordEvent(t, 'notification', [rooms.user(userId)], { id, ...n });
   }
 }
 

@@ -118,7 +118,7 @@ export async function revokeSessionsIn(t: Tx, where: { sessionId?: number; userI
   const ids = (await q.clone().select('id')).map((r) => r.id as number);
   if (!ids.length) return 0;
   await t.q('sessions').whereIn('id', ids).update({ revoked_at: t.now, revoked_reason: reason.slice(0, 64) });
-  for (const id of ids) await recordEvent(t, 'session.revoked', [rooms.session(id)], { reason, sessionId: id });
+  for (const id of ids) recordEvent(t, 'session.revoked', [rooms.session(id)], { reason, sessionId: id });
   return ids.length;
 }
 

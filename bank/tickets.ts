@@ -135,7 +135,7 @@ export async function createTicket(ctx: BankContext, actor: Actor, input: NewTic
     const message = await insertMessage(t, actor, ticket.id, body);
     const dto = ticketDto(ticket, [message]);
     // The owner's room too, so the customer's other devices list the new ticket.
-    await recordEvent(t, 'ticket.created', ticketRooms(ticket), { ticket: dto });
+    recordEvent(t, 'ticket.created', ticketRooms(ticket), { ticket: dto });
     await audit(t, actor, { action: 'ticket.created', entity: 'ticket', entityId: ticket.id, after: dto });
     return dto;
   });
@@ -189,8 +189,8 @@ export async function addTicketMessage(ctx: BankContext, actor: Actor, id: numbe
     await t.q('tickets').where({ id }).update({ status: nextStatus, updated_at: t.now });
     const after: TicketRow = { ...ticket, status: nextStatus, updated_at: t.now };
     const messageOut = messageDto(message);
-    await recordEvent(t, 'ticket.message', ticketRooms(ticket), { ticketId: id, message: messageOut });
-    if (nextStatus !== ticket.status) await recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: ticketDto(after) });
+    recordEvent(t, 'ticket.message', ticketRooms(ticket), { ticketId: id, message: messageOut });
+    if (nextStatus !== ticket.status) recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: ticketDto(after) });
     if (staff) {
       await notifyUsers(t, await customerUserIds(t, ticket.customer_id), {
         kind: 'ticket_reply', title: `New reply on ticket #${id}`, body: `${ticket.subject}: ${excerpt(body)}`,
@@ -253,7 +253,7 @@ export async function updateTicket(ctx: BankContext, actor: Actor, id: number, p
     const after: TicketRow = { ...ticket, ...changes, updated_at: t.now };
     await t.q('tickets').where({ id }).update({ ...changes, updated_at: t.now });
     const dto = ticketDto(after);
-    await recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: dto });
+    recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: dto });
     if (changes.status === 'resolved') {
       await notifyUsers(t, await customerUserIds(t, ticket.customer_id), {
         kind: 'ticket_resolved', title: `Ticket #${id} resolved`, body: `${ticket.subject}: ${excerpt(after.resolution ?? '')}`,

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Actor, BankContext } from './context.js';
+import { writeEvents, type PendingEvent } from './events.js';
 
 /** One bank transaction in progress: the knex transaction plus what it has recorded. */
 export interface Tx {
@@ -7,6 +8,8 @@ export interface Tx {
   ctx: BankContext;
   /** ISO timestamp fixed for the whole transaction. */
   now: string;
+  /** Outbox events recorded by the work, written just before commit. */
+  events: PendingEvent[];
   /** Outbox seqs written in this transaction, signalled after commit. */
   seqs: number[];
 }
@@ -25,7 +28,10 @@ export async function withTx<T>(ctx: BankContext, fn: (t: Tx) => Promise<T>): Pr
     try {
       const result = await ctx.db.transaction(async (q) => {
         if (ctx.dialect === 'sqlite') await q.raw('UPDATE branches SET id = id WHERE 0');
-        return fn({ q, ctx, now: ctx.now().toISOString(), seqs });
+        const t: Tx = { q, ctx, now: ctx.now().toISOString(), events: [], seqs };
+        const value = await fn(t);
+        if (t.events.length) await writeEvents(t, t.events.splice(0));
+        return value;
       });
       if (seqs.length) ctx.signals.emit('committed', seqs);
       return result;

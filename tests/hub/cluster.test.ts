@@ -54,10 +54,10 @@ describe('three processes joined by Redis', () => {
     // Events committed where no hub runs (this test process) reach clients through the relay,
     // and cover the broadcast rooms.
     await withTx(cluster.bank, async (t) => {
-      await recordEvent(t, 'announcement.published', ['customers'], { announcement: { id: 1, title: 'to customers' } });
-      await recordEvent(t, 'announcement.published', ['staff'], { announcement: { id: 2, title: 'to staff' } });
-      await recordEvent(t, 'announcement.published', ['all'], { announcement: { id: 3, title: 'to all' } });
-      await recordEvent(t, 'transaction.pending', [`account:${watched}`, `customer:${customers[0].customerId}`, 'managers'], { transaction: { id: 0 } });
+      recordEvent(t, 'announcement.published', ['customers'], { announcement: { id: 1, title: 'to customers' } });
+      recordEvent(t, 'announcement.published', ['staff'], { announcement: { id: 2, title: 'to staff' } });
+      recordEvent(t, 'announcement.published', ['all'], { announcement: { id: 3, title: 'to all' } });
+      recordEvent(t, 'transaction.pending', [`account:${watched}`, `customer:${customers[0].customerId}`, 'managers'], { transaction: { id: 0 } });
     });
 
     const lags: number[] = [];

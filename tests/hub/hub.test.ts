@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBankContext, type BankContext } from '../../bank/context.js';
-import { recordEvent } from '../../bank/events.js';
+import { recordEvent, writeEvents } from '../../bank/events.js';
 import { revokeSessions } from '../../bank/sessions.js';
 import { withTx } from '../../bank/tx.js';
 import { loadConfig } from '../../config.js';
@@ -236,7 +236,7 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     const c = await client(srv.url, { token: carol.token });
     const first = (await c.syncPage(0)).events!.length;
     await withTx(bank, async (t) => {
-      for (let i = 0; i < 1_150; i++) await recordEvent(t, 'test.bulk', [`customer:${carol.customerId}`], { i });
+      for (let i = 0; i < 1_150; i++) recordEvent(t, 'test.bulk', [`customer:${carol.customerId}`], { i });
     });
     const p1 = await c.syncPage(0);
     expect(p1.events).toHaveLength(1_000);
@@ -260,12 +260,12 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     let seqAReady!: () => void;
     const aHasSeq = new Promise<void>((r) => (seqAReady = r));
     const txA = withTx(bank, async (t) => {
-      seqA = await recordEvent(t, 'test.late', [room], { which: 'A' });
+      [seqA] = await writeEvents(t, [{ type: 'test.late', rooms: [room], data: { which: 'A' } }]);
       seqAReady();
       await holdA;
     });
     await aHasSeq;
-    const seqB = await withTx(bank, (t) => recordEvent(t, 'test.late', [room], { which: 'B' }));
+    const [seqB] = await withTx(bank, (t) => writeEvents(t, [{ type: 'test.late', rooms: [room], data: { which: 'B' } }]));
     expect(seqB).toBeGreaterThan(seqA);
     const before = await c.syncPage(seqA - 1);
     expect(before.events!.map((e) => e.seq)).toContain(seqB);
@@ -351,7 +351,7 @@ describe('the hub attached with short timers', () => {
 
       // A commit made by another process (here: another bank context on the same file, no hub).
       const elsewhere = createBankContext(testDb.db, { currency: 'INR' });
-      const seq = await withTx(elsewhere, (t) => recordEvent(t, 'notification', [`user:${u.user.id}`], { id: 1, kind: 'test', title: 'hi', body: 'from elsewhere' }));
+      const [seq] = await withTx(elsewhere, (t) => writeEvents(t, [{ type: 'notification', rooms: [`user:${u.user.id}`], data: { id: 1, kind: 'test', title: 'hi', body: 'from elsewhere' } }]));
       await c.waitFor('notification', (d) => d.seq === seq);
       expect(await metrics.registry.getSingleMetricAsString('bank_events_published_total')).toMatch(/path="relay"} [1-9]/);
       expect((await bank.db('events').where({ seq }).first()).published_at).toBeTruthy();
