@@ -39,6 +39,7 @@ export function createKnex(opts: DbOptions): Knex {
             conn.pragma('busy_timeout = 10000');
             conn.pragma('foreign_keys = ON');
             conn.pragma('synchronous = NORMAL');
+            cachePreparedStatements(conn);
             done(null, conn);
           } catch (err) {
             done(err as Error, conn);
@@ -64,4 +65,23 @@ export function createKnex(opts: DbOptions): Knex {
         : {}),
     },
   });
+}
+
+/**
+ * knex prepares every statement anew; preparing costs as much as running on SQLite. The
+ * same few hundred statements recur, so keep them (knex runs each to completion, so a
+ * cached statement is never in use twice at once).
+ */
+function cachePreparedStatements(conn: { prepare(sql: string): unknown }) {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      if (cache.size >= 2000) cache.clear();
+      stmt = prepare(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
 }
