@@ -52,7 +52,8 @@ export async function seedDemo(bank: BankContext): Promise<DemoLogin[]> {
   const at = (days: number, hour = 10) => {
     const d = new Date(Date.now() - days * 86_400_000);
     d.setUTCHours(hour, Math.floor(Math.random() * 60), 0, 0);
-    clock = d;
+    // Today's "morning" may not have come yet: history never lies in the future.
+    clock = new Date(Math.min(d.getTime(), Date.now() - 60_000 * (10 + Math.floor(Math.random() * 50))));
   };
   const today = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
 
@@ -135,5 +136,7 @@ export async function seedDemo(bank: BankContext): Promise<DemoLogin[]> {
   at(0, 7);
   await createAnnouncement(demo, manager, { title: 'Quarter-end checks', message: 'Please review pending approvals before 17:00 today.', audience: 'staff' });
 
+  // History, not news: no client was connected to be told, and sync still serves it.
+  await bank.db('events').whereNull('published_at').update({ published_at: new Date().toISOString() });
   return adminCreated ? logins : logins.filter((l) => l.username !== 'admin');
 }
