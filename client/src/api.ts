@@ -331,6 +331,8 @@ export interface AnnouncementInput {
 
 export const announcements = {
   list: () => listAll<Announcement>('/announcements'),
+  /** Manager+: every announcement, withdrawn, scheduled and other audiences' included. */
+  listManaged: () => listAll<Announcement>('/announcements', { includeInactive: 'true' }),
   create: (input: AnnouncementInput) => post<Announcement>('/announcements', input),
   update: (announcementId: number, changes: Partial<AnnouncementInput> & { active?: boolean }) =>
     patch<Announcement>(`/announcements/${id(announcementId)}`, changes),
@@ -354,7 +356,7 @@ export const users = {
     patch<User>(`/users/${id(userId)}`, changes),
 };
 
-export const JOB_NAMES = ['interest-accrual', 'interest-posting', 'balance-snapshot', 'cleanup'] as const;
+export const JOB_NAMES = ['interest-accrual', 'interest-posting', 'balance-snapshot', 'mail', 'ticket-escalation', 'cleanup'] as const;
 
 export const ops = {
   runJob: (name: string) => post<JobRun>(`/jobs/${id(name)}/run`),

@@ -61,3 +61,40 @@ export function isValidAccountNumber(n: string): boolean {
   }
   return sum % 10 === 0;
 }
+
+/** "idempotencyKeys" or "ticket_ids" → "Idempotency keys" / "Ticket ids". */
+export function humanKey(key: string): string {
+  return label(key.replace(/([a-z\d])([A-Z])/g, '$1 $2').toLowerCase());
+}
+
+function plainValue(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (Array.isArray(v)) return v.length ? v.map(plainValue).join(', ') : 'none';
+  if (typeof v === 'object') return describeRecord(v as Record<string, unknown>);
+  return String(v);
+}
+
+/** One line for a small record: "Account id 12 · Expected 100 · Actual 90". */
+export function describeRecord(r: Record<string, unknown>): string {
+  return Object.entries(r)
+    .map(([k, v]) => `${humanKey(k)} ${plainValue(v)}`)
+    .join(' · ');
+}
+
+/**
+ * A job's or check's result as label/value rows for people, instead of raw JSON: nested objects
+ * become "Accrual · Accounts", lists of records become one line per record.
+ */
+export function describeResult(value: unknown, prefix = ''): Array<{ label: string; value: string }> {
+  const here = prefix || 'Result';
+  if (value === null || value === undefined) return prefix ? [{ label: here, value: '—' }] : [];
+  if (Array.isArray(value)) {
+    if (!value.length || value.every((v) => v === null || typeof v !== 'object')) return [{ label: here, value: plainValue(value) }];
+    return value.map((v, i) => ({ label: `${here} ${i + 1}`, value: plainValue(v) }));
+  }
+  if (typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => describeResult(v, prefix ? `${prefix} · ${humanKey(k)}` : humanKey(k)));
+  }
+  return [{ label: here, value: plainValue(value) }];
+}

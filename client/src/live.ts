@@ -60,6 +60,27 @@ let sequencer: EventSequencer<Payload> | null = null;
 let currentUser: User | null = null;
 let syncRetry: ReturnType<typeof setTimeout> | null = null;
 let authRetry: ReturnType<typeof setTimeout> | null = null;
+/** No seq remembered in this browser: the first sync replays history, which is not news worth highlighting. */
+let freshStart = false;
+/**
+ * A notification often repeats what another event of the same commit already put on screen (a deposit's
+ * toast, a reply in the open thread). Those events come first (one transaction, increasing seq), so they
+ * mark their family here and the notification then only adds to the bell instead of toasting twice.
+ */
+const NOTIFICATION_FAMILY: Record<string, string> = {
+  deposit: 'money',
+  transfer_received: 'money',
+  interest: 'money',
+  'transaction.approved': 'money',
+  'transaction.rejected': 'money',
+  ticket_reply: 'ticket-message',
+  ticket_customer_reply: 'ticket-message',
+};
+const SURFACED_MS = 5_000;
+const surfacedAt = new Map<string, number>();
+const markSurfaced = (family: string) => surfacedAt.set(family, Date.now());
+const recentlySurfaced = (family: string | undefined) => !!family && Date.now() - (surfacedAt.get(family) ?? 0) < SURFACED_MS;
+
 /** Tickets the open views are watching (ticketId → number of views): re-watched after every reconnect. */
 const watched = new Map<number, number>();
 const typingSentAt = new Map<number, number>();
@@ -75,6 +96,7 @@ export function startLive(user: User, token: string | null): void {
   const storageKey = seqStorageKey(user.id);
   const tracker = new SeqTracker({ lastSeq: parseStoredSeq(readStorage('local', storageKey)) });
   conn.lastSeq = tracker.lastSeq;
+  freshStart = tracker.lastSeq === 0;
   sequencer = new EventSequencer<Payload>(tracker, {
     apply: dispatch,
     onAdvance: (seq) => {
@@ -156,6 +178,7 @@ export function stopLive(): void {
   }
   watched.clear();
   typingSentAt.clear();
+  surfacedAt.clear();
   currentUser = null;
   useConnection().clear();
 }
@@ -166,6 +189,7 @@ async function runSync(s: Socket) {
   if (!seqr) return;
   try {
     await seqr.sync((since) => ask<SyncAnswer<Payload>>(s, 'sync', { since }));
+    freshStart = false;
     if (socket === s && s.connected) conn.set('live');
   } catch (err) {
     if (socket !== s) return;
@@ -268,7 +292,7 @@ function dispatch(e: StreamEvent<Payload>, ctx: ApplyContext): void {
   const toast = useToasts();
   switch (e.event) {
     case 'balance.updated':
-      useAccounts().applyBalance(data as unknown as BalanceUpdated, me?.role === 'customer');
+      useAccounts().applyBalance(data as unknown as BalanceUpdated, me?.role === 'customer', !(ctx.replayed && freshStart));
       break;
     case 'transaction.posted': {
       const t = (data as unknown as TransactionEvent).transaction;
@@ -287,9 +311,18 @@ function dispatch(e: StreamEvent<Payload>, ctx: ApplyContext): void {
       useAccounts().touchByNumber(t.fromAccountNumber, t.toAccountNumber);
       if (!ctx.replayed) {
         const amount = formatMoney(t.amount, t.currency);
-        if (me?.role === 'customer') {
-          if (kind === 'approved') toast.push(`Your ${t.kind} of ${amount} was approved.`, 'success');
-          if (kind === 'rejected') toast.push(`Your ${t.kind} of ${amount} was rejected; the held funds are released.`, 'warn');
+        if (me?.role === 'customer' && kind !== 'pending') {
+          // Both parties hear of the decision: only the sender asked for it; the payee just gets money.
+          const accounts = useAccounts();
+          const sender = !!accounts.byNumber(t.fromAccountNumber);
+          const payee = !!accounts.byNumber(t.toAccountNumber);
+          if (kind === 'approved') {
+            if (payee && !sender) toast.push(`You received ${amount}.`, 'success');
+            else toast.push(`${sender ? 'Your' : 'A'} ${t.kind} of ${amount} was approved.`, 'success');
+          } else if (sender || !payee) {
+            toast.push(`${sender ? 'Your' : 'A'} ${t.kind} of ${amount} was rejected; the held funds are released.`, 'warn');
+          }
+          markSurfaced('money');
         } else if (kind === 'pending' && useSession().atLeast('manager') && route.value.name !== 'staff-approvals') {
           toast.push(`${amount} ${t.kind} awaits approval.`, 'info', { href: href('/staff/approvals') });
         }
@@ -309,9 +342,13 @@ function dispatch(e: StreamEvent<Payload>, ctx: ApplyContext): void {
       const m = data as unknown as TicketMessageEvent;
       useTickets().applyMessage(m.ticketId, m.message, ctx.replayed);
       const viewing = Number(route.value.params.id) === m.ticketId && /ticket$/.test(route.value.name);
-      if (!ctx.replayed && me && m.message && m.message.authorId !== me.id && !viewing) {
-        const path = me.role === 'customer' ? `/tickets/${m.ticketId}` : `/staff/tickets/${m.ticketId}`;
-        toast.push(`New message on ticket #${m.ticketId}`, 'info', { href: href(path) });
+      if (!ctx.replayed && me && m.message && m.message.authorId !== me.id) {
+        // Either the open thread shows it or the toast does; the reply's notification need not toast again.
+        markSurfaced('ticket-message');
+        if (!viewing) {
+          const path = me.role === 'customer' ? `/tickets/${m.ticketId}` : `/staff/tickets/${m.ticketId}`;
+          toast.push(`New message on ticket #${m.ticketId}`, 'info', { href: href(path) });
+        }
       }
       break;
     }
@@ -325,7 +362,7 @@ function dispatch(e: StreamEvent<Payload>, ctx: ApplyContext): void {
     case 'notification': {
       const n = data as unknown as NotificationEvent;
       const added = useNotifications().apply(n, ctx.replayed);
-      if (added && !ctx.replayed) toast.push(n.title || 'New notification', 'info');
+      if (added && !ctx.replayed && !recentlySurfaced(NOTIFICATION_FAMILY[n.kind])) toast.push(n.title || 'New notification', 'info');
       break;
     }
     case 'presence.ticket': {
@@ -354,9 +391,14 @@ function announceTransaction(t: Transaction) {
   const amount = formatMoney(t.amount, t.currency);
   const incoming = accounts.byNumber(t.toAccountNumber);
   const outgoing = accounts.byNumber(t.fromAccountNumber);
-  if (t.kind === 'transfer' && incoming && !outgoing) useToasts().push(`You received ${amount}.`, 'success');
-  else if (t.kind === 'deposit' && incoming) useToasts().push(`${amount} was deposited.`, 'success');
-  else if (t.kind === 'interest' && incoming) useToasts().push(`Interest of ${amount} was credited.`, 'success');
+  let text: string | null = null;
+  if (t.kind === 'transfer' && incoming && !outgoing) text = `You received ${amount}.`;
+  else if (t.kind === 'deposit' && incoming) text = `${amount} was deposited.`;
+  else if (t.kind === 'interest' && incoming) text = `Interest of ${amount} was credited.`;
+  if (text) {
+    useToasts().push(text, 'success');
+    markSurfaced('money');
+  }
 }
 
 function describeReason(reason: string): string {

@@ -72,7 +72,7 @@ export const useAccounts = defineStore('accounts', () => {
   let reloadTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** balance.updated: set the figures the server says (absolute values, so applying twice is harmless). */
-  function applyBalance(e: BalanceUpdated, isCustomer: boolean) {
+  function applyBalance(e: BalanceUpdated, isCustomer: boolean, highlightChange = true) {
     const account = byId.value[e.accountId] ?? byNumber(e.accountNumber);
     if (!account) {
       // An account we have not listed yet (just opened for this customer): refresh the list.
@@ -90,7 +90,7 @@ export const useAccounts = defineStore('accounts', () => {
     };
     if (typeof e.balance === 'string') account.balance = e.balance;
     if (typeof e.availableBalance === 'string') account.availableBalance = e.availableBalance;
-    if (changed.balance || changed.available) highlight(account.id, changed);
+    if (highlightChange && (changed.balance || changed.available)) highlight(account.id, changed);
     bump(account.id);
   }
 

@@ -53,6 +53,11 @@ export const useAnnouncements = defineStore('announcements', () => {
     upsert(a);
   }
 
+  /** Drop one the signed-in user no longer belongs to the audience of. */
+  function forget(id: number) {
+    delete byId.value[id];
+  }
+
   function dismiss(id: number) {
     if (!dismissed.value.includes(id)) dismissed.value = [...dismissed.value, id];
     writeStorage('session', DISMISSED_KEY, JSON.stringify(dismissed.value));
@@ -63,7 +68,7 @@ export const useAnnouncements = defineStore('announcements', () => {
     error.value = null;
   }
 
-  return { byId, all, visible, error, load, upsert, apply, dismiss, clear };
+  return { byId, all, visible, error, load, upsert, apply, forget, dismiss, clear };
 });
 
 function parseIds(raw: string | null): number[] {
