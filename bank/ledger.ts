@@ -1,7 +1,7 @@
 import type { Actor, BankContext } from './context.js';
 import { isStaff } from './context.js';
 import { DomainError, Forbidden, InsufficientFunds, Invalid, NotFound, RuleViolation, Conflict } from './errors.js';
-import { formatAmount, parseAmount } from './money.js';
+import { displayAmount, formatAmount, maskedAccount, parseAmount } from './money.js';
 import { type AccountRow, type AccountTypeRow, accountDto, balanceFloor, lockAccounts, pickHotAccount } from './accounts-core.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms, type Room } from './events.js';
@@ -154,7 +154,7 @@ export async function deposit(ctx: BankContext, actor: Actor, input: MoveInput, 
     const dto = transactionDto(tx, numbersOf([acct, cash]));
     recordEvent(t, 'transaction.posted', partyRooms([acct]), { transaction: dto });
     await balanceEvents(t, [acct], tx.id);
-    await notifyUsers(t, await customerUserIds(t, acct.customer_id), { kind: 'deposit', title: 'Deposit received', body: `${dto.amount} ${acct.currency} was deposited to account ${acct.number}.` });
+    await notifyUsers(t, await customerUserIds(t, acct.customer_id), { kind: 'deposit', title: 'Deposit received', body: `${displayAmount(amount, acct.currency)} was deposited to account ${maskedAccount(acct.number)}.` });
     await audit(t, actor, { action: 'deposit', entity: 'transaction', entityId: tx.id, after: dto });
     return dto;
   });
@@ -229,7 +229,7 @@ async function moveOrHold(t: Tx, actor: Actor, kind: 'withdrawal' | 'transfer', 
     recordEvent(t, 'transaction.posted', partyRooms([src, dst]), { transaction: dto });
     await balanceEvents(t, [src, dst], tx.id);
     if (kind === 'transfer' && dst.customer_id !== src.customer_id) {
-      await notifyUsers(t, await customerUserIds(t, dst.customer_id), { kind: 'transfer_received', title: 'Money received', body: `${dto.amount} ${dst.currency} arrived in account ${dst.number} from ${src.number}.` });
+      await notifyUsers(t, await customerUserIds(t, dst.customer_id), { kind: 'transfer_received', title: 'Money received', body: `${displayAmount(amount, dst.currency)} arrived in account ${maskedAccount(dst.number)} from ${maskedAccount(src.number)}.` });
     }
   }
   await audit(t, actor, { action: pending ? `${kind}.requested` : kind, entity: 'transaction', entityId: tx.id, after: dto });
@@ -284,7 +284,7 @@ async function decide(ctx: BankContext, actor: Actor, txId: number, decision: 'a
     const owners = await customerUserIds(t, src.customer_id);
     await notifyUsers(t, owners, {
       kind: type, title: decision === 'approve' ? 'Transaction approved' : 'Transaction rejected',
-      body: `Your ${tx.kind} of ${dto.amount} ${tx.currency} was ${decision === 'approve' ? 'approved' : 'rejected'}${decisionNote ? `: ${decisionNote}` : '.'}`,
+      body: `Your ${tx.kind} of ${displayAmount(tx.amount, tx.currency)} was ${decision === 'approve' ? 'approved' : 'rejected'}${decisionNote ? `: ${decisionNote}` : '.'}`,
     });
     await audit(t, actor, { action: `${tx.kind}.${decision === 'approve' ? 'approved' : 'rejected'}`, entity: 'transaction', entityId: tx.id, before, after: dto });
     return dto;
@@ -319,7 +319,7 @@ export async function postInterestIn(t: Tx, actor: Actor, input: { accountId: nu
   const dto = transactionDto(tx, numbersOf([acct, exp]));
   recordEvent(t, 'transaction.posted', partyRooms([acct]), { transaction: dto });
   await balanceEvents(t, [acct], tx.id);
-  await notifyUsers(t, await customerUserIds(t, acct.customer_id), { kind: 'interest', title: 'Interest credited', body: `${dto.amount} ${acct.currency} interest for ${input.period} was credited to account ${acct.number}.` });
+  await notifyUsers(t, await customerUserIds(t, acct.customer_id), { kind: 'interest', title: 'Interest credited', body: `${displayAmount(tx.amount, acct.currency)} interest for ${input.period} was credited to account ${maskedAccount(acct.number)}.` });
   await audit(t, actor, { action: 'interest', entity: 'transaction', entityId: tx.id, after: dto });
   return { transaction: dto, created: true };
 }

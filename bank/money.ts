@@ -50,3 +50,26 @@ export function formatAmount(minor: number, currency: string): string {
 export function parseNonNegativeAmount(input: unknown, currency: string): number {
   return parseAmount(input, currency, { allowZero: true });
 }
+
+const SYMBOLS: Record<string, string> = { INR: '₹', USD: '$', EUR: '€', GBP: '£', JPY: '¥' };
+
+/**
+ * For people (notification and mail texts): "₹68,000.00", "₹12,50,000.50" (Indian grouping
+ * for INR), "USD 1,234.50" where no symbol is known. Done on the decimal string.
+ */
+export function displayAmount(minor: number, currency: string): string {
+  const [whole, frac] = formatAmount(Math.abs(minor), currency).split('.');
+  let grouped: string;
+  if (currency === 'INR' && whole.length > 3) {
+    const head = whole.slice(0, -3);
+    grouped = `${head.replace(/\B(?=(\d{2})+$)/g, ',')},${whole.slice(-3)}`;
+  } else {
+    grouped = whole.replace(/\B(?=(\d{3})+$)/g, ',');
+  }
+  const symbol = SYMBOLS[currency];
+  const body = `${grouped}${frac !== undefined ? `.${frac}` : ''}`;
+  return `${minor < 0 ? '-' : ''}${symbol ?? `${currency} `}${body}`;
+}
+
+/** An account number as people are shown it in messages: its last four digits. */
+export const maskedAccount = (number: string) => `••${number.slice(-4)}`;

@@ -81,3 +81,16 @@ describe('account numbers', () => {
     expect(luhnCheckDigit('7992739871')).toBe(3);
   });
 });
+
+describe('display amounts', () => {
+  it('groups digits for people without touching floats', async () => {
+    const { displayAmount } = await import('../../bank/money.js');
+    expect(displayAmount(6_800_000, 'INR')).toBe('₹68,000.00');
+    expect(displayAmount(125_000_050, 'INR')).toBe('₹12,50,000.50');
+    expect(displayAmount(99_999, 'INR')).toBe('₹999.99');
+    expect(displayAmount(123_456_789, 'USD')).toBe('$1,234,567.89');
+    expect(displayAmount(1_234_567, 'JPY')).toBe('¥1,234,567');
+    expect(displayAmount(1_234_500, 'CHF')).toBe('CHF 12,345.00');
+    expect(displayAmount(-5, 'INR')).toBe('-₹0.05');
+  });
+});
