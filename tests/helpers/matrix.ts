@@ -27,7 +27,7 @@ export const MATRIX: Record<string, Row> = {
   'GET /users/:id': { expect: ADMIN, req: (w) => ({ path: `/users/${w.people.teller.actor.userId}` }) },
   'PATCH /users/:id': { expect: ADMIN, req: async (w) => ({ path: `/users/${(await w.freshUser()).user.id}`, body: { displayName: 'Renamed' } }) },
   'GET /login-events': { expect: MANAGER, req: () => ({ path: '/login-events' }) },
-  'POST /customers': { expect: STAFF, req: (w) => ({ path: '/customers', body: { firstName: 'New', lastName: 'Person', email: 'new@example.com', phone: '+91 99999 11111', dateOfBirth: '1990-02-03', address: { line1: '2 Road', city: 'Pune', postalCode: '411001', country: 'IN' } } }) },
+  'POST /customers': { expect: STAFF, req: () => ({ path: '/customers', body: { firstName: 'New', lastName: 'Person', email: 'new@example.com', phone: '+91 99999 11111', dateOfBirth: '1990-02-03', address: { line1: '2 Road', city: 'Pune', postalCode: '411001', country: 'IN' } } }) },
   'GET /customers': { expect: STAFF, req: () => ({ path: '/customers?q=Owner' }) },
   'GET /customers/:id': { expect: OWNED, req: (w) => ({ path: `/customers/${w.ownerCustomer}` }) },
   'PATCH /customers/:id': { expect: OWNED, req: (w) => ({ path: `/customers/${w.ownerCustomer}`, body: { phone: '+91 98888 77777' } }) },

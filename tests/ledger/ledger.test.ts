@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
-import { bankOn, createCustomer, MANAGER, openTestAccount, seedReference, TELLER, userWithSession } from '../helpers/fixtures.js';
+import { bankOn, createCustomer, MANAGER, openTestAccount, seedReference, userWithSession } from '../helpers/fixtures.js';
 import type { Actor, BankContext } from '../../bank/context.js';
 import { SYSTEM } from '../../bank/context.js';
 import * as ledger from '../../bank/ledger.js';
