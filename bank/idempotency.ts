@@ -34,13 +34,25 @@ export const requestHash = (payload: unknown) => crypto.createHash('sha256').upd
 type Stored = { ok: true; value: unknown } | { ok: false; error: ReturnType<DomainError['toJSON']> };
 
 /**
- * Runs op at most once per (scope, key). The key is claimed in its own short transaction;
- * op's transaction records the outcome in the same commit as the money movement, so a
- * retry can never post twice. A refusal by a business rule is remembered too and replayed.
+ * Runs op at most once per (scope, key); a refusal by a business rule is remembered too
+ * and replayed.
+ * - PostgreSQL: the key is claimed in its own short transaction (a concurrent duplicate
+ *   sees it in flight at once instead of queueing), and op's transaction marks it done in
+ *   the same commit as the money movement, so a retry can never post twice.
+ * - SQLite has one writer, so no duplicate can run alongside: the check, the work and the
+ *   key are one transaction (half the commits).
  */
 export async function idempotent<T>(ctx: BankContext, req: IdemRequest | null, op: (t: Tx) => Promise<T>): Promise<IdemResult<T>> {
   if (!req) return { value: await withTx(ctx, op), replayed: false };
   const hash = requestHash(req.payload);
+  if (ctx.dialect === 'sqlite') {
+    try {
+      return await withTx(ctx, (t) => idempotentIn(t, req, () => op(t)));
+    } catch (err) {
+      if (err instanceof RuleViolation && !err.replayed) await remember(ctx, { scope: req.scope, key: req.key }, hash, err);
+      throw err;
+    }
+  }
   const claimed = await claim(ctx, req, hash);
   if (claimed.replay) return claimed.replay as IdemResult<T>;
   try {
@@ -52,14 +64,24 @@ export async function idempotent<T>(ctx: BankContext, req: IdemRequest | null, o
     return { value, replayed: false };
   } catch (err) {
     if (err instanceof RuleViolation) {
-      const body: Stored = { ok: false, error: err.toJSON() };
-      await ctx.db('idempotency_keys').where({ id: claimed.id }).update({ state: 'done', response_status: 422, response_body: JSON.stringify(body) });
+      await remember(ctx, { id: claimed.id }, hash, err);
     } else {
       // Not a business decision (bad input, unknown account, the database away): a retry may try again.
       await ctx.db('idempotency_keys').where({ id: claimed.id, state: 'in_flight' }).delete().catch(() => undefined);
     }
     throw err;
   }
+}
+
+/** Stores a business-rule refusal as the key's answer. */
+async function remember(ctx: BankContext, where: { id: number } | { scope: string; key: string }, hash: string, err: RuleViolation): Promise<void> {
+  const now = ctx.now();
+  const done = {
+    request_hash: hash, state: 'done', response_status: 422, response_body: JSON.stringify({ ok: false, error: err.toJSON() } satisfies Stored),
+    created_at: now.toISOString(), expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
+  };
+  const updated = await ctx.db('idempotency_keys').where(where).update(done);
+  if (!updated && 'key' in where) await ctx.db('idempotency_keys').insert({ ...where, ...done });
 }
 
 async function claim(ctx: BankContext, req: IdemRequest, hash: string): Promise<{ id: number; replay?: undefined } | { id?: undefined; replay: IdemResult<unknown> }> {
