@@ -31,8 +31,8 @@ export interface BankContext {
   hotShards: number;
   now: () => Date;
   /**
-   * Emits 'committed' with the outbox seqs of each transaction right after it commits.
-   * The hub listens; bank/ never imports it.
+   * Emits 'committed' (seqs, events) for each transaction right after it commits. The hub
+   * and the metrics listen; bank/ never imports them.
    */
   signals: EventEmitter;
 }

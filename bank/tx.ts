@@ -20,20 +20,23 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadloc
  * Runs fn in one database transaction. On SQLite the write lock is taken up front
  * (the equivalent of BEGIN IMMEDIATE) so two processes sharing a file never deadlock on
  * lock upgrade; on PostgreSQL a serialization failure or deadlock is retried.
- * After commit the outbox seqs are signalled: nothing is pushed that was not committed.
+ * After commit the outbox seqs (and the events) are signalled: nothing is pushed that was
+ * not committed.
  */
 export async function withTx<T>(ctx: BankContext, fn: (t: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const seqs: number[] = [];
+    let written: PendingEvent[] = [];
     try {
       const result = await ctx.db.transaction(async (q) => {
         if (ctx.dialect === 'sqlite') await q.raw('UPDATE branches SET id = id WHERE 0');
         const t: Tx = { q, ctx, now: ctx.now().toISOString(), events: [], seqs };
         const value = await fn(t);
-        if (t.events.length) await writeEvents(t, t.events.splice(0));
+        written = t.events.splice(0);
+        if (written.length) await writeEvents(t, written);
         return value;
       });
-      if (seqs.length) ctx.signals.emit('committed', seqs);
+      if (seqs.length) ctx.signals.emit('committed', seqs, written);
       return result;
     } catch (err) {
       const code = (err as { code?: string }).code;

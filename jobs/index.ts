@@ -44,13 +44,13 @@ export async function startJobs(deps: JobsDeps): Promise<Jobs> {
   const byName = new Map(JOBS.map((j) => [j.name, j]));
 
   const execute = async (spec: JobSpec, progress: () => Promise<void>): Promise<unknown> => {
-    const end = metrics.jobDuration.startTimer({ job: spec.name });
+    const end = metrics.jobDuration.startTimer({ job_name: spec.name });
     try {
       const result = await spec.run({ bank, mailer, progress });
-      metrics.jobRuns.inc({ job: spec.name, outcome: 'success' });
+      metrics.jobRuns.inc({ job_name: spec.name, outcome: 'success' });
       return result;
     } catch (err) {
-      metrics.jobRuns.inc({ job: spec.name, outcome: 'failure' });
+      metrics.jobRuns.inc({ job_name: spec.name, outcome: 'failure' });
       throw err;
     } finally {
       end();
@@ -72,7 +72,7 @@ export async function startJobs(deps: JobsDeps): Promise<Jobs> {
     for (const spec of JOBS) {
       agenda.define(spec.name, async (job) => {
         const due = dueTimes.take(job.attrs._id);
-        if (due) metrics.jobLag.observe({ job: spec.name }, Math.max(0, (Date.now() - due.getTime()) / 1000));
+        if (due) metrics.jobLag.observe({ job_name: spec.name }, Math.max(0, (Date.now() - due.getTime()) / 1000));
         const result = await execute(spec, throttle(() => job.touch(), TOUCH_EVERY_MS));
         logger[spec.frequent ? 'debug' : 'info']({ job: spec.name, result }, 'job finished');
       });

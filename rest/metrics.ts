@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import type { BankContext } from '../bank/context.js';
+import type { PendingEvent } from '../bank/events.js';
 
 /** One registry per app: every metric the Grafana dashboards query is defined here. */
 export function createMetrics(bank: BankContext) {
@@ -15,7 +16,7 @@ export function createMetrics(bank: BankContext) {
   });
   const ledger = new client.Counter({
     name: 'bank_ledger_transactions_total',
-    help: 'Money movements by kind and outcome (posted, pending_approval, refused code)',
+    help: 'Money movements by kind and outcome: posted, pending_approval, approved, rejected as they commit; refusals by error code',
     labelNames: ['kind', 'outcome'] as const,
     registers: [registry],
   });
@@ -50,20 +51,20 @@ export function createMetrics(bank: BankContext) {
   const jobRuns = new client.Counter({
     name: 'bank_job_runs_total',
     help: 'Background job runs by job and outcome',
-    labelNames: ['job', 'outcome'] as const,
+    labelNames: ['job_name', 'outcome'] as const,
     registers: [registry],
   });
   const jobDuration = new client.Histogram({
     name: 'bank_job_duration_seconds',
     help: 'Background job duration',
-    labelNames: ['job'] as const,
+    labelNames: ['job_name'] as const,
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
     registers: [registry],
   });
   const jobLag = new client.Histogram({
     name: 'bank_job_lag_seconds',
     help: 'Delay between a job being due and starting',
-    labelNames: ['job'] as const,
+    labelNames: ['job_name'] as const,
     buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800],
     registers: [registry],
   });
@@ -81,6 +82,19 @@ export function createMetrics(bank: BankContext) {
     },
   });
 
+  // Money movements are counted where they commit, whatever started them (REST, a batch,
+  // an approval, the interest job); a replayed idempotent request commits nothing.
+  const OUTCOME: Record<string, string> = {
+    'transaction.posted': 'posted', 'transaction.pending': 'pending_approval', 'transaction.approved': 'approved', 'transaction.rejected': 'rejected',
+  };
+  bank.signals.on('committed', (_seqs: number[], events: PendingEvent[] = []) => {
+    for (const e of events) {
+      const outcome = OUTCOME[e.type];
+      const kind = (e.data.transaction as { kind?: string } | undefined)?.kind;
+      if (outcome && kind) ledger.inc({ kind, outcome });
+    }
+  });
+
   return {
     registry,
     socketConnections,
@@ -93,6 +107,7 @@ export function createMetrics(bank: BankContext) {
     text: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     observe: {
       http: (method: string, route: string, status: number, seconds: number) => httpDuration.observe({ method, route, status: String(status) }, seconds),
+      /** Refusals only: what commits is counted from the commit signal. */
       ledger: (kind: string, outcome: string) => ledger.inc({ kind, outcome }),
       login: (outcome: string) => logins.inc({ outcome }),
     },

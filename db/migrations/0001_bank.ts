@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 
+// High-volume tables (transactions, entries, events, audit, notifications, keys, login events)
+// use 64-bit keys: 32-bit serials run out in months at a busy bank.
 // Timestamps are ISO 8601 UTC strings (24 chars) and dates 'YYYY-MM-DD' on both databases,
 // so the same code reads them the same way and string comparison orders them.
 const ts = (t: Knex.CreateTableBuilder, name: string) => t.string(name, 30);
@@ -71,7 +73,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.createTable('login_events', (t) => {
-    t.increments('id').primary();
+    t.bigIncrements('id').primary();
     t.integer('user_id').references('users.id');
     t.string('username', 64).notNullable();
     t.string('kind', 16).notNullable();
@@ -160,7 +162,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.createTable('transactions', (t) => {
-    t.increments('id').primary();
+    t.bigIncrements('id').primary();
     t.string('kind', 16).notNullable();
     t.string('status', 24).notNullable();
     t.bigInteger('amount').notNullable();
@@ -186,8 +188,8 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.createTable('entries', (t) => {
-    t.increments('id').primary();
-    t.integer('transaction_id').notNullable().references('transactions.id');
+    t.bigIncrements('id').primary();
+    t.bigInteger('transaction_id').notNullable().references('transactions.id');
     t.integer('account_id').notNullable().references('accounts.id');
     t.bigInteger('amount').notNullable();
     t.bigInteger('balance_after').notNullable();
@@ -212,13 +214,13 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('accrued_micro').notNullable();
     t.bigInteger('closing_balance').notNullable();
     t.bigInteger('annual_rate_micro').notNullable();
-    t.integer('posted_transaction_id').references('transactions.id');
+    t.bigInteger('posted_transaction_id').references('transactions.id');
     ts(t, 'created_at').notNullable();
     t.primary(['account_id', 'date']);
   });
 
   await knex.schema.createTable('idempotency_keys', (t) => {
-    t.increments('id').primary();
+    t.bigIncrements('id').primary();
     t.string('scope', 120).notNullable();
     t.string('key', 255).notNullable();
     t.string('request_hash', 64).notNullable();
@@ -278,7 +280,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.createTable('notifications', (t) => {
-    t.increments('id').primary();
+    t.bigIncrements('id').primary();
     t.integer('user_id').notNullable().references('users.id');
     t.string('kind', 40).notNullable();
     t.string('title', 200).notNullable();
@@ -289,7 +291,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.createTable('audit_log', (t) => {
-    t.increments('id').primary();
+    t.bigIncrements('id').primary();
     // Several independent hash chains, so concurrent writers on PostgreSQL do not all
     // queue behind one "last hash" (SQLite always uses chain 0).
     t.integer('chain').notNullable();
@@ -310,7 +312,7 @@ export async function up(knex: Knex): Promise<void> {
 
   // The outbox. seq is global and increasing; rooms say who may receive each event.
   await knex.schema.createTable('events', (t) => {
-    t.increments('seq').primary();
+    t.bigIncrements('seq').primary();
     t.string('type', 40).notNullable();
     t.text('payload').notNullable();
     ts(t, 'created_at').notNullable();
@@ -319,7 +321,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.createTable('event_rooms', (t) => {
-    t.integer('seq').notNullable().references('events.seq').onDelete('CASCADE');
+    t.bigInteger('seq').notNullable().references('events.seq').onDelete('CASCADE');
     t.string('room', 40).notNullable();
     t.primary(['room', 'seq']);
     t.index(['seq']);

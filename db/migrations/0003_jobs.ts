@@ -16,7 +16,7 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('posted_minor').notNullable();
     t.bigInteger('carry_out_micro').notNullable();
     // NULL when less than one minor unit was due (everything carries on).
-    t.integer('transaction_id').references('transactions.id');
+    t.bigInteger('transaction_id').references('transactions.id');
     ts(t, 'created_at').notNullable();
     t.primary(['account_id', 'period']);
   });
@@ -25,7 +25,7 @@ export async function up(knex: Knex): Promise<void> {
   // (notification:12, login:34, tx:56:customer:7, statement:7:2026-03), so scanning the
   // same cause twice never queues a second mail.
   await knex.schema.createTable('mail_outbox', (t) => {
-    t.increments('id').primary();
+    t.bigIncrements('id').primary();
     t.string('dedupe_key', 160).notNullable().unique();
     t.string('kind', 40).notNullable();
     t.integer('customer_id').references('customers.id');

@@ -10,7 +10,7 @@ export const AUDIT_CHAINS = 16;
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('audit_heads', (t) => {
     t.integer('chain').primary();
-    t.integer('last_id');
+    t.bigInteger('last_id');
     t.string('last_hash', 64).notNullable();
     t.integer('length').notNullable();
   });

@@ -8,11 +8,10 @@ import { amountSchema, decodeCursor, idemReply, isoDateTime, listQuery, route, t
 
 const memo = z.string().max(500).optional();
 
-/** Counts the outcome for the ledger metric and shapes 201 (posted) or 202 (held for approval). */
+/** Shapes 201 (posted) or 202 (held for approval); counts refusals for the ledger metric. */
 async function moneyReply(args: HandlerArgs<unknown, unknown>, kind: string, run: () => Promise<{ value: ledger.TransactionDto; replayed: boolean }>): Promise<Reply> {
   try {
     const r = await run();
-    args.services.observe?.ledger?.(kind, r.value.status);
     return idemReply(r, r.value.status === 'pending_approval' ? 202 : 201);
   } catch (err) {
     if (err instanceof DomainError) args.services.observe?.ledger?.(kind, err.code);
@@ -69,21 +68,13 @@ const decision = z.object({ note: z.string().max(500).optional() }).strict();
 route({
   method: 'post', path: '/approvals/:transactionId/approve', tag: 'Approvals', summary: 'Approve a held transaction (posts it)', roles: 'manager+ (not its maker)',
   body: decision,
-  handler: async ({ bank, actor, id, body, services }) => {
-    const tx = await ledger.approve(bank, actor, id('transactionId'), body.note);
-    services.observe?.ledger?.(tx.kind, 'approved');
-    return tx;
-  },
+  handler: async ({ bank, actor, id, body }) => ledger.approve(bank, actor, id('transactionId'), body.note),
 });
 
 route({
   method: 'post', path: '/approvals/:transactionId/reject', tag: 'Approvals', summary: 'Reject a held transaction (releases the hold)', roles: 'manager+ (not its maker)',
   body: decision,
-  handler: async ({ bank, actor, id, body, services }) => {
-    const tx = await ledger.reject(bank, actor, id('transactionId'), body.note);
-    services.observe?.ledger?.(tx.kind, 'rejected');
-    return tx;
-  },
+  handler: async ({ bank, actor, id, body }) => ledger.reject(bank, actor, id('transactionId'), body.note),
 });
 
 route({

@@ -102,4 +102,15 @@ describe('money over HTTP', () => {
     expect(r.body.error.details.index).toBe(1);
     expect((await alice.get(`/accounts/${aliceAcct.id}`)).body.balance).toBe(before);
   });
+
+  it('counts each committed movement once in /metrics, replays not at all', async () => {
+    const text = (await teller.get('/metrics')).text;
+    const count = (labels: string) => Number(new RegExp(`^bank_ledger_transactions_total\\{${labels}\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    // 1000.50, dep-1 (and its replay, not counted), 20000 into the business account.
+    expect(count('kind="deposit",outcome="posted"')).toBe(3);
+    expect(count('kind="transfer",outcome="pending_approval"')).toBe(1);
+    expect(count('kind="transfer",outcome="approved"')).toBe(1);
+    // Seven bad amounts reach the ledger; the number 12 is refused by the schema before it.
+    expect(count('kind="deposit",outcome="invalid_amount"')).toBe(7);
+  });
 });

@@ -59,8 +59,8 @@ describe('POST /jobs/:name/run', () => {
 
   it('counts runs in the metrics', async () => {
     const r = await apiClient(srv.url).get('/metrics');
-    expect(r.text).toMatch(/bank_job_runs_total\{job="interest-accrual",outcome="success"\} 1/);
-    expect(r.text).toMatch(/bank_job_duration_seconds_count\{job="interest-accrual"\} 1/);
+    expect(r.text).toMatch(/bank_job_runs_total\{job_name="interest-accrual",outcome="success"\} 1/);
+    expect(r.text).toMatch(/bank_job_duration_seconds_count\{job_name="interest-accrual"\} 1/);
   });
 });
 
@@ -132,6 +132,6 @@ describe('a job that fails', () => {
     expect(r.body.result.error).toMatch(new RegExp(`interest accrual failed for 1 account\\(s\\): #${acct.id}: daily interest is too large`));
     const audit = (await manager.get('/audit?entity=job')).body.items[0];
     expect(audit).toMatchObject({ action: 'job.run', entityId: 'interest-accrual', after: { ok: false } });
-    expect((await apiClient(srv.url).get('/metrics')).text).toMatch(/bank_job_runs_total\{job="interest-accrual",outcome="failure"\} 1/);
+    expect((await apiClient(srv.url).get('/metrics')).text).toMatch(/bank_job_runs_total\{job_name="interest-accrual",outcome="failure"\} 1/);
   });
 });

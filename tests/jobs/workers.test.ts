@@ -20,7 +20,7 @@ async function waitFor(ok: () => Promise<boolean>, timeoutMs = 15_000): Promise<
   }
 }
 const runs = async (m: { jobRuns: { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> } }, job: string) =>
-  (await m.jobRuns.get()).values.filter((v) => v.labels.job === job).reduce((s, v) => s + v.value, 0);
+  (await m.jobRuns.get()).values.filter((v) => v.labels.job_name === job).reduce((s, v) => s + v.value, 0);
 
 describe('two workers on PostgreSQL', () => {
   let t: TestDb;
@@ -78,7 +78,7 @@ describe('two workers on PostgreSQL', () => {
     await waitFor(async () => (await runs(a.metrics, 'cleanup')) + (await runs(b.metrics, 'cleanup')) >= 1);
     await sleep(500); // several more polls by both
     expect((await runs(a.metrics, 'cleanup')) + (await runs(b.metrics, 'cleanup'))).toBe(1);
-    const lag = [...(await a.metrics.jobLag.get()).values, ...(await b.metrics.jobLag.get()).values].filter((v) => v.labels.job === 'cleanup' && String(v.metricName).endsWith('_count'));
+    const lag = [...(await a.metrics.jobLag.get()).values, ...(await b.metrics.jobLag.get()).values].filter((v) => v.labels.job_name === 'cleanup' && String(v.metricName).endsWith('_count'));
     expect(lag.reduce((s, v) => s + v.value, 0)).toBe(1);
     const row = await t.db('agenda_jobs').where({ name: 'cleanup', type: 'single' }).first();
     expect(row.next_run_at > new Date().toISOString()).toBe(true);

@@ -232,17 +232,17 @@ const DEFAULTS = loadConfig({});
 
 describe('prometheus and grafana query only what the app exports', () => {
   it('reads PromQL the way Prometheus does (the checker itself)', () => {
-    const r = promRefs('sum by (exported_job) (increase(bank_job_runs_total{outcome="failure", x="a{b}"}[30m] offset 1h)) > 1e-3 and on (route) up');
+    const r = promRefs('sum by (job_name) (increase(bank_job_runs_total{outcome="failure", x="a{b}"}[30m] offset 1h)) > 1e-3 and on (route) up');
     expect(r.metrics.map((m) => m.name)).toEqual(['bank_job_runs_total', 'up']);
     expect(r.metrics[0].matchers).toEqual(['outcome', 'x']);
-    expect(r.grouping).toEqual(['exported_job', 'route']);
+    expect(r.grouping).toEqual(['job_name', 'route']);
     expect(problemsOf('self-test', 'rate(bank_no_such_metric_total[5m])')).toHaveLength(1);
     expect(problemsOf('self-test', 'bank_logins_total{result="x"}')).toHaveLength(1);
     expect(problemsOf('self-test', 'histogram_quantile(0.9, rate(bank_event_publish_lag_seconds[5m]))')).toHaveLength(1);
-    expect(problemsOf('self-test', 'sum by (exported_job) (rate(bank_logins_total[5m]))')).toHaveLength(1);
-    expect(problemsOf('self-test', 'bank_job_runs_total{job="mail"}')).toHaveLength(1);
-    expect(problemsOf('self-test', 'sum by (job) (bank_job_runs_total)')).toHaveLength(1);
-    expect(problemsOf('self-test', 'sum by (exported_job) (bank_job_runs_total{exported_job="mail"})')).toEqual([]);
+    expect(problemsOf('self-test', 'sum by (job_name) (rate(bank_logins_total[5m]))')).toHaveLength(1);
+    expect(problemsOf('self-test', 'bank_job_runs_total{jobname="mail"}')).toHaveLength(1);
+    expect(problemsOf('self-test', 'sum by (job) (bank_job_runs_total)')).toEqual([]);
+    expect(problemsOf('self-test', 'sum by (job_name) (bank_job_runs_total{job_name="mail"})')).toEqual([]);
     expect(problemsOf('self-test', 'sum by (exported_outcome) (bank_job_runs_total)')).toHaveLength(1);
     expect(problemsOf('self-test', 'sum by (kind) (bank_logins_total)')).toHaveLength(1);
     expect(problemsOf('self-test', 'sum by (le) (rate(bank_event_publish_lag_seconds_bucket[5m]))')).toEqual([]);
@@ -250,7 +250,7 @@ describe('prometheus and grafana query only what the app exports', () => {
 
   it('the registry is the one the dashboards were written against', () => {
     expect(series.has('bank_http_request_duration_seconds_bucket')).toBe(true);
-    expect(series.get('bank_job_runs_total')?.labels).toEqual(new Set(['job', 'outcome']));
+    expect(series.get('bank_job_runs_total')?.labels).toEqual(new Set(['job_name', 'outcome']));
     expect(series.has('bank_node_nodejs_eventloop_lag_p99_seconds')).toBe(true);
   });
 
