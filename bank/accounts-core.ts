@@ -47,20 +47,35 @@ export function accountDto(a: AccountRow) {
 export type AccountDto = ReturnType<typeof accountDto>;
 
 /** Lowest balance a debit may leave: the type's minimum balance less its overdraft limit. */
-export function balanceFloor(type: Pick<AccountTypeRow, 'min_balance' | 'overdraft_limit'> | undefined): number {
+export function balanceFloor(type: Pick<AccountTypeRow, 'min_balance' | 'overdraft_limit'> | null | undefined): number {
   return type ? type.min_balance - type.overdraft_limit : 0;
 }
 
+/** An account locked for the rest of a transaction, with its type's rules. */
+export interface LockedAccount extends AccountRow {
+  rule: Pick<AccountTypeRow, 'min_balance' | 'overdraft_limit' | 'approval_threshold'> | null;
+}
+
 /**
- * Reads and locks accounts for the rest of the transaction, always in id order so two
- * transfers between the same pair of accounts can never deadlock.
+ * Reads and locks accounts (with their type's rules, in the same statement) for the rest of
+ * the transaction, always in id order so two transfers between the same pair of accounts
+ * can never deadlock.
  */
-export async function lockAccounts(t: Tx, ids: number[]): Promise<Map<number, AccountRow>> {
+export async function lockAccounts(t: Tx, ids: number[]): Promise<Map<number, LockedAccount>> {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
-  let q = t.q<AccountRow>('accounts').whereIn('id', sorted).orderBy('id');
-  if (t.ctx.dialect === 'pg') q = q.forUpdate();
+  let q = t.q('accounts as a')
+    .leftJoin('account_types as ty', 'ty.code', 'a.type')
+    .whereIn('a.id', sorted)
+    .orderBy('a.id')
+    .select('a.*', 'ty.min_balance as rule_min_balance', 'ty.overdraft_limit as rule_overdraft_limit', 'ty.approval_threshold as rule_approval_threshold', 'ty.code as rule_code');
+  if (t.ctx.dialect === 'pg') q = q.forUpdate('a');
   const rows = await q;
-  return new Map(rows.map((r) => [r.id, r]));
+  return new Map(
+    rows.map(({ rule_min_balance, rule_overdraft_limit, rule_approval_threshold, rule_code, ...a }) => [
+      a.id,
+      { ...(a as AccountRow), rule: rule_code ? { min_balance: rule_min_balance, overdraft_limit: rule_overdraft_limit, approval_threshold: rule_approval_threshold } : null },
+    ]),
+  );
 }
 
 /** Inserts a row with a fresh unique account number, retrying on the rare collision. */

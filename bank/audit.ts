@@ -58,22 +58,42 @@ async function takeChain(t: Tx): Promise<Head> {
  * a transaction: the chain's head stays locked until commit.
  */
 export async function audit(t: Tx, actor: Actor, input: AuditInput): Promise<void> {
-  const { chain, last_hash: prev } = await takeChain(t);
-  const row = {
-    chain,
-    actor_id: actor.userId,
-    action: input.action,
-    entity: input.entity,
-    entity_id: input.entityId === undefined || input.entityId === null ? null : String(input.entityId),
-    before: toJson(input.before),
-    after: toJson(input.after),
-    ip: actor.ip ?? null,
-    at: t.now,
-  };
-  const hash = hashRow(prev, row);
-  const [ins] = await t.q('audit_log').insert({ ...row, prev_hash: prev, hash }, ['id']);
-  const id = typeof ins === 'object' ? ins.id : ins;
-  await t.q('audit_heads').where({ chain }).update({ last_id: id, last_hash: hash, length: t.q.raw('length + 1') });
+  await auditMany(t, actor, [input]);
+}
+
+const CHUNK = 200;
+
+/**
+ * Appends several audit rows, in order, to one chain: one head lock, one multi-row insert
+ * per chunk (serial ids follow VALUES order, so id order is chain order).
+ */
+export async function auditMany(t: Tx, actor: Actor, inputs: AuditInput[]): Promise<void> {
+  if (!inputs.length) return;
+  const { chain, last_hash: first } = await takeChain(t);
+  let prev = first;
+  const rows = inputs.map((input) => {
+    const row = {
+      chain,
+      actor_id: actor.userId,
+      action: input.action,
+      entity: input.entity,
+      entity_id: input.entityId === undefined || input.entityId === null ? null : String(input.entityId),
+      before: toJson(input.before),
+      after: toJson(input.after),
+      ip: actor.ip ?? null,
+      at: t.now,
+    };
+    const hash = hashRow(prev, row);
+    const full = { ...row, prev_hash: prev, hash };
+    prev = hash;
+    return full;
+  });
+  let lastId = 0;
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const ins = await t.q('audit_log').insert(rows.slice(i, i + CHUNK), ['id']);
+    for (const r of ins as unknown[]) lastId = Math.max(lastId, Number(typeof r === 'object' && r !== null ? (r as { id: number }).id : r));
+  }
+  await t.q('audit_heads').where({ chain }).update({ last_id: lastId, last_hash: prev, length: t.q.raw('length + ?', [rows.length]) });
 }
 
 export interface AuditVerification {

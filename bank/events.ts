@@ -34,7 +34,8 @@ export function recordEvent(t: Tx, type: string, to: Room[], data: Record<string
   t.events.push({ type, rooms: [...new Set(to)], data });
 }
 
-const CHUNK = 500;
+// SQLite caps a compound SELECT (knex's multi-row insert there) at 500 terms.
+const CHUNK = 250;
 
 /** Writes events to the outbox now and returns their seqs (withTx flushes through this). */
 export async function writeEvents(t: Tx, events: PendingEvent[]): Promise<number[]> {
@@ -45,7 +46,7 @@ export async function writeEvents(t: Tx, events: PendingEvent[]): Promise<number
     // Serial keys are handed out in VALUES order, whatever order RETURNING lists them in.
     const got = (inserted as unknown[]).map((r) => (typeof r === 'object' && r !== null ? (r as { seq: number }).seq : (r as number))).sort((x, y) => x - y);
     const roomRows = chunk.flatMap((e, j) => e.rooms.map((room) => ({ seq: got[j], room })));
-    for (let k = 0; k < roomRows.length; k += 2 * CHUNK) await t.q('event_rooms').insert(roomRows.slice(k, k + 2 * CHUNK));
+    for (let k = 0; k < roomRows.length; k += CHUNK) await t.q('event_rooms').insert(roomRows.slice(k, k + CHUNK));
     seqs.push(...got);
   }
   t.seqs.push(...seqs);

@@ -2,13 +2,16 @@ import type { Actor, BankContext } from './context.js';
 import { isStaff } from './context.js';
 import { DomainError, Forbidden, InsufficientFunds, Invalid, NotFound, RuleViolation, Conflict } from './errors.js';
 import { displayAmount, formatAmount, maskedAccount, parseAmount } from './money.js';
-import { type AccountRow, type AccountTypeRow, accountDto, balanceFloor, lockAccounts, pickHotAccount } from './accounts-core.js';
+import { type AccountRow, type LockedAccount, accountDto, balanceFloor, lockAccounts, pickHotAccount } from './accounts-core.js';
 import { audit } from './audit.js';
-import { recordEvent, rooms, type Room } from './events.js';
+import { recordEvent, rooms } from './events.js';
 import { idempotent, type IdemRequest, type IdemResult } from './idempotency.js';
+import { Journal, partyRooms, type Move, type TransactionDto } from './journal.js';
 import { requireCan } from './permissions.js';
 import { customerUserIds, notifyUsers } from './notify.js';
 import { type Tx, withTx } from './tx.js';
+
+export type { TransactionDto } from './journal.js';
 
 export type TxKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest';
 export type TxStatus = 'posted' | 'pending_approval' | 'rejected';
@@ -31,7 +34,7 @@ export interface TransactionRow {
   decided_at: string | null;
 }
 
-export function transactionDto(r: TransactionRow, numbers: Map<number, string>) {
+export function transactionDto(r: TransactionRow, numbers: Map<number, string>): TransactionDto {
   return {
     id: r.id,
     kind: r.kind,
@@ -46,7 +49,6 @@ export function transactionDto(r: TransactionRow, numbers: Map<number, string>) 
     postedAt: r.posted_at,
   };
 }
-export type TransactionDto = ReturnType<typeof transactionDto>;
 
 const MEMO_MAX = 500;
 
@@ -56,14 +58,8 @@ function cleanMemo(memo: unknown): string {
   return memo;
 }
 
-async function typesOf(t: Tx, accounts: AccountRow[]): Promise<Map<string, AccountTypeRow>> {
-  const codes = [...new Set(accounts.map((a) => a.type).filter((c): c is string => !!c))];
-  const rows: AccountTypeRow[] = codes.length ? await t.q('account_types').whereIn('code', codes) : [];
-  return new Map(rows.map((r) => [r.code, r]));
-}
-
 /** Customers see only their own accounts; anything else is "not found" so ids cannot be probed. */
-function visible(actor: Actor, a: AccountRow | undefined): a is AccountRow {
+function visible<A extends Pick<AccountRow, 'kind' | 'customer_id'>>(actor: Actor, a: A | undefined): a is A {
   if (!a || a.kind !== 'customer') return false;
   return actor.role !== 'customer' || (actor.customerId !== null && a.customer_id === actor.customerId);
 }
@@ -73,11 +69,11 @@ function assertUsable(a: AccountRow, direction: 'debit' | 'credit', opts: { allo
   if (a.status === 'frozen' && !opts.allowFrozen) throw new RuleViolation('account_frozen', `Account ${a.number} is frozen`, { accountNumber: a.number, direction });
 }
 
-function assertFunds(a: AccountRow, type: AccountTypeRow | undefined, amount: number, opts: { payoutToZero?: boolean } = {}) {
+function assertFunds(a: LockedAccount, amount: number, opts: { payoutToZero?: boolean } = {}) {
   const after = a.balance - a.held - amount;
   // A teller paying out the whole balance (to close the account) may go below the minimum.
   if (opts.payoutToZero && a.held === 0 && after === 0) return;
-  const floor = balanceFloor(type);
+  const floor = balanceFloor(a.rule);
   if (after < floor) {
     throw new InsufficientFunds(`Insufficient funds in account ${a.number}`, {
       accountNumber: a.number,
@@ -87,8 +83,8 @@ function assertFunds(a: AccountRow, type: AccountTypeRow | undefined, amount: nu
   }
 }
 
-const needsApproval = (type: AccountTypeRow | undefined, amount: number) =>
-  !!type && type.approval_threshold !== null && amount > type.approval_threshold;
+const needsApproval = (a: LockedAccount, amount: number) =>
+  !!a.rule && a.rule.approval_threshold !== null && amount > a.rule.approval_threshold;
 
 /** Writes the postings of one transaction and moves the balances; the legs sum to zero. */
 async function post(t: Tx, txId: number, legs: { account: AccountRow; amount: number }[]): Promise<void> {
@@ -98,21 +94,6 @@ async function post(t: Tx, txId: number, legs: { account: AccountRow; amount: nu
     await t.q('accounts').where({ id: leg.account.id }).update({ balance: leg.account.balance });
   }
   await t.q('entries').insert(legs.map((l) => ({ transaction_id: txId, account_id: l.account.id, amount: l.amount, balance_after: l.account.balance, at: t.now })));
-}
-
-async function insertTransaction(t: Tx, row: Omit<TransactionRow, 'id'>): Promise<TransactionRow> {
-  const [ins] = await t.q('transactions').insert(row, ['id']);
-  return { ...row, id: typeof ins === 'object' ? ins.id : ins };
-}
-
-function partyRooms(accounts: AccountRow[]): Room[] {
-  const out: Room[] = [];
-  for (const a of accounts) {
-    if (a.kind !== 'customer') continue;
-    out.push(rooms.account(a.id));
-    if (a.customer_id !== null) out.push(rooms.customer(a.customer_id));
-  }
-  return out;
 }
 
 async function balanceEvents(t: Tx, accounts: AccountRow[], transactionId: number) {
@@ -136,47 +117,42 @@ export interface MoveInput {
 export async function deposit(ctx: BankContext, actor: Actor, input: MoveInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
   requireCan(actor, 'money.deposit');
   return idempotent(ctx, idem ?? null, async (t) => {
-    const acctId = input.accountId;
-    const probe = await t.q<AccountRow>('accounts').where({ id: acctId }).first();
-    if (!visible(actor, probe)) throw new NotFound('Account');
-    const amount = parseAmount(input.amount, probe.currency);
+    const { acct, cash } = await lockWithCash(t, actor, input.accountId);
+    const amount = parseAmount(input.amount, acct.currency);
     const memo = cleanMemo(input.memo);
-    const cashId = await pickHotAccount(t, 'cash', probe.currency);
-    const locked = await lockAccounts(t, [acctId, cashId]);
-    const acct = locked.get(acctId)!;
-    const cash = locked.get(cashId)!;
     assertUsable(acct, 'credit');
-    const tx = await insertTransaction(t, {
-      kind: 'deposit', status: 'posted', amount, currency: acct.currency, from_account_id: cash.id, to_account_id: acct.id,
-      memo, external_ref: null, created_by: actor.userId, decided_by: null, decision_note: null, created_at: t.now, posted_at: t.now, decided_at: null,
+    return single(t, actor, {
+      kind: 'deposit', from: cash, to: acct, amount, memo, pending: false,
+      notify: { customerId: acct.customer_id, kind: 'deposit', title: 'Deposit received', body: `${displayAmount(amount, acct.currency)} was deposited to account ${maskedAccount(acct.number)}.` },
     });
-    await post(t, tx.id, [{ account: cash, amount: -amount }, { account: acct, amount }]);
-    const dto = transactionDto(tx, numbersOf([acct, cash]));
-    recordEvent(t, 'transaction.posted', partyRooms([acct]), { transaction: dto });
-    await balanceEvents(t, [acct], tx.id);
-    await notifyUsers(t, await customerUserIds(t, acct.customer_id), { kind: 'deposit', title: 'Deposit received', body: `${displayAmount(amount, acct.currency)} was deposited to account ${maskedAccount(acct.number)}.` });
-    await audit(t, actor, { action: 'deposit', entity: 'transaction', entityId: tx.id, after: dto });
-    return dto;
   });
 }
 
 export async function withdraw(ctx: BankContext, actor: Actor, input: MoveInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
   requireCan(actor, 'money.withdraw');
   return idempotent(ctx, idem ?? null, async (t) => {
-    const acctId = input.accountId;
-    const probe = await t.q<AccountRow>('accounts').where({ id: acctId }).first();
-    if (!visible(actor, probe)) throw new NotFound('Account');
-    const amount = parseAmount(input.amount, probe.currency);
+    const { acct, cash } = await lockWithCash(t, actor, input.accountId);
+    const amount = parseAmount(input.amount, acct.currency);
     const memo = cleanMemo(input.memo);
-    const cashId = await pickHotAccount(t, 'cash', probe.currency);
-    const locked = await lockAccounts(t, [acctId, cashId]);
-    const acct = locked.get(acctId)!;
-    const cash = locked.get(cashId)!;
     assertUsable(acct, 'debit');
-    const type = (await typesOf(t, [acct])).get(acct.type ?? '');
-    assertFunds(acct, type, amount, { payoutToZero: isStaff(actor) });
-    return moveOrHold(t, actor, 'withdrawal', acct, cash, amount, memo, type);
+    assertFunds(acct, amount, { payoutToZero: isStaff(actor) });
+    return single(t, actor, { kind: 'withdrawal', from: acct, to: cash, amount, memo, pending: needsApproval(acct, amount) });
   });
+}
+
+/** A customer account the actor may see and a cash shard of its currency, both locked. */
+async function lockWithCash(t: Tx, actor: Actor, accountId: number) {
+  const probe = await t.q<AccountRow>('accounts').where({ id: accountId }).first('id', 'kind', 'customer_id', 'currency');
+  if (!visible(actor, probe)) throw new NotFound('Account');
+  const cashId = await pickHotAccount(t, 'cash', probe.currency);
+  const locked = await lockAccounts(t, [accountId, cashId]);
+  return { acct: locked.get(accountId)!, cash: locked.get(cashId)! };
+}
+
+async function single(t: Tx, actor: Actor, move: Move): Promise<TransactionDto> {
+  const journal = new Journal();
+  journal.add(move);
+  return (await journal.flush(t, actor))[0];
 }
 
 export interface TransferInput {
@@ -188,52 +164,39 @@ export interface TransferInput {
 
 export async function transfer(ctx: BankContext, actor: Actor, input: TransferInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
   requireCan(actor, 'money.transfer');
-  return idempotent(ctx, idem ?? null, (t) => transferIn(t, actor, input));
+  return idempotent(ctx, idem ?? null, async (t) => {
+    // Both ends in one look-up; the source must be visible to the caller before anything is locked.
+    const ends = await t.q<AccountRow>('accounts')
+      .where('id', input.fromAccountId)
+      .orWhere((w) => w.where({ number: input.toAccountNumber, kind: 'customer' }))
+      .select('id', 'number', 'kind', 'customer_id');
+    const from = ends.find((a) => a.id === input.fromAccountId);
+    if (!visible(actor, from)) throw new NotFound('Source account');
+    const to = ends.find((a) => a.number === input.toAccountNumber && a.kind === 'customer');
+    const locked = await lockAccounts(t, to ? [from.id, to.id] : [from.id]);
+    return single(t, actor, planTransfer(actor, locked.get(from.id), to && locked.get(to.id), input.amount, input.memo));
+  });
 }
 
-/** The transfer itself, inside a transaction the caller owns (batches run many in one). */
-export async function transferIn(t: Tx, actor: Actor, input: TransferInput): Promise<TransactionDto> {
-  const from = await t.q<AccountRow>('accounts').where({ id: input.fromAccountId }).first();
-  if (!visible(actor, from)) throw new NotFound('Source account');
-  const to = await t.q<AccountRow>('accounts').where({ number: input.toAccountNumber, kind: 'customer' }).first();
-  if (!to) throw new NotFound('Destination account');
-  const amount = parseAmount(input.amount, from.currency);
-  const memo = cleanMemo(input.memo);
-  if (from.id === to.id) throw new RuleViolation('same_account', 'Cannot transfer to the same account');
-  const locked = await lockAccounts(t, [from.id, to.id]);
-  const src = locked.get(from.id)!;
-  const dst = locked.get(to.id)!;
+/**
+ * Checks a transfer between two locked accounts against every rule and returns the
+ * movement to post (or hold, above the source type's approval threshold).
+ */
+export function planTransfer(actor: Actor, src: LockedAccount | undefined, dst: LockedAccount | undefined, rawAmount: unknown, rawMemo: unknown): Move {
+  if (!visible(actor, src)) throw new NotFound('Source account');
+  if (!dst || dst.kind !== 'customer') throw new NotFound('Destination account');
+  if (src.id === dst.id) throw new RuleViolation('same_account', 'Cannot transfer to the same account');
+  const amount = parseAmount(rawAmount, src.currency);
+  const memo = cleanMemo(rawMemo);
   if (src.currency !== dst.currency) throw new RuleViolation('currency_mismatch', `Cannot transfer ${src.currency} to a ${dst.currency} account`);
   assertUsable(src, 'debit');
   assertUsable(dst, 'credit');
-  const type = (await typesOf(t, [src])).get(src.type ?? '');
-  assertFunds(src, type, amount);
-  return moveOrHold(t, actor, 'transfer', src, dst, amount, memo, type);
-}
-
-/** Posts a debit of src and credit of dst now, or holds the funds until a manager decides. */
-async function moveOrHold(t: Tx, actor: Actor, kind: 'withdrawal' | 'transfer', src: AccountRow, dst: AccountRow, amount: number, memo: string, type: AccountTypeRow | undefined): Promise<TransactionDto> {
-  const pending = needsApproval(type, amount);
-  const tx = await insertTransaction(t, {
-    kind, status: pending ? 'pending_approval' : 'posted', amount, currency: src.currency, from_account_id: src.id, to_account_id: dst.id,
-    memo, external_ref: null, created_by: actor.userId, decided_by: null, decision_note: null, created_at: t.now, posted_at: pending ? null : t.now, decided_at: null,
-  });
-  const dto = transactionDto(tx, numbersOf([src, dst]));
-  if (pending) {
-    src.held += amount;
-    await t.q('accounts').where({ id: src.id }).update({ held: src.held });
-    recordEvent(t, 'transaction.pending', [...partyRooms([src, dst]), rooms.managers], { transaction: dto });
-    await balanceEvents(t, [src], tx.id);
-  } else {
-    await post(t, tx.id, [{ account: src, amount: -amount }, { account: dst, amount }]);
-    recordEvent(t, 'transaction.posted', partyRooms([src, dst]), { transaction: dto });
-    await balanceEvents(t, [src, dst], tx.id);
-    if (kind === 'transfer' && dst.customer_id !== src.customer_id) {
-      await notifyUsers(t, await customerUserIds(t, dst.customer_id), { kind: 'transfer_received', title: 'Money received', body: `${displayAmount(amount, dst.currency)} arrived in account ${maskedAccount(dst.number)} from ${maskedAccount(src.number)}.` });
-    }
-  }
-  await audit(t, actor, { action: pending ? `${kind}.requested` : kind, entity: 'transaction', entityId: tx.id, after: dto });
-  return dto;
+  assertFunds(src, amount);
+  const pending = needsApproval(src, amount);
+  const notify = !pending && dst.customer_id !== src.customer_id
+    ? { customerId: dst.customer_id, kind: 'transfer_received', title: 'Money received', body: `${displayAmount(amount, dst.currency)} arrived in account ${maskedAccount(dst.number)} from ${maskedAccount(src.number)}.` }
+    : null;
+  return { kind: 'transfer', from: src, to: dst, amount, memo, pending, notify };
 }
 
 async function loadPending(t: Tx, txId: number): Promise<TransactionRow> {
@@ -308,20 +271,13 @@ export async function postInterestIn(t: Tx, actor: Actor, input: { accountId: nu
   const expId = await pickHotAccount(t, 'interest_expense', probe.currency);
   const locked = await lockAccounts(t, [probe.id, expId]);
   const acct = locked.get(probe.id)!;
-  const exp = locked.get(expId)!;
   if (acct.status === 'closed') return null;
-  const tx = await insertTransaction(t, {
-    kind: 'interest', status: 'posted', amount: input.amountMinor, currency: acct.currency, from_account_id: exp.id, to_account_id: acct.id,
-    memo: input.memo ?? `Interest ${input.period}`, external_ref: ref, created_by: actor.userId, decided_by: null, decision_note: null,
-    created_at: t.now, posted_at: t.now, decided_at: null,
+  const amount = input.amountMinor;
+  const transaction = await single(t, actor, {
+    kind: 'interest', from: locked.get(expId)!, to: acct, amount, memo: input.memo ?? `Interest ${input.period}`, pending: false, externalRef: ref,
+    notify: { customerId: acct.customer_id, kind: 'interest', title: 'Interest credited', body: `${displayAmount(amount, acct.currency)} interest for ${input.period} was credited to account ${maskedAccount(acct.number)}.` },
   });
-  await post(t, tx.id, [{ account: exp, amount: -tx.amount }, { account: acct, amount: tx.amount }]);
-  const dto = transactionDto(tx, numbersOf([acct, exp]));
-  recordEvent(t, 'transaction.posted', partyRooms([acct]), { transaction: dto });
-  await balanceEvents(t, [acct], tx.id);
-  await notifyUsers(t, await customerUserIds(t, acct.customer_id), { kind: 'interest', title: 'Interest credited', body: `${displayAmount(tx.amount, acct.currency)} interest for ${input.period} was credited to account ${maskedAccount(acct.number)}.` });
-  await audit(t, actor, { action: 'interest', entity: 'transaction', entityId: tx.id, after: dto });
-  return { transaction: dto, created: true };
+  return { transaction, created: true };
 }
 
 /** A transaction as its parties or staff may see it. */
