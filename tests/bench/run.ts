@@ -117,7 +117,7 @@ async function main() {
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const r of results) console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`);
     console.log(`\nBatch of 10,000 transfers in one request: ${batchSeconds.toFixed(1)} s (${batchPosted} posted, ${Math.round(batchPosted / batchSeconds)} transfers/s)`);
-    console.log(`Push latency (transaction start → customer socket, from the event's `at`): ${typeof latency === 'string' ? latency : `p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms over ${latency.n} transfers`}`);
+    console.log(`Push latency (transaction start → customer socket, from the event's at): ${typeof latency === 'string' ? latency : `p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms over ${latency.n} transfers`}`);
     console.log(`Server RSS after load: ${(rss / 1024 / 1024).toFixed(0)} MiB`);
     console.log(`Ledger verifies after load: ${verify.ok} (${verify.transactions} transactions)`);
   } finally {
