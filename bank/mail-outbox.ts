@@ -1,4 +1,5 @@
 import type { BankContext } from './context.js';
+import type { TransactionDto } from './journal.js';
 import { endOfDay, firstDayOf, lastDayOf, startOfDay } from './days.js';
 import { formatAmount, parseAmount } from './money.js';
 import type { Progress } from './snapshots.js';
@@ -147,17 +148,7 @@ const largeTransactions: Source = {
   },
 };
 
-interface MailTx {
-  id: number;
-  kind: string;
-  amount: string;
-  currency: string;
-  fromAccountNumber: string | null;
-  toAccountNumber: string | null;
-  memo: string;
-  createdAt: string;
-  postedAt: string | null;
-}
+type MailTx = TransactionDto;
 
 function isLarge(tx: MailTx): boolean {
   try {

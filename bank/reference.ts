@@ -1,4 +1,5 @@
 import type { Actor, BankContext } from './context.js';
+import type { AccountTypeRow } from './accounts-core.js';
 import { Conflict, Invalid, InvalidAmount, NotFound } from './errors.js';
 import { audit } from './audit.js';
 import { hasControl, isUniqueViolation } from './checks.js';
@@ -108,13 +109,7 @@ export async function editBranch(ctx: BankContext, actor: Actor, id: number, edi
 
 // ---- account types -------------------------------------------------------------------
 
-export interface AccountTypeFullRow {
-  id: number;
-  code: string;
-  name: string;
-  min_balance: number;
-  overdraft_limit: number;
-  approval_threshold: number | null;
+export interface AccountTypeFullRow extends AccountTypeRow {
   created_at: string;
   updated_at: string;
 }
