@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { Customer } from '../db/models.js';
 import type { Actor, BankContext } from './context.js';
 import { Conflict, DomainError, Forbidden, Invalid, NotFound } from './errors.js';
 import { audit } from './audit.js';
@@ -116,17 +117,28 @@ export type CustomerDto = ReturnType<typeof customerDto>;
 
 type Q = Knex | Knex.Transaction;
 
-/** Answers for several customers at once: their addresses and their login (the first, if several). */
+/** What a customer answer shows besides the row: its addresses in order and its first customer login. */
+const CUSTOMER_GRAPH = '[addresses(orderById), user(customerLogin)]';
+const graphDto = (c: Customer) => customerDto(c, c.addresses ?? [], c.user?.id ?? null);
+
+/** Answers for several customers at once (one query per relation, whatever their number). */
 async function dtos(q: Q, rows: CustomerRow[]): Promise<CustomerDto[]> {
   if (!rows.length) return [];
-  const ids = rows.map((r) => r.id);
-  const addresses: AddressRow[] = await q('addresses').whereIn('customer_id', ids).orderBy('id');
-  const users = await q('users').whereIn('customer_id', ids).andWhere({ role: 'customer' }).orderBy('id').select('id', 'customer_id');
-  const userOf = new Map<number, number>();
-  for (const u of users) if (!userOf.has(u.customer_id)) userOf.set(u.customer_id, u.id);
-  return rows.map((c) => customerDto(c, addresses.filter((a) => a.customer_id === c.id), userOf.get(c.id) ?? null));
+  return (await Customer.fetchGraph(rows, CUSTOMER_GRAPH, { transaction: q })).map(graphDto);
 }
 const dtoOf = async (q: Q, c: CustomerRow) => (await dtos(q, [c]))[0];
+
+function mayRead(actor: Actor, id: number): void {
+  if (actor.role === 'customer' && actor.customerId !== id) throw new NotFound('Customer');
+}
+
+/** The answer for one customer the actor may see (same rule as visibleCustomer). */
+async function visibleCustomerDto(q: Q, actor: Actor, id: number): Promise<CustomerDto> {
+  mayRead(actor, id);
+  const c = await Customer.query(q).findById(id).withGraphFetched(CUSTOMER_GRAPH);
+  if (!c) throw new NotFound('Customer');
+  return graphDto(c);
+}
 
 /**
  * The customer record the actor may see: staff any, a customer only their own; anything
@@ -134,7 +146,7 @@ const dtoOf = async (q: Q, c: CustomerRow) => (await dtos(q, [c]))[0];
  * locked, so concurrent address edits of one customer queue (the last-address rule holds).
  */
 async function visibleCustomer(q: Q, actor: Actor, id: number, lock = false): Promise<CustomerRow> {
-  if (actor.role === 'customer' && actor.customerId !== id) throw new NotFound('Customer');
+  mayRead(actor, id);
   let sel = q<CustomerRow>('customers').where({ id });
   if (lock) sel = sel.forUpdate();
   const c = await sel.first();
@@ -233,7 +245,7 @@ export async function onboardCustomer(ctx: BankContext, actor: Actor, input: New
 
 export async function getCustomer(ctx: BankContext, actor: Actor, id: number): Promise<CustomerDto> {
   requireCan(actor, 'customers.read');
-  return dtoOf(ctx.db, await visibleCustomer(ctx.db, actor, id));
+  return visibleCustomerDto(ctx.db, actor, id);
 }
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, '\\$&');
@@ -275,7 +287,7 @@ const FIELD_COLUMNS: Record<keyof CustomerFields, keyof CustomerRow> = {
 
 /** After an address change: the customer.updated event with the whole record, then the audit row (last). */
 async function customerChanged(t: Tx, actor: Actor, id: number, action: string, entity: string, entityId: number, before: unknown, after: unknown) {
-  const dto = await dtoOf(t.q, await visibleCustomer(t.q, actor, id));
+  const dto = await visibleCustomerDto(t.q, actor, id);
   recordEvent(t, 'customer.updated', [rooms.customer(id), rooms.staff], { customer: dto });
   await audit(t, actor, { action, entity, entityId, before, after });
   return dto;

@@ -1,3 +1,4 @@
+import { Ticket } from '../db/models.js';
 import type { Actor, BankContext, Role } from './context.js';
 import { isStaff } from './context.js';
 import { Conflict, Forbidden, Invalid, NotFound } from './errors.js';
@@ -84,18 +85,18 @@ const excerpt = (s: string, n = 500) => (s.length > n ? `${s.slice(0, n - 1)}…
 /** Who hears about a ticket: its owner, the staff desk, and anyone watching it. */
 const ticketRooms = (r: TicketRow) => [rooms.customer(r.customer_id), rooms.staff, rooms.ticket(r.id)];
 
+/** Customers see only their own tickets; what they may not see does not exist for them. */
+const visibleTo = (actor: Actor, row: TicketRow | undefined): row is TicketRow =>
+  !!row && (actor.role !== 'customer' || row.customer_id === actor.customerId);
+
 /** A ticket the actor may see (customers: their own), or NotFound. Locks the row on PostgreSQL when writing. */
 async function findVisibleTicket(q: Tx['q'] | BankContext['db'], actor: Actor, id: number, lock = false): Promise<TicketRow> {
   requireCan(actor, 'tickets.read');
   let query = q<TicketRow>('tickets').where({ id });
   if (lock) query = query.forUpdate();
   const row = await query.first();
-  if (!row || (actor.role === 'customer' && row.customer_id !== actor.customerId)) throw new NotFound('Ticket');
+  if (!visibleTo(actor, row)) throw new NotFound('Ticket');
   return row;
-}
-
-async function loadMessages(q: Tx['q'] | BankContext['db'], ticketId: number): Promise<TicketMessageRow[]> {
-  return q<TicketMessageRow>('ticket_messages').where({ ticket_id: ticketId }).orderBy('id');
 }
 
 async function insertMessage(t: Tx, actor: Actor, ticketId: number, body: string): Promise<TicketMessageRow> {
@@ -167,8 +168,10 @@ export async function listTickets(ctx: BankContext, actor: Actor, f: TicketFilte
 }
 
 export async function getTicket(ctx: BankContext, actor: Actor, id: number): Promise<TicketDto> {
-  const row = await findVisibleTicket(ctx.db, actor, id);
-  return ticketDto(row, await loadMessages(ctx.db, id));
+  requireCan(actor, 'tickets.read');
+  const ticket = await Ticket.query(ctx.db).findById(id).withGraphFetched('messages(orderById)');
+  if (!visibleTo(actor, ticket)) throw new NotFound('Ticket');
+  return ticketDto(ticket, ticket.messages ?? []);
 }
 
 /**
