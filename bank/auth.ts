@@ -22,11 +22,23 @@ export type LoginEventKind = 'login' | 'logout' | 'failed' | 'locked';
 
 export const meDto = (u: UserRow) => ({ ...userDto(u), totpEnabled: !!u.totp_enabled });
 
+const AUDITED: Partial<Record<LoginEventKind, string>> = { login: 'session.created', logout: 'session.revoked', failed: 'login.failed' };
+
+/**
+ * The login history row, and (a session begun or ended, a failure counted) its audit row.
+ * A lock is audited where it is decided, as user.locked.
+ */
 export async function recordLoginEvent(t: Tx, e: { userId: number | null; username: string; kind: LoginEventKind } & ClientMeta) {
-  await t.q('login_events').insert({
+  const row = {
     user_id: e.userId, username: e.username.slice(0, 64), kind: e.kind,
     ip: e.ip?.slice(0, 64) ?? null, user_agent: e.userAgent?.slice(0, 512) ?? null, at: t.now,
-  });
+  };
+  await t.q('login_events').insert(row);
+  const action = AUDITED[e.kind];
+  if (action) {
+    const actor = e.kind === 'failed' || e.userId === null ? { ...SYSTEM, ip: row.ip } : { ...SYSTEM, userId: e.userId, ip: row.ip };
+    await audit(t, actor, { action, entity: 'user', entityId: e.userId, after: { username: row.username, userAgent: row.user_agent } });
+  }
 }
 
 const badCredentials = () => new Unauthenticated('invalid_credentials', 'Wrong username or password');

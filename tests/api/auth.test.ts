@@ -163,6 +163,8 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
     const ev = await db()('event_rooms').join('events', 'events.seq', 'event_rooms.seq').where({ room: `session:${s.id}`, type: 'session.revoked' }).first();
     expect(JSON.parse(ev.payload)).toMatchObject({ reason: 'logout' });
     expect((await c.post('/auth/logout')).status).toBe(401);
+    const audited = await db()('audit_log').where({ entity: 'user', entity_id: String(u.id) }).whereIn('action', ['session.created', 'session.revoked']).orderBy('id');
+    expect(audited.map((a) => [a.action, a.actor_id])).toEqual([['session.created', u.id], ['session.revoked', u.id]]);
   });
 
   it('changes the password: checks the current one, validates the new one, signs out the other sessions only', async () => {
