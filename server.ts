@@ -31,11 +31,13 @@ export interface Running {
 export async function startBank(config: Config, opts: { logger?: Logger } = {}): Promise<Running> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
-  await migrateLatest(db);
   const bank = createBankContext(db, { currency: config.CURRENCY });
-  await ensureBankAccounts(bank, config.CURRENCY);
-  if (await ensureAdmin(bank, config.BANK_ADMIN_PASSWORD)) logger.info('created the admin user from BANK_ADMIN_PASSWORD');
-  const demoLogins = config.DEMO_DATA ? await seedDemo(bank) : [];
+  const demoLogins = await oneAtATime(config.DATABASE_URL, async () => {
+    await migrateLatest(db);
+    await ensureBankAccounts(bank, config.CURRENCY);
+    if (await ensureAdmin(bank, config.BANK_ADMIN_PASSWORD)) logger.info('created the admin user from BANK_ADMIN_PASSWORD');
+    return config.DEMO_DATA ? seedDemo(bank) : [];
+  });
 
   const metrics = createMetrics(bank);
   const services: Services = {
@@ -87,6 +89,24 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
       await db.destroy();
     })());
   return { config, bank, url, port, server, hub, jobs, logger, demoLogins, stop };
+}
+
+/**
+ * Pods of one deployment start together on a fresh database: migrations, the bank's own
+ * accounts, the admin and the demo data are prepared by one process at a time (a
+ * PostgreSQL advisory lock held on a connection of its own), so none of them races.
+ */
+async function oneAtATime<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  if (!url.startsWith('postgres')) return fn();
+  const lock = createKnex({ url, poolMax: 1 });
+  try {
+    return await lock.transaction(async (trx) => {
+      await trx.raw('SELECT pg_advisory_xact_lock(7271, 1)');
+      return fn();
+    });
+  } finally {
+    await lock.destroy();
+  }
 }
 
 async function main() {

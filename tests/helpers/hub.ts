@@ -323,7 +323,7 @@ export async function launchCluster(n: number, opts: { redisUrl?: string; env?: 
   const testDb = await createTestDb('pg');
   const servers: ServerProcess[] = [];
   try {
-    const bank = await bankOn(testDb.db); // the bank's own accounts exist before the servers race to create them
+    const bank = await bankOn(testDb.db); // the test's own bank context on the shared database
     const env = {
       DATABASE_URL: testDb.url,
       DATABASE_POOL_MAX: '5',
