@@ -1,12 +1,13 @@
 import type { Actor, BankContext } from './context.js';
 import { Invalid, NotFound, RuleViolation } from './errors.js';
-import { formatAmount } from './money.js';
+import { displayAmount, formatAmount } from './money.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
 import { requireCan } from './permissions.js';
 import { type AccountRow, accountDto, ensureBankAccounts, insertWithNumber } from './accounts-core.js';
 import { type Tx, fromJson, toJson, withTx } from './tx.js';
 import { transactionDto, type TransactionRow } from './ledger.js';
+import { settleInterestForClosing } from './interest.js';
 
 export { accountDto, type AccountDto } from './accounts-core.js';
 
@@ -111,6 +112,8 @@ export async function accountEdits(ctx: BankContext, actor: Actor, id: number) {
 export async function closeAccount(ctx: BankContext, actor: Actor, id: number, reason: string) {
   requireCan(actor, 'accounts.close');
   if (!reason.trim()) throw new Invalid('A reason is required', { fields: ['reason'] });
+  // The interest accrued so far is the customer's: pay it before closing (it makes the balance nonzero).
+  const interest = await settleInterestForClosing(ctx, id);
   return withTx(ctx, async (t) => {
     let q = t.q<AccountRow>('accounts').where({ id, kind: 'customer' });
     if (t.ctx.dialect === 'pg') q = q.forUpdate();
@@ -118,6 +121,11 @@ export async function closeAccount(ctx: BankContext, actor: Actor, id: number, r
     if (!a) throw new NotFound('Account');
     if (a.status === 'closed') throw new RuleViolation('account_closed', `Account ${a.number} is already closed`);
     if (a.balance !== 0 || a.held !== 0) {
+      if (interest.postedMinor > 0) {
+        throw new RuleViolation('nonzero_balance', `${displayAmount(interest.postedMinor, a.currency)} interest to date was credited to account ${a.number}; pay out the balance, then close`, {
+          balance: formatAmount(a.balance, a.currency), interestCredited: formatAmount(interest.postedMinor, a.currency),
+        });
+      }
       throw new RuleViolation('nonzero_balance', `Account ${a.number} still holds ${formatAmount(a.balance, a.currency)}; pay it out first`, { balance: formatAmount(a.balance, a.currency) });
     }
     const before = accountDto(a);

@@ -4,7 +4,7 @@ import { addDays, dayOf, daysBetween, daysInYear, endOfDay, firstDayOf, lastClos
 import { postInterestIn } from './ledger.js';
 import { auditRun } from './maintenance.js';
 import { closingBalances, type Progress } from './snapshots.js';
-import { withTx } from './tx.js';
+import { type Tx, withTx } from './tx.js';
 
 // Interest, in integers only.
 //
@@ -24,6 +24,21 @@ import { withTx } from './tx.js';
 // posted as floor(total / 1e6) minor units and the rest (< 1e6 micro) carries into the next
 // month, so over time not a micro is lost. interest_postings holds one row per account and
 // month: it marks the month done, and carries the remainder.
+//
+// Closing an account settles early (settleInterestForClosing): complete months are posted as
+// above, then the current month's unpaid days plus the carry are paid in a transaction with
+// its own external_ref and those accrual rows are marked with it. No interest_postings row is
+// written for that: the row means "month done", and would stop the rest of the month accruing
+// and being posted if the account stays open. The carry after a settlement is derived instead:
+//
+//   carry into a month's next payment = carry_out of the month before
+//                                       + micro of the month's rows already paid (settled)
+//                                       - 1e6 * minor units those settlements paid
+//
+// and each payment (settlement or monthly posting) pays only rows still unpaid plus that
+// carry, so no day and no carry is paid twice. With no settlement both extra terms are zero
+// and the monthly posting is exactly as before; its row then records the unpaid rows as
+// accrued_micro and the derived carry as carry_in_micro.
 //
 // Values must stay below 2^53 micro per day and per month (a balance of about 10 billion
 // major units at 10 %); beyond that the account's run fails loudly instead of rounding.
@@ -234,10 +249,9 @@ export async function postAccountPeriod(ctx: BankContext, accountId: number, per
     if (!acct || acct.status === 'closed') return null;
     if (await t.q('interest_postings').where({ account_id: accountId, period }).first('period')) return null;
 
-    const inPeriod = () => t.q('interest_accruals').where('account_id', accountId).whereBetween('date', [firstDayOf(period), lastDayOf(period)]);
-    const accrued = (await inPeriod().select('accrued_micro')).reduce((s, r) => s + BigInt(r.accrued_micro), 0n);
-    const prev = await t.q('interest_postings').where('account_id', accountId).andWhere('period', '<', period).orderBy('period', 'desc').first('carry_out_micro');
-    const carryIn = BigInt(prev?.carry_out_micro ?? 0);
+    const unpaid = () => unpaidInPeriod(t, accountId, period);
+    const accrued = (await unpaid().select('accrued_micro')).reduce((s, r) => s + BigInt(r.accrued_micro), 0n);
+    const carryIn = await carryInto(t, accountId, period);
     const total = accrued + carryIn;
     let postedMinor = total / MICRO_PER_MINOR;
     let transactionId: number | null = null;
@@ -247,7 +261,7 @@ export async function postAccountPeriod(ctx: BankContext, accountId: number, per
       transactionId = res.transaction.id;
       // Posted before this table knew (by hand, or an older version): keep what was paid.
       if (!res.created) postedMinor = BigInt((await t.q('transactions').where('id', transactionId).first('amount')).amount);
-      await inPeriod().update({ posted_transaction_id: transactionId });
+      await unpaid().update({ posted_transaction_id: transactionId });
     }
     const carryOut = total - postedMinor * MICRO_PER_MINOR;
     const row = {
@@ -259,5 +273,60 @@ export async function postAccountPeriod(ctx: BankContext, accountId: number, per
       accountId, period, accruedMicro: row.accrued_micro, carryInMicro: row.carry_in_micro, postedMinor: row.posted_minor,
       carryOutMicro: row.carry_out_micro, transactionId,
     };
+  });
+}
+
+const unpaidInPeriod = (t: Tx, accountId: number, period: string) =>
+  t.q('interest_accruals').where('account_id', accountId).whereBetween('date', [firstDayOf(period), lastDayOf(period)]).whereNull('posted_transaction_id');
+
+/** The micro carried into the month's next payment (see the top of this file). */
+async function carryInto(t: Tx, accountId: number, period: string): Promise<bigint> {
+  const prev = await t.q('interest_postings').where('account_id', accountId).andWhere('period', '<', period).orderBy('period', 'desc').first('carry_out_micro');
+  const settled = await t.q('interest_accruals').where('account_id', accountId).whereBetween('date', [firstDayOf(period), lastDayOf(period)])
+    .whereNotNull('posted_transaction_id').select('accrued_micro', 'posted_transaction_id');
+  const settledMicro = settled.reduce((s, r) => s + BigInt(r.accrued_micro), 0n);
+  const txIds = [...new Set(settled.map((r) => Number(r.posted_transaction_id)))];
+  const paid = txIds.length ? (await t.q('transactions').whereIn('id', txIds).select('amount')).reduce((s, r) => s + BigInt(r.amount), 0n) : 0n;
+  return BigInt(prev?.carry_out_micro ?? 0) + settledMicro - paid * MICRO_PER_MINOR;
+}
+
+export interface ClosingSettlement {
+  postedMinor: number;
+  transactionId: number | null;
+}
+
+/**
+ * Pays an account's interest to date before it closes: accrues through the last closed day,
+ * posts complete months as the monthly job would, then pays the current month's unpaid days
+ * plus the carry (floored to minor units) under external_ref interest:<id>:<through>-close.
+ * Safe to repeat: a second run finds nothing unpaid and less than one minor unit of carry.
+ * If the account stays open, the monthly posting later pays only what this did not.
+ */
+export async function settleInterestForClosing(ctx: BankContext, accountId: number): Promise<ClosingSettlement> {
+  const none: ClosingSettlement = { postedMinor: 0, transactionId: null };
+  const a: AccountToAccrue & { status: string; kind: string } | undefined = await ctx.db('accounts').where('id', accountId).first('id', 'type', 'opened_at', 'status', 'kind');
+  if (!a || a.kind !== 'customer' || a.status === 'closed') return none;
+  const through = lastClosedDay(ctx.now());
+  await accrueAccount(ctx, a, (await loadRates(ctx.db)).get(a.type!), through);
+  // Whole months first, each as its own monthly posting: a settlement covers one month only,
+  // so the carry rule above can attribute what it paid.
+  for (const period of await unpostedPeriods(ctx, accountId, firstDayOf(periodOf(addDays(through, 1))))) await postAccountPeriod(ctx, accountId, period);
+  const period = periodOf(through);
+  return withTx(ctx, async (t) => {
+    let lock = t.q('accounts').where('id', accountId);
+    if (t.ctx.dialect === 'pg') lock = lock.forUpdate();
+    const acct = await lock.first('status');
+    if (!acct || acct.status === 'closed') return none;
+    // Posted already (the month completed meanwhile): the monthly job owns it.
+    if (await t.q('interest_postings').where({ account_id: accountId, period }).first('period')) return none;
+    const rows = await unpaidInPeriod(t, accountId, period).andWhere('date', '<=', through).select('date', 'accrued_micro');
+    const total = rows.reduce((s, r) => s + BigInt(r.accrued_micro), 0n) + (await carryInto(t, accountId, period));
+    const minor = total / MICRO_PER_MINOR;
+    if (minor <= 0n) return none;
+    const res = await postInterestIn(t, SYSTEM, { accountId, amountMinor: safe(minor, 'interest at closing'), period: `${through}-close`, memo: `Interest to ${through} (closing)` });
+    // Already paid under this reference: nothing new to pay (its rows are marked).
+    if (!res || !res.created) return none;
+    await t.q('interest_accruals').where('account_id', accountId).whereIn('date', rows.map((r) => r.date)).update({ posted_transaction_id: res.transaction.id });
+    return { postedMinor: Number(minor), transactionId: res.transaction.id };
   });
 }
