@@ -1,4 +1,5 @@
 import type { Actor, BankContext } from './context.js';
+import { toPage } from './paging.js';
 import { Invalid, NotFound, RuleViolation } from './errors.js';
 import { displayAmount, formatAmount } from './money.js';
 import { audit } from './audit.js';
@@ -68,7 +69,7 @@ export async function listAccounts(ctx: BankContext, actor: Actor, f: AccountFil
   if (f.cursor) q = q.where('id', '>', f.cursor);
   const rows = await q.orderBy('id').limit(f.limit + 1);
   const items = rows.slice(0, f.limit).map(accountDto);
-  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, f.limit);
 }
 
 export interface AccountEdit {
@@ -150,7 +151,7 @@ export async function closedAccounts(ctx: BankContext, actor: Actor, opts: { lim
   const items = rows.slice(0, opts.limit).map((r) => ({
     id: r.id, accountId: r.account_id, accountNumber: r.number, customerId: r.customer_id, closedBy: r.closed_by, reason: r.reason, closedAt: r.closed_at, snapshot: fromJson(r.snapshot),
   }));
-  return { items, nextCursor: rows.length > opts.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, opts.limit);
 }
 
 export interface Range {
@@ -202,7 +203,7 @@ export async function accountEntries(ctx: BankContext, actor: Actor, id: number,
   const a = await findVisibleAccount(ctx.db, actor, id);
   const rows = await entryRows(ctx, id, r, { limit: r.limit, cursor: r.cursor });
   const items = rows.slice(0, r.limit).map(entryDto(a.currency));
-  return { items, nextCursor: rows.length > r.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, r.limit);
 }
 
 export async function statement(ctx: BankContext, actor: Actor, id: number, r: Range) {
@@ -285,7 +286,7 @@ export async function listTransactions(ctx: BankContext, actor: Actor, f: { acco
   if (f.cursor) q = q.where('id', '<', f.cursor);
   const rows = await q.orderBy('id', 'desc').limit(f.limit + 1);
   const items = await transactionDtos(ctx, rows.slice(0, f.limit));
-  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, f.limit);
 }
 
 export async function transactionDtos(ctx: BankContext, rows: TransactionRow[]) {

@@ -1,4 +1,5 @@
 import type { Actor, BankContext } from './context.js';
+import { toPage } from './paging.js';
 import { Forbidden, Invalid, NotFound } from './errors.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms, type Room } from './events.js';
@@ -90,7 +91,7 @@ export async function listAnnouncements(ctx: BankContext, actor: Actor, f: Annou
   if (f.cursor) q = q.where('id', '<', f.cursor);
   const rows = await q.orderBy('id', 'desc').limit(f.limit + 1);
   const items = rows.slice(0, f.limit).map(announcementDto);
-  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, f.limit);
 }
 
 export interface NewAnnouncement {

@@ -1,4 +1,5 @@
 import type { Actor, BankContext } from './context.js';
+import { toPage } from './paging.js';
 import { requireCan } from './permissions.js';
 import { transactionDtos } from './accounts.js';
 import type { TransactionRow } from './ledger.js';
@@ -15,5 +16,5 @@ export async function listApprovals(ctx: BankContext, actor: Actor, f: { status:
   const page = rows.slice(0, f.limit);
   const dtos = await transactionDtos(ctx, page);
   const items = dtos.map((d, i) => ({ ...d, requestedBy: page[i].created_by, decidedBy: page[i].decided_by, decidedAt: page[i].decided_at, decisionNote: page[i].decision_note }));
-  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, f.limit);
 }

@@ -1,4 +1,5 @@
 import type { Actor, BankContext } from './context.js';
+import { toPage } from './paging.js';
 import { auditDto, verifyAudit } from './audit.js';
 import { Invalid } from './errors.js';
 import { requireCan } from './permissions.js';
@@ -35,7 +36,7 @@ export async function listAudit(ctx: BankContext, actor: Actor, f: AuditFilter) 
   if (f.cursor) q = q.where('id', '<', f.cursor);
   const rows = await q.orderBy('id', 'desc').limit(f.limit + 1);
   const items = rows.slice(0, f.limit).map(auditDto);
-  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, f.limit);
 }
 
 /** Recomputes every audit hash chain (admin). */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { toPage } from './paging.js';
 import { Customer } from '../db/models.js';
 import type { Actor, BankContext } from './context.js';
 import { Conflict, DomainError, Forbidden, Invalid, NotFound } from './errors.js';
@@ -274,7 +275,7 @@ export async function searchCustomers(ctx: BankContext, actor: Actor, f: { q?: s
   if (f.cursor) sel = sel.where('id', '>', f.cursor);
   const rows = await sel.orderBy('id').limit(f.limit + 1);
   const items = await dtos(ctx.db, rows.slice(0, f.limit));
-  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, f.limit);
 }
 
 // ---- editing ---------------------------------------------------------------------------------

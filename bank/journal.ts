@@ -1,8 +1,9 @@
 import type { Actor } from './context.js';
-import { accountDto, type LockedAccount } from './accounts-core.js';
+import type { LockedAccount } from './accounts-core.js';
 import { auditMany } from './audit.js';
 import { recordEvent, rooms, type Room } from './events.js';
 import { formatAmount } from './money.js';
+import { notifyCustomers } from './notify.js';
 import type { Tx } from './tx.js';
 
 export type MoveKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest';
@@ -48,6 +49,14 @@ export function partyRooms(accounts: LockedAccount[] | { kind: string; id: numbe
     if (a.customer_id !== null) out.push(rooms.customer(a.customer_id));
   }
   return out;
+}
+
+/** A customer account's new balances, to its owner and whoever watches it (bank accounts: nobody). */
+export function balanceUpdated(t: Tx, a: Pick<LockedAccount, 'id' | 'number' | 'kind' | 'customer_id' | 'currency' | 'balance' | 'held'>, transactionId: number): void {
+  if (a.kind !== 'customer') return;
+  recordEvent(t, 'balance.updated', partyRooms([a]), {
+    accountId: a.id, accountNumber: a.number, balance: formatAmount(a.balance, a.currency), availableBalance: formatAmount(a.balance - a.held, a.currency), transactionId,
+  });
 }
 
 const idOf = (r: unknown, key: string) => Number(typeof r === 'object' && r !== null ? (r as Record<string, number>)[key] : r);
@@ -115,35 +124,12 @@ export class Journal {
       lastTx.set(m.from.id, ids[i]);
       if (!m.pending) lastTx.set(m.to.id, ids[i]);
     });
-    for (const a of this.touched.values()) {
-      if (a.kind !== 'customer') continue;
-      const dto = accountDto(a);
-      recordEvent(t, 'balance.updated', partyRooms([a]), { accountId: a.id, accountNumber: a.number, balance: dto.balance, availableBalance: dto.availableBalance, transactionId: lastTx.get(a.id) });
-    }
+    for (const a of this.touched.values()) balanceUpdated(t, a, lastTx.get(a.id)!);
     this.touched.clear();
-    await this.notify(t, moves);
+    await notifyCustomers(t, moves.flatMap((m) => (m.notify ? [m.notify] : [])));
     await auditMany(t, actor, moves.map((m, i) => ({
       action: m.kind === 'interest' || !m.pending ? m.kind : `${m.kind}.requested`, entity: 'transaction', entityId: ids[i], after: dtos[i],
     })));
     return dtos;
-  }
-
-  private async notify(t: Tx, moves: Planned[]) {
-    const wanted = moves.filter((m) => m.notify?.customerId);
-    if (!wanted.length) return;
-    const customerIds = [...new Set(wanted.map((m) => m.notify!.customerId!))];
-    const users = new Map<number, number[]>();
-    for (let i = 0; i < customerIds.length; i += CHUNK) {
-      for (const u of await t.q('users').whereIn('customer_id', customerIds.slice(i, i + CHUNK)).andWhere({ active: true }).select('id', 'customer_id')) {
-        users.set(u.customer_id, [...(users.get(u.customer_id) ?? []), u.id]);
-      }
-    }
-    const rows = wanted.flatMap((m) => (users.get(m.notify!.customerId!) ?? []).map((userId) => ({ user_id: userId, kind: m.notify!.kind, title: m.notify!.title, body: m.notify!.body, created_at: t.now })));
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK);
-      const ins = await t.q('notifications').insert(chunk, ['id']);
-      const ids = (ins as unknown[]).map((r) => idOf(r, 'id')).sort((a, b) => a - b);
-      chunk.forEach((n, j) => recordEvent(t, 'notification', [rooms.user(n.user_id)], { id: ids[j], kind: n.kind, title: n.title, body: n.body }));
-    }
   }
 }

@@ -2,13 +2,13 @@ import type { Actor, BankContext } from './context.js';
 import { isStaff } from './context.js';
 import { DomainError, Forbidden, InsufficientFunds, Invalid, NotFound, RuleViolation, Conflict } from './errors.js';
 import { displayAmount, formatAmount, maskedAccount, parseAmount } from './money.js';
-import { type AccountRow, type LockedAccount, accountDto, balanceFloor, lockAccounts, pickHotAccount } from './accounts-core.js';
+import { type AccountRow, type LockedAccount, balanceFloor, lockAccounts, pickHotAccount } from './accounts-core.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
 import { idempotent, type IdemRequest, type IdemResult } from './idempotency.js';
-import { Journal, partyRooms, type Move, type TransactionDto } from './journal.js';
+import { Journal, balanceUpdated, partyRooms, type Move, type TransactionDto } from './journal.js';
 import { requireCan } from './permissions.js';
-import { customerUserIds, notifyUsers } from './notify.js';
+import { notifyCustomers } from './notify.js';
 import { type Tx, withTx } from './tx.js';
 
 export type { TransactionDto } from './journal.js';
@@ -94,16 +94,6 @@ async function post(t: Tx, txId: number, legs: { account: AccountRow; amount: nu
     await t.q('accounts').where({ id: leg.account.id }).update({ balance: leg.account.balance });
   }
   await t.q('entries').insert(legs.map((l) => ({ transaction_id: txId, account_id: l.account.id, amount: l.amount, balance_after: l.account.balance, at: t.now })));
-}
-
-async function balanceEvents(t: Tx, accounts: AccountRow[], transactionId: number) {
-  for (const a of accounts) {
-    if (a.kind !== 'customer') continue;
-    const dto = accountDto(a);
-    recordEvent(t, 'balance.updated', partyRooms([a]), {
-      accountId: a.id, accountNumber: a.number, balance: dto.balance, availableBalance: dto.availableBalance, transactionId,
-    });
-  }
 }
 
 const numbersOf = (accounts: AccountRow[]) => new Map(accounts.map((a) => [a.id, a.number]));
@@ -243,12 +233,11 @@ async function decide(ctx: BankContext, actor: Actor, txId: number, decision: 'a
     const dto = transactionDto(tx, numbersOf([src, dst]));
     const type = decision === 'approve' ? 'transaction.approved' : 'transaction.rejected';
     recordEvent(t, type, [...partyRooms([src, dst]), rooms.managers], { transaction: dto });
-    await balanceEvents(t, decision === 'approve' ? [src, dst] : [src], tx.id);
-    const owners = await customerUserIds(t, src.customer_id);
-    await notifyUsers(t, owners, {
-      kind: type, title: decision === 'approve' ? 'Transaction approved' : 'Transaction rejected',
+    for (const a of decision === 'approve' ? [src, dst] : [src]) balanceUpdated(t, a, tx.id);
+    await notifyCustomers(t, [{
+      customerId: src.customer_id, kind: type, title: decision === 'approve' ? 'Transaction approved' : 'Transaction rejected',
       body: `Your ${tx.kind} of ${displayAmount(tx.amount, tx.currency)} was ${decision === 'approve' ? 'approved' : 'rejected'}${decisionNote ? `: ${decisionNote}` : '.'}`,
-    });
+    }]);
     await audit(t, actor, { action: `${tx.kind}.${decision === 'approve' ? 'approved' : 'rejected'}`, entity: 'transaction', entityId: tx.id, before, after: dto });
     return dto;
   });

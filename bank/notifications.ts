@@ -1,4 +1,5 @@
 import type { Actor, BankContext } from './context.js';
+import { toPage } from './paging.js';
 import { NotFound } from './errors.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
@@ -36,7 +37,7 @@ export async function listNotifications(ctx: BankContext, actor: Actor, f: Notif
   const rows = await q.orderBy('id', 'desc').limit(f.limit + 1);
   const [{ n }] = await ctx.db('notifications').where({ user_id: userId }).whereNull('read_at').count({ n: '*' });
   const items = rows.slice(0, f.limit).map(notificationDto);
-  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null, unread: Number(n) };
+  return { ...toPage(rows.length, items, f.limit), unread: Number(n) };
 }
 
 /**

@@ -1,10 +1,11 @@
 import { Ticket } from '../db/models.js';
+import { toPage } from './paging.js';
 import type { Actor, BankContext, Role } from './context.js';
 import { isStaff } from './context.js';
 import { Conflict, Forbidden, Invalid, NotFound } from './errors.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
-import { customerUserIds, notifyUsers } from './notify.js';
+import { notifyCustomers, notifyUsers } from './notify.js';
 import { can, requireCan } from './permissions.js';
 import { type Tx, withTx } from './tx.js';
 
@@ -90,7 +91,7 @@ const visibleTo = (actor: Actor, row: TicketRow | undefined): row is TicketRow =
   !!row && (actor.role !== 'customer' || row.customer_id === actor.customerId);
 
 /** A ticket the actor may see (customers: their own), or NotFound. Locks the row on PostgreSQL when writing. */
-async function findVisibleTicket(q: Tx['q'] | BankContext['db'], actor: Actor, id: number, lock = false): Promise<TicketRow> {
+export async function findVisibleTicket(q: Tx['q'] | BankContext['db'], actor: Actor, id: number, lock = false): Promise<TicketRow> {
   requireCan(actor, 'tickets.read');
   let query = q<TicketRow>('tickets').where({ id });
   if (lock) query = query.forUpdate();
@@ -164,7 +165,7 @@ export async function listTickets(ctx: BankContext, actor: Actor, f: TicketFilte
   if (f.cursor) q = q.where('id', '<', f.cursor);
   const rows = await q.orderBy('id', 'desc').limit(f.limit + 1);
   const items = rows.slice(0, f.limit).map((r) => ticketDto(r));
-  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, f.limit);
 }
 
 export async function getTicket(ctx: BankContext, actor: Actor, id: number): Promise<TicketDto> {
@@ -195,9 +196,9 @@ export async function addTicketMessage(ctx: BankContext, actor: Actor, id: numbe
     recordEvent(t, 'ticket.message', ticketRooms(ticket), { ticketId: id, message: messageOut });
     if (nextStatus !== ticket.status) recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: ticketDto(after) });
     if (staff) {
-      await notifyUsers(t, await customerUserIds(t, ticket.customer_id), {
-        kind: 'ticket_reply', title: `New reply on ticket #${id}`, body: `${ticket.subject}: ${excerpt(body)}`,
-      });
+      await notifyCustomers(t, [{
+        customerId: ticket.customer_id, kind: 'ticket_reply', title: `New reply on ticket #${id}`, body: `${ticket.subject}: ${excerpt(body)}`,
+      }]);
     } else if (ticket.assignee_id !== null && ticket.assignee_id !== actor.userId) {
       await notifyUsers(t, [ticket.assignee_id], {
         kind: 'ticket_customer_reply', title: `Customer replied on ticket #${id}`, body: `${ticket.subject}: ${excerpt(body)}`,
@@ -258,9 +259,9 @@ export async function updateTicket(ctx: BankContext, actor: Actor, id: number, p
     const dto = ticketDto(after);
     recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: dto });
     if (changes.status === 'resolved') {
-      await notifyUsers(t, await customerUserIds(t, ticket.customer_id), {
-        kind: 'ticket_resolved', title: `Ticket #${id} resolved`, body: `${ticket.subject}: ${excerpt(after.resolution ?? '')}`,
-      });
+      await notifyCustomers(t, [{
+        customerId: ticket.customer_id, kind: 'ticket_resolved', title: `Ticket #${id} resolved`, body: `${ticket.subject}: ${excerpt(after.resolution ?? '')}`,
+      }]);
     }
     if (changes.assignee_id != null && changes.assignee_id !== actor.userId) {
       await notifyUsers(t, [changes.assignee_id], { kind: 'ticket_assigned', title: `Ticket #${id} assigned to you`, body: ticket.subject });

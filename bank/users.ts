@@ -1,4 +1,5 @@
 import type { Actor, BankContext, Role } from './context.js';
+import { toPage } from './paging.js';
 import { audit } from './audit.js';
 import { Conflict, Invalid, NotFound } from './errors.js';
 import { requireCan } from './permissions.js';
@@ -44,7 +45,7 @@ export async function listUsers(
   }
   const rows = await q;
   const items = rows.slice(0, f.limit).map(adminUserDto);
-  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, f.limit);
 }
 
 export async function getUser(ctx: BankContext, actor: Actor, id: number): Promise<AdminUserDto> {
@@ -133,5 +134,5 @@ export async function listLoginEvents(
   const items: LoginEventDto[] = rows.slice(0, f.limit).map((r) => ({
     id: r.id, userId: r.user_id, username: r.username, kind: r.kind, ip: r.ip, userAgent: r.user_agent, at: r.at,
   }));
-  return { items, nextCursor: rows.length > f.limit ? String(items[items.length - 1].id) : null };
+  return toPage(rows.length, items, f.limit);
 }

@@ -2,16 +2,14 @@ import type { BankContext } from '../bank/context.js';
 import { NotFound } from '../bank/errors.js';
 import type { SocketData } from './auth.js';
 import { isStaffRole } from './rooms.js';
+import { findVisibleTicket } from '../bank/tickets.js';
 
 // Read-only access checks for watch commands. What the caller may not see is not_found,
 // as over REST, so ids cannot be probed.
 
-/** Staff see every ticket; a customer only their own. */
+/** The same rule as REST: staff see every ticket, a customer only their own. */
 export async function assertTicketVisible(bank: BankContext, d: SocketData, ticketId: number): Promise<void> {
-  const row = await bank.db('tickets').where({ id: ticketId }).first('customer_id');
-  if (!row) throw new NotFound('Ticket');
-  if (isStaffRole(d.role)) return;
-  if (d.role !== 'customer' || d.customerId === null || Number(row.customer_id) !== d.customerId) throw new NotFound('Ticket');
+  await findVisibleTicket(bank.db, { userId: d.userId, role: d.role, customerId: d.customerId, sessionId: d.sessionId }, ticketId);
 }
 
 /**

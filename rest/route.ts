@@ -128,13 +128,9 @@ export const isoDateTime = z.string().refine((s) => !Number.isNaN(Date.parse(s))
 export const idParam = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const listQuery = z.object({ limit: limitSchema, cursor: cursorSchema });
 
-/** Cursor pagination by descending or ascending id: the cursor is the last id seen. */
+/** The cursor of a list: the last id of the page before. */
 export function decodeCursor(cursor: string | undefined): number | null {
   if (!cursor) return null;
   if (!/^\d{1,15}$/.test(cursor)) throw new DomainError('invalid_request', 'cursor is not valid', { fields: ['cursor'] });
   return Number(cursor);
-}
-export function page<T extends { id: number }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
-  const items = rows.slice(0, limit);
-  return { items, nextCursor: rows.length > limit ? String(items[items.length - 1].id) : null };
 }
