@@ -22,6 +22,9 @@ export interface PendingEvent {
   type: string;
   rooms: Room[];
   data: Record<string, unknown>;
+  /** Set when written: its outbox seq and recorded time (the commit signal carries both). */
+  seq?: number;
+  at?: string;
 }
 
 /**
@@ -45,6 +48,7 @@ export async function writeEvents(t: Tx, events: PendingEvent[]): Promise<number
     const inserted = await t.q('events').insert(chunk.map((e) => ({ type: e.type, payload: JSON.stringify(e.data), created_at: t.now })), ['seq']);
     // Serial keys are handed out in VALUES order, whatever order RETURNING lists them in.
     const got = (inserted as unknown[]).map((r) => (typeof r === 'object' && r !== null ? (r as { seq: number }).seq : (r as number))).sort((x, y) => x - y);
+    chunk.forEach((e, j) => Object.assign(e, { seq: got[j], at: t.now }));
     const roomRows = chunk.flatMap((e, j) => e.rooms.map((room) => ({ seq: got[j], room })));
     for (let k = 0; k < roomRows.length; k += CHUNK) await t.q('event_rooms').insert(roomRows.slice(k, k + CHUNK));
     seqs.push(...got);

@@ -1,26 +1,33 @@
 import type { BankContext } from '../bank/context.js';
 import type { Logger } from '../log.js';
 import type { Deliver } from './deliver.js';
-import { loadEvents, markPublished } from './outbox.js';
+import { loadEvents, markPublished, type OutboxEvent } from './outbox.js';
+import type { PendingEvent } from '../bank/events.js';
 
 const BATCH = 500;
 
 /**
- * The live path: right after a transaction commits (bank.signals 'committed'), loads its
- * events, emits them and marks them published. Commits arriving together are batched, and
+ * The live path: right after a transaction commits (bank.signals 'committed'), takes its
+ * events from the signal (reading back only any it did not carry), emits them and marks
+ * them published. Commits arriving together are batched, and
  * batches run one after another so emits leave in commit-signal order. A failure here loses
  * nothing: the rows stay unpublished and the relay takes them after its grace period.
  */
 export class Publisher {
   private pending: number[] = [];
+  /** Events the commit signal handed over whole: emitted without reading them back. */
+  private readonly known = new Map<number, OutboxEvent>();
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly marking = new Set<Promise<unknown>>();
 
   constructor(private readonly bank: BankContext, private readonly deliver: Deliver, private readonly logger: Logger) {}
 
-  readonly onCommitted = (seqs: number[]) => {
+  readonly onCommitted = (seqs: number[], events: PendingEvent[] = []) => {
     if (this.stopped || !Array.isArray(seqs)) return;
+    for (const e of events) {
+      if (e.seq !== undefined && e.at) this.known.set(e.seq, { seq: e.seq, type: e.type, data: e.data, createdAt: e.at, rooms: e.rooms });
+    }
     this.pending.push(...seqs);
     this.kick();
   };
@@ -37,7 +44,18 @@ export class Publisher {
     while (this.pending.length && !this.stopped) {
       const batch = this.pending.splice(0, BATCH);
       try {
-        const events = await loadEvents(this.bank.db, batch);
+        const handed: OutboxEvent[] = [];
+        const missing: number[] = [];
+        for (const seq of batch) {
+          const e = this.known.get(seq);
+          if (e) {
+            handed.push(e);
+            this.known.delete(seq);
+          } else {
+            missing.push(seq);
+          }
+        }
+        const events = missing.length ? [...handed, ...(await loadEvents(this.bank.db, missing))].sort((a, b) => a.seq - b.seq) : handed;
         // The emits happen now; only their Redis confirmation is awaited, off the path of the
         // next batch (a dying Redis connection must not delay local pushes).
         const marking = this.deliver(events, 'live')
