@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
 import { dialectOf, type Dialect } from '../db/knex.js';
+import { DEV_TOTP_KEY, deriveKey, type SecretKey } from './secret-box.js';
 
 export type Role = 'customer' | 'teller' | 'manager' | 'admin';
 export const ROLES: readonly Role[] = ['customer', 'teller', 'manager', 'admin'];
@@ -22,6 +23,8 @@ export interface BankOptions {
   /** Shards of each hot bank-owned account (cash, interest expense) per currency. */
   hotShards?: number;
   now?: () => Date;
+  /** TOTP_ENCRYPTION_KEY: seals TOTP secrets at rest (the public development key when absent). */
+  totpEncryptionKey?: string;
 }
 
 export interface BankContext {
@@ -35,6 +38,8 @@ export interface BankContext {
    * and the metrics listen; bank/ never imports them.
    */
   signals: EventEmitter;
+  /** The key TOTP secrets are sealed with (bank/secret-box.ts). */
+  totpKey: SecretKey;
 }
 
 export function createBankContext(db: Knex, opts: BankOptions): BankContext {
@@ -47,6 +52,7 @@ export function createBankContext(db: Knex, opts: BankOptions): BankContext {
     hotShards: opts.hotShards ?? 8,
     now: opts.now ?? (() => new Date()),
     signals,
+    totpKey: deriveKey(opts.totpEncryptionKey ?? DEV_TOTP_KEY),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Services } from '../rest/services.js';
 import { handshakeAuth, type HubSocket } from './auth.js';
 import { handlers, registerCommands } from './commands.js';
 import { deliverer } from './deliver.js';
+import { HubLimits } from './limits.js';
 import { Presence } from './presence.js';
 import { Publisher } from './publisher.js';
 import { replayLocally } from './recovery.js';
@@ -72,10 +73,15 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
   });
 
   const presence = new Presence(io, log);
-  const commandDeps = { bank, policy: services.sessionPolicy, presence, metrics, logger: log };
+  const limits = new HubLimits({
+    socketsPerSession: config.HUB_MAX_SOCKETS_PER_SESSION, socketsPerUser: config.HUB_MAX_SOCKETS_PER_USER,
+    syncConcurrency: config.HUB_SYNC_CONCURRENCY, syncQueue: config.HUB_SYNC_QUEUE,
+  });
+  const commandDeps = { bank, policy: services.sessionPolicy, presence, metrics, logger: log, limits };
   const table = handlers(commandDeps);
 
   io.use(handshakeAuth(bank, services.sessionPolicy));
+  io.use(limits.admission());
   io.on('connection', (raw) => {
     const socket = raw as unknown as HubSocket;
     metrics.socketConnections.inc();
@@ -105,6 +111,7 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
       (closing ??= (async () => {
         bank.signals.off('committed', publisher.onCommitted);
         presence.close();
+        limits.close();
         await Promise.allSettled([relay.stop(), sweep.stop(), publisher.close()]);
         // io.close() would also close the http.Server and wait for its keep-alive
         // connections; the server's owner does that. Close only what is ours.
