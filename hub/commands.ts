@@ -1,6 +1,6 @@
 import { z, ZodError } from 'zod';
 import type { BankContext } from '../bank/context.js';
-import { DomainError } from '../bank/errors.js';
+import { DomainError, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/errors.js';
 import { rooms } from '../bank/events.js';
 import type { SessionPolicy } from '../bank/sessions.js';
 import type { Logger } from '../log.js';
@@ -35,6 +35,8 @@ export function ackError(err: unknown, logger: Logger): AckError {
     const fields = [...new Set(err.issues.map((i) => i.path.join('.') || '(payload)'))];
     return { code: 'invalid_request', message: 'The command payload is not valid', details: { fields } };
   }
+  const down = storeUnavailable(err);
+  if (down) return { code: 'unavailable', message: UNAVAILABLE_MESSAGE[down.reason], details: { retryAfterSeconds: down.retryAfterSeconds } };
   logger.error({ err }, 'socket command failed');
   return { code: 'internal', message: 'Internal error' };
 }

@@ -53,6 +53,7 @@ export function createApp(deps: AppDeps): Koa {
     } catch (err) {
       const mapped = toHttpError(err);
       if (mapped) {
+        if (mapped.status === 503) logger.warn({ err, requestId, method: ctx.method, path: ctx.path }, 'database unavailable: answered 503');
         ctx.status = mapped.status;
         ctx.body = mapped.body;
         for (const [k, v] of Object.entries(mapped.headers ?? {})) ctx.set(k, v);
