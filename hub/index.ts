@@ -8,7 +8,7 @@ import type { Services } from '../rest/services.js';
 import { handshakeAuth, type HubSocket } from './auth.js';
 import { handlers, registerCommands } from './commands.js';
 import { deliverer } from './deliver.js';
-import { HubLimits } from './limits.js';
+import { HubLimits, startBackpressureSweep } from './limits.js';
 import { Presence } from './presence.js';
 import { Publisher } from './publisher.js';
 import { replayLocally } from './recovery.js';
@@ -103,6 +103,7 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
     replayLocally(io, bank, metrics, log, downSince).catch((err) => log.warn({ err }, 'replay after the Redis gap failed'));
   });
   const sweep = startSessionSweep(io, bank, services.sessionPolicy, log, opts.sweepEveryMs);
+  const backpressure = startBackpressureSweep(io, { onCut: (n) => log.warn({ sockets: n }, 'disconnected sockets that stopped reading (too much queued for them)') });
 
   let closing: Promise<void> | null = null;
   return {
@@ -112,6 +113,7 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
         bank.signals.off('committed', publisher.onCommitted);
         presence.close();
         limits.close();
+        backpressure.stop();
         await Promise.allSettled([relay.stop(), sweep.stop(), publisher.close()]);
         // io.close() would also close the http.Server and wait for its keep-alive
         // connections; the server's owner does that. Close only what is ours.

@@ -1,4 +1,4 @@
-import type { Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import { RateLimited } from '../bank/errors.js';
 import type { SocketData } from './auth.js';
 
@@ -133,4 +133,44 @@ export class HubLimits {
   close() {
     clearInterval(this.sweep);
   }
+}
+
+/** What a client that does not read may leave queued on this process before it is cut off. */
+export const MAX_QUEUED_PACKETS = 1_000;
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+interface EngineConn {
+  writeBuffer?: unknown[];
+  transport?: { name?: string; socket?: { bufferedAmount?: number; terminate?: () => void } };
+  close(discard?: boolean): void;
+}
+
+/**
+ * A client that never reads (a stalled long-poll, a paused WebSocket) makes the server queue
+ * every push for it in memory until the ping timeout ends it, tens of seconds later. Every
+ * second, sockets whose queue is over the bound are disconnected; they catch up by `sync`
+ * when they come back, as after any disconnect.
+ */
+export function startBackpressureSweep(io: Server, opts: { everyMs?: number; maxPackets?: number; maxBytes?: number; onCut?: (n: number) => void } = {}) {
+  const maxPackets = opts.maxPackets ?? MAX_QUEUED_PACKETS;
+  const maxBytes = opts.maxBytes ?? MAX_BUFFERED_BYTES;
+  const timer = setInterval(() => {
+    let cut = 0;
+    for (const socket of io.of('/').sockets.values()) {
+      const conn = socket.conn as unknown as EngineConn;
+      const queued = conn.writeBuffer?.length ?? 0;
+      const buffered = conn.transport?.socket?.bufferedAmount ?? 0;
+      if (queued > maxPackets || buffered > maxBytes) {
+        socket.disconnect(true);
+        // A plain close waits for the queue to drain, which never happens: drop the queue
+        // and the transport now (a WebSocket without its closing handshake).
+        conn.transport?.socket?.terminate?.();
+        conn.close(true);
+        cut++;
+      }
+    }
+    if (cut) opts.onCut?.(cut);
+  }, opts.everyMs ?? 1_000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

@@ -27,7 +27,7 @@ describe('PostgreSQL connections killed under load', () => {
   });
 
   const killServerConnections = async () => {
-    const r = await admin.raw('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = ? AND pid <> pg_backend_pid()', [srv.testDb.schema]);
+    const r = await admin.raw('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = ? AND pid <> pg_backend_pid()', [srv.testDb.schema!]);
     return Number(r.rows[0].n);
   };
 
