@@ -226,8 +226,9 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     expect(await a.emit('ticket.watch', { ticketId: 'a' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
     expect(await a.emit('no.such.thing', {})).toMatchObject({ ok: false, error: { code: 'not_found' } });
     const acks = await Promise.all(Array.from({ length: 80 }, () => a.emit('sync', { since: 1e12 })));
-    expect(acks.filter((x) => x.ok).length).toBeGreaterThan(10);
-    expect(acks.filter((x) => !x.ok && x.error.code === 'rate_limited').length).toBeGreaterThan(10);
+    // A session runs two syncs at once at most (tests/hub/abuse.test.ts has the bounds).
+    expect(acks.filter((x) => x.ok).length).toBeGreaterThan(0);
+    expect(acks.filter((x) => !x.ok && x.error.code === 'rate_limited').length).toBeGreaterThan(60);
     // A message over the size limit closes the connection instead of being read.
     const big = await client(srv.url, { token: alice.token });
     big.socket.emit('sync', { since: 0, pad: 'x'.repeat(200_000) });
