@@ -5,6 +5,7 @@ import { createLogger, type Logger } from './log.js';
 import { createKnex } from './db/knex.js';
 import { migrateLatest } from './db/migrate.js';
 import { seedDemo } from './db/seed.js';
+import { writerOf } from './bank/writer.js';
 import { createBankContext, type BankContext } from './bank/context.js';
 import { ensureBankAccounts } from './bank/accounts-core.js';
 import { ensureAdmin } from './bank/users-core.js';
@@ -86,6 +87,8 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
         server!.close(() => resolve());
         server!.closeAllConnections?.();
       });
+      // Movements already accepted are written (and answered) before the database closes.
+      await writerOf(bank).drain();
       await db.destroy();
     })());
   return { config, bank, url, port, server, hub, jobs, logger, demoLogins, stop };
