@@ -5,7 +5,7 @@ import { audit } from './audit.js';
 import { Conflict, Invalid, Locked, NotFound, Unauthenticated } from './errors.js';
 import { notifyUsers } from './notify.js';
 import { dummyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import { type SessionPolicy, type SessionRow, type UserRow, createSessionIn, revokeSessionsIn, userDto } from './sessions.js';
+import { type SessionPolicy, type SessionRow, type UserRow, createSessionIn, invalidateSessionsIn, revokeSessionsIn, userDto } from './sessions.js';
 import { isSealed, open as openSealed, seal as sealWith } from './secret-box.js';
 import { newTotpSecret, totpStep, totpUri } from './totp.js';
 import { type Tx, withTx } from './tx.js';
@@ -99,6 +99,7 @@ async function recordFailure(ctx: BankContext, key: ThrottleKey, user: AuthUser 
     await recordLoginEvent(t, { ...base, kind: 'locked' });
     if (user) {
       await t.q('users').where({ id: user.id }).update({ locked_until: until });
+      invalidateSessionsIn(t, { userIds: [user.id] });
       await notifyUsers(t, [user.id], {
         kind: 'security', title: 'Sign-in paused',
         body: `${policy.maxFailures} wrong sign-ins came from ${key.ip}; that address may not sign in as you until ${until}. Sign-ins from elsewhere still work.`,
@@ -235,6 +236,7 @@ export async function login(
     if (claim && !(await claimFactor(t, ctx, fresh, claim))) return { reused: true as const };
     await t.q('login_throttles').where(key).del();
     await t.q('users').where({ id: user.id }).update({ failed_logins: 0, locked_until: null });
+    invalidateSessionsIn(t, { userIds: [user.id] });
     const session = await createSessionIn(t, fresh, policy, meta);
     await recordLoginEvent(t, { userId: fresh.id, username: fresh.username, kind: 'login', ...meta });
     return { session, user: fresh };
@@ -272,6 +274,7 @@ export async function changePassword(ctx: BankContext, actor: Actor, input: { cu
   await withTx(ctx, async (t) => {
     const n = await t.q('users').where({ id: user.id, password_hash: user.password_hash }).update({ password_hash: newHash, updated_at: t.now });
     if (!n) throw new Conflict('The password was changed meanwhile; sign in again');
+    invalidateSessionsIn(t, { userIds: [user.id] });
     const revoked = await revokeSessionsIn(t, { userId: user.id, exceptSessionId: actor.sessionId ?? undefined }, 'password_changed');
     await notifyUsers(t, [user.id], { kind: 'security', title: 'Password changed', body: 'Your password was changed. If this was not you, contact the bank.' });
     await audit(t, actor, { action: 'user.password_changed', entity: 'user', entityId: user.id, after: { otherSessionsRevoked: revoked } });
@@ -290,6 +293,7 @@ export async function setupTotp(ctx: BankContext, actor: Actor) {
     const n = await t.q('users').where({ id: user.id, totp_enabled: false })
       .update({ totp_secret: sealSecret(ctx, secret), totp_last_step: null, totp_recovery_codes: null, updated_at: t.now });
     if (!n) throw new Conflict('Two-factor sign-in is already enabled');
+    invalidateSessionsIn(t, { userIds: [user.id] });
     await audit(t, actor, { action: 'user.totp_setup', entity: 'user', entityId: user.id, after: { totpEnabled: false, pending: true } });
   });
   return { secret, otpauthUrl: totpUri(secret, user.username) };
@@ -308,6 +312,7 @@ export async function enableTotp(ctx: BankContext, actor: Actor, otp: string): P
       .where((w) => w.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
       .update({ totp_enabled: true, totp_last_step: step, updated_at: t.now });
     if (!n) throw new Conflict('Two-factor setup changed meanwhile; set it up again');
+    invalidateSessionsIn(t, { userIds: [user.id] });
     await notifyUsers(t, [user.id], { kind: 'security', title: 'Two-factor sign-in enabled', body: 'Signing in now also asks for a code from your authenticator app.' });
     await audit(t, actor, { action: 'user.totp_enabled', entity: 'user', entityId: user.id, before: { totpEnabled: false }, after: { totpEnabled: true } });
   });
@@ -350,6 +355,7 @@ export async function disableTotp(ctx: BankContext, actor: Actor, input: { passw
   await withTx(ctx, async (t) => {
     if (!(await claimFactor(t, ctx, user, claim))) throw badOtp();
     await t.q('users').where({ id: user.id }).update({ totp_enabled: false, totp_secret: null, totp_last_step: null, totp_recovery_codes: null, updated_at: t.now });
+    invalidateSessionsIn(t, { userIds: [user.id] });
     await notifyUsers(t, [user.id], { kind: 'security', title: 'Two-factor sign-in turned off', body: 'Signing in now needs only your password. If this was not you, contact the bank.' });
     await audit(t, actor, { action: 'user.totp_disabled', entity: 'user', entityId: user.id, before: { totpEnabled: true }, after: { totpEnabled: false } });
   });

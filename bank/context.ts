@@ -40,6 +40,8 @@ export interface BankContext {
   signals: EventEmitter;
   /** The key TOTP secrets are sealed with (bank/secret-box.ts). */
   totpKey: SecretKey;
+  /** Bounds of the group-commit writer (bank/writer.ts); defaults when unset. */
+  writerOptions?: { maxItems: number; maxBytes: number };
 }
 
 export function createBankContext(db: Knex, opts: BankOptions): BankContext {
