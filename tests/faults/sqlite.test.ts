@@ -69,8 +69,9 @@ describe('SQLite busy and disk full', () => {
     const full = answers.find((a) => a.status === 503)!;
     expect(full, JSON.stringify(answers.map((a) => a.status))).toBeTruthy();
     expect(full.body.error.code).toBe('unavailable');
-    expect(full.body.error.message).toMatch(/cannot store/);
-    expect(full.retryAfter).toBe('30');
+    // SQLITE_FULL itself, or the automatic rollback SQLite makes on it (which hides the cause).
+    expect(full.body.error.message).toMatch(/nothing was changed/);
+    expect(Number(full.retryAfter)).toBeGreaterThanOrEqual(1);
     expect(answers.every((a) => a.status === 201 || a.status === 503)).toBe(true);
     const posted = answers.filter((a) => a.status === 201).length;
     // Reads still work while full.

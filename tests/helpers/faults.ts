@@ -3,6 +3,13 @@ import { verifyAudit } from '../../bank/audit.js';
 import { verifyLedger } from '../../bank/verify.js';
 
 /**
+ * Latency bounds for "stays responsive". The machine the suite runs on is shared (load far
+ * above its cores), so the worst case is bounded loosely; the median must stay low. Without
+ * the socket bounds the worst case was over 6 s on a quiet machine, 44 s in the issue.
+ */
+export const RESPONSIVE = { worstMs: 5_000, medianMs: 1_000 } as const;
+
+/**
  * Calls `fn` again and again (one at a time, `everyMs` apart) until stopped, recording how
  * long each call took: the latency another user sees while a fault or a hostile client runs.
  */
@@ -28,7 +35,9 @@ export function latencyProbe(fn: () => Promise<unknown>, everyMs = 50) {
     async stop() {
       stopped = true;
       await loop;
-      return { count: times.length, worstMs: Math.round(Math.max(0, ...times)), failures };
+      const sorted = [...times].sort((a, b) => a - b);
+      const medianMs = Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0);
+      return { count: times.length, worstMs: Math.round(Math.max(0, ...times)), medianMs, failures };
     },
   };
 }
