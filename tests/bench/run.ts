@@ -133,6 +133,13 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(ev, (err) => {
+    log(`${ev}: ${(err as Error)?.stack ?? err}; cleaning up`);
+    void cleanAll().finally(() => process.exit(1));
+  });
+}
+
 const forked = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of forked) c.kill('SIGKILL');
@@ -229,8 +236,10 @@ async function freshDb(dialect: 'sqlite' | 'pg'): Promise<Fresh> {
   return { url, db, bank, close };
 }
 
+let lastServer: ServerProcess | null = null;
 async function startServer(url: string): Promise<ServerProcess> {
   const server = await spawnServer({ DATABASE_URL: url });
+  lastServer = server;
   defer(() => server.kill('SIGTERM'));
   return server;
 }
@@ -347,6 +356,9 @@ async function reads() {
   const started = now();
   await seedEntries(db, source.id, target.id, 100_000, 100);
   log(`reads: 100,000 transfers (200,000 entries) written in ${Math.round(now() - started)} ms`);
+  // Pages from the start, the middle and the end of the account's entries (cursor = entry id).
+  const cursors: (number | null)[] = [null];
+  for (const offset of [50_000, 99_900]) cursors.push((await db('entries').where('account_id', target.id).orderBy('id').offset(offset).first('id')).id);
   await fresh.close();
   const server = await startServer(fresh.url);
   const base = server.url;
@@ -359,15 +371,17 @@ async function reads() {
   });
   httpFigure('reads', 'GET /accounts (10 customers rotated)', accounts, { text: '≥ 35 % of ceiling', met: (f) => (f.ratio ?? 0) >= 0.35 && !f.errors && !f.non2xx });
 
-  const page = await api(base, people[0].token, 'GET', `/accounts/${target.id}/entries`);
-  if (page.status !== 200 || !page.body.items?.length || !page.body.nextCursor) throw new Error(`entries page: ${page.status} ${JSON.stringify(page.body).slice(0, 300)}`);
+  for (const c of cursors) {
+    const page = await api(base, people[0].token, 'GET', `/accounts/${target.id}/entries${c ? `?cursor=${c}` : ''}`);
+    if (page.status !== 200 || !page.body.items?.length || !page.body.nextCursor) throw new Error(`entries page after ${c}: ${page.status} ${JSON.stringify(page.body).slice(0, 300)}`);
+  }
   const entries = await load({
     url: `${base}/api/v1/accounts/${target.id}/entries`,
     connections: CONNECTIONS,
     duration: SECONDS,
-    headers: { Authorization: `Bearer ${people[0].token}` },
+    requests: cursors.map((c) => ({ method: 'GET', path: `/api/v1/accounts/${target.id}/entries${c ? `?cursor=${c}` : ''}`, headers: { Authorization: `Bearer ${people[0].token}` } })),
   });
-  httpFigure('reads', 'GET /accounts/:id/entries (100,000 entries)', entries, {
+  httpFigure('reads', 'GET /accounts/:id/entries (100,000 entries; first, middle, last page)', entries, {
     text: '≥ 35 % of ceiling, p99 ≤ 20 ms',
     met: (f) => (f.ratio ?? 0) >= 0.35 && (f.p99 ?? Infinity) <= 20 && !f.errors && !f.non2xx,
   });
@@ -696,11 +710,14 @@ async function main() {
   log(`scenarios: ${run.join(', ')} · BENCH_SECONDS=${SECONDS} · BENCH_DB=${DB_MODE}`);
   for (const s of run) {
     log(`--- ${s}`);
+    lastServer = null;
     try {
       await RUN[s]();
     } catch (err) {
       failures.push({ scenario: s, error: (err as Error).message });
       log(`${s} failed: ${(err as Error).stack ?? err}`);
+      const server = lastServer as ServerProcess | null; // set by the scenario
+      if (server) log(`the server's last output (${server.alive() ? 'running' : 'exited'}):\n${server.output().slice(-3_000)}`);
     } finally {
       await cleanAll();
     }
