@@ -659,7 +659,7 @@ async function fanout() {
   if (res.status !== 201) throw new Error(`announcement: ${res.status} ${JSON.stringify(res.body)}`);
   const id = res.body.id as number;
   const arrivals: number[] = [];
-  for (let wait = 0; wait < 100 && arrivals.length < sockets.connected; wait++) {
+  for (let wait = 0; wait < 200 && arrivals.length < sockets.connected; wait++) {
     await new Promise((r) => setTimeout(r, 50));
     const rep = await sockets.report();
     for (const [aid, at] of rep.announcements) if (aid === id) arrivals.push(at - sentAt);
