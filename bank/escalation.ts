@@ -80,3 +80,65 @@ async function escalateOne(ctx: BankContext, id: number): Promise<boolean> {
     return true;
   });
 }
+
+// ---- service-level breaches --------------------------------------------------------------------
+
+export interface BreachResult {
+  breached: number;
+  breachedIds: number[];
+}
+
+/**
+ * Flags every open or in-progress ticket past a due time it has not met (no staff reply by
+ * its first-response time, or not resolved by its resolution time): once per ticket, with a
+ * ticket.updated to the staff desk, a notification to the assignee and an audit row.
+ */
+export async function flagBreaches(ctx: BankContext, opts: { progress?: Progress } = {}): Promise<BreachResult> {
+  const now = ctx.now().toISOString();
+  const result: BreachResult = { breached: 0, breachedIds: [] };
+  let after = 0;
+  for (;;) {
+    const page: { id: number }[] = await ctx.db('tickets')
+      .whereIn('status', ['open', 'in_progress']).where({ breached: false }).andWhere('id', '>', after)
+      .andWhere((w) => w.where((f) => f.whereNull('first_responded_at').andWhere('first_response_due_at', '<=', now)).orWhere('resolution_due_at', '<=', now))
+      .orderBy('id').limit(200).select('id');
+    if (!page.length) break;
+    for (const { id } of page) {
+      after = id;
+      if (await flagOne(ctx, id)) {
+        result.breached++;
+        result.breachedIds.push(id);
+      }
+      await opts.progress?.();
+    }
+  }
+  return result;
+}
+
+const missed = (r: TicketRow, now: string): 'first_response' | 'resolution' | null =>
+  r.first_responded_at === null && r.first_response_due_at !== null && r.first_response_due_at <= now ? 'first_response'
+    : r.resolution_due_at !== null && r.resolution_due_at <= now ? 'resolution' : null;
+
+async function flagOne(ctx: BankContext, id: number): Promise<boolean> {
+  return withTx(ctx, async (t) => {
+    let q = t.q<TicketRow>('tickets').where({ id });
+    if (t.ctx.dialect === 'pg') q = q.forUpdate();
+    const before = await q.first();
+    if (!before || before.breached || !['open', 'in_progress'].includes(before.status)) return false;
+    const target = missed(before, t.now);
+    if (!target) return false;
+    // Guarded: a concurrent run that flagged it first leaves nothing to update.
+    const n = await t.q('tickets').where({ id, breached: false }).update({ breached: true, breached_at: t.now });
+    if (!n) return false;
+    const after: TicketRow = { ...before, breached: true, breached_at: t.now };
+    recordEvent(t, 'ticket.updated', [rooms.staff], { ticket: ticketDto(after), breach: target });
+    if (after.assignee_id !== null) {
+      await notifyUsers(t, [after.assignee_id], {
+        kind: 'ticket_breached', title: `Ticket #${id} missed its ${target === 'first_response' ? 'first-response' : 'resolution'} target`,
+        body: `"${after.subject}" (${after.priority}) was due by ${target === 'first_response' ? after.first_response_due_at : after.resolution_due_at}.`,
+      });
+    }
+    await audit(t, SYSTEM, { action: 'ticket.breached', entity: 'ticket', entityId: id, before: { breached: false }, after: { breached: true, target, breachedAt: t.now } });
+    return true;
+  });
+}
