@@ -83,6 +83,8 @@ const recentlySurfaced = (family: string | undefined) => !!family && Date.now() 
 
 /** Tickets the open views are watching (ticketId → number of views): re-watched after every reconnect. */
 const watched = new Map<number, number>();
+/** Accounts staff views are watching for live balances (accountId → number of views). */
+const watchedAccounts = new Map<number, number>();
 const typingSentAt = new Map<number, number>();
 
 export function isLive(): boolean {
@@ -127,6 +129,7 @@ export function startLive(user: User, token: string | null): void {
     if (socket !== s) return;
     conn.set('syncing');
     for (const ticketId of watched.keys()) emitQuiet('ticket.watch', { ticketId });
+    for (const accountId of watchedAccounts.keys()) emitQuiet('account.watch', { accountId });
     void runSync(s);
   });
 
@@ -177,6 +180,7 @@ export function stopLive(): void {
     s.disconnect();
   }
   watched.clear();
+  watchedAccounts.clear();
   typingSentAt.clear();
   surfacedAt.clear();
   currentUser = null;
@@ -272,6 +276,21 @@ export function unwatchTicket(ticketId: number): void {
     watched.delete(ticketId);
     if (n === 1) emitQuiet('ticket.unwatch', { ticketId });
   } else watched.set(ticketId, n - 1);
+}
+
+/** Staff: an account's balance live while a view shows it (customers get their own anyway). */
+export function watchAccount(accountId: number): void {
+  const n = watchedAccounts.get(accountId) ?? 0;
+  watchedAccounts.set(accountId, n + 1);
+  if (n === 0) emitQuiet('account.watch', { accountId });
+}
+
+export function unwatchAccount(accountId: number): void {
+  const n = watchedAccounts.get(accountId) ?? 0;
+  if (n <= 1) {
+    watchedAccounts.delete(accountId);
+    if (n === 1) emitQuiet('account.unwatch', { accountId });
+  } else watchedAccounts.set(accountId, n - 1);
 }
 
 /** Call on every keystroke; emits `ticket.typing` at most once per throttle window. */
