@@ -1,5 +1,6 @@
 import type { Actor, BankContext } from './context.js';
-import { Forbidden, Invalid, NotFound } from './errors.js';
+import { Forbidden, NotFound } from './errors.js';
+import { requiredText } from './checks.js';
 import { audit } from './audit.js';
 import { atLeast, requireCan } from './permissions.js';
 import { type Tx, withTx } from './tx.js';
@@ -26,13 +27,6 @@ export function cannedDto(r: CannedRow) {
 }
 export type CannedReplyDto = ReturnType<typeof cannedDto>;
 
-function text(value: string, field: string, max: number): string {
-  const v = value.trim();
-  if (!v) throw new Invalid(`${field} must not be blank`, { fields: [field] });
-  if (v.length > max) throw new Invalid(`${field} must be at most ${max} characters`, { fields: [field] });
-  return v;
-}
-
 function requireUser(actor: Actor): number {
   if (actor.userId === null) throw new Forbidden('Only a signed-in user may write canned replies');
   return actor.userId;
@@ -48,8 +42,8 @@ export async function listCannedReplies(ctx: BankContext, actor: Actor): Promise
 export async function createCannedReply(ctx: BankContext, actor: Actor, input: { title: string; body: string }): Promise<CannedReplyDto> {
   requireCan(actor, 'tickets.staff');
   const userId = requireUser(actor);
-  const title = text(input.title, 'title', TITLE_MAX);
-  const body = text(input.body, 'body', CANNED_BODY_MAX);
+  const title = requiredText(input.title, 'title', TITLE_MAX);
+  const body = requiredText(input.body, 'body', CANNED_BODY_MAX);
   return withTx(ctx, async (t) => {
     const row = { title, body, created_by: userId, created_at: t.now, updated_at: t.now };
     const [ins] = await t.q('canned_replies').insert(row, ['id']);
@@ -69,8 +63,8 @@ async function editable(t: Tx, actor: Actor, id: number): Promise<CannedRow> {
 
 export async function updateCannedReply(ctx: BankContext, actor: Actor, id: number, patch: { title?: string; body?: string }): Promise<CannedReplyDto> {
   const changes: Partial<CannedRow> = {};
-  if (patch.title !== undefined) changes.title = text(patch.title, 'title', TITLE_MAX);
-  if (patch.body !== undefined) changes.body = text(patch.body, 'body', CANNED_BODY_MAX);
+  if (patch.title !== undefined) changes.title = requiredText(patch.title, 'title', TITLE_MAX);
+  if (patch.body !== undefined) changes.body = requiredText(patch.body, 'body', CANNED_BODY_MAX);
   return withTx(ctx, async (t) => {
     const before = await editable(t, actor, id);
     if (!Object.keys(changes).length) return cannedDto(before);

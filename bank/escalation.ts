@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { SYSTEM, type BankContext } from './context.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
@@ -29,28 +30,31 @@ export interface EscalationResult {
 /** Escalates every overdue ticket, each in its own transaction. Safe to run twice or at once on several workers. */
 export async function escalateTickets(ctx: BankContext, opts: { progress?: Progress } = {}): Promise<EscalationResult> {
   const nowMs = ctx.now().getTime();
-  const result: EscalationResult = { escalated: 0, ticketIds: [] };
+  const ticketIds = await eachCandidate(ctx, (q) => q.andWhere((w) => {
+    for (const [priority, window] of Object.entries(ESCALATION_WINDOW_MS)) {
+      w.orWhere((p) => p.where('priority', priority).andWhereRaw('COALESCE(escalated_at, created_at) <= ?', [new Date(nowMs - window).toISOString()]));
+    }
+  }), (id) => escalateOne(ctx, id), opts.progress);
+  return { escalated: ticketIds.length, ticketIds };
+}
+
+/**
+ * Pages through the open and in-progress tickets the filter names, by id, and runs `one`
+ * on each (its own transaction, which checks again under the lock); returns the ids it acted on.
+ */
+async function eachCandidate(ctx: BankContext, filter: (q: Knex.QueryBuilder) => Knex.QueryBuilder, one: (id: number) => Promise<boolean>, progress?: Progress): Promise<number[]> {
+  const done: number[] = [];
   let after = 0;
   for (;;) {
-    const page: TicketRow[] = await ctx.db('tickets')
-      .whereIn('status', ['open', 'in_progress']).andWhere('id', '>', after)
-      .andWhere((w) => {
-        for (const [priority, window] of Object.entries(ESCALATION_WINDOW_MS)) {
-          w.orWhere((p) => p.where('priority', priority).andWhereRaw('COALESCE(escalated_at, created_at) <= ?', [new Date(nowMs - window).toISOString()]));
-        }
-      })
-      .orderBy('id').limit(200);
-    if (!page.length) break;
-    for (const r of page) {
-      after = r.id;
-      if (await escalateOne(ctx, r.id)) {
-        result.escalated++;
-        result.ticketIds.push(r.id);
-      }
-      await opts.progress?.();
+    const page: { id: number }[] = await filter(ctx.db('tickets').whereIn('status', ['open', 'in_progress']).andWhere('id', '>', after))
+      .orderBy('id').limit(200).select('id');
+    if (!page.length) return done;
+    for (const { id } of page) {
+      after = id;
+      if (await one(id)) done.push(id);
+      await progress?.();
     }
   }
-  return result;
 }
 
 async function escalateOne(ctx: BankContext, id: number): Promise<boolean> {
@@ -95,24 +99,10 @@ export interface BreachResult {
  */
 export async function flagBreaches(ctx: BankContext, opts: { progress?: Progress } = {}): Promise<BreachResult> {
   const now = ctx.now().toISOString();
-  const result: BreachResult = { breached: 0, breachedIds: [] };
-  let after = 0;
-  for (;;) {
-    const page: { id: number }[] = await ctx.db('tickets')
-      .whereIn('status', ['open', 'in_progress']).where({ breached: false }).andWhere('id', '>', after)
-      .andWhere((w) => w.where((f) => f.whereNull('first_responded_at').andWhere('first_response_due_at', '<=', now)).orWhere('resolution_due_at', '<=', now))
-      .orderBy('id').limit(200).select('id');
-    if (!page.length) break;
-    for (const { id } of page) {
-      after = id;
-      if (await flagOne(ctx, id)) {
-        result.breached++;
-        result.breachedIds.push(id);
-      }
-      await opts.progress?.();
-    }
-  }
-  return result;
+  const breachedIds = await eachCandidate(ctx, (q) => q.where({ breached: false })
+    .andWhere((w) => w.where((f) => f.whereNull('first_responded_at').andWhere('first_response_due_at', '<=', now)).orWhere('resolution_due_at', '<=', now)),
+  (id) => flagOne(ctx, id), opts.progress);
+  return { breached: breachedIds.length, breachedIds };
 }
 
 const missed = (r: TicketRow, now: string): 'first_response' | 'resolution' | null =>

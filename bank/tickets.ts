@@ -3,6 +3,7 @@ import { toPage } from './paging.js';
 import type { Actor, BankContext, Role } from './context.js';
 import { isStaff } from './context.js';
 import { Conflict, Forbidden, Invalid, NotFound } from './errors.js';
+import { requiredText } from './checks.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
 import { notifyCustomers, notifyUsers } from './notify.js';
@@ -89,14 +90,6 @@ export function ticketDto(r: TicketRow, messages?: TicketMessageRow[]) {
 }
 export type TicketDto = ReturnType<typeof ticketDto>;
 
-/** Trimmed, non-blank, at most max characters; otherwise 400 naming the field. */
-function text(value: string, field: string, max: number): string {
-  const v = value.trim();
-  if (!v) throw new Invalid(`${field} must not be blank`, { fields: [field] });
-  if (v.length > max) throw new Invalid(`${field} must be at most ${max} characters`, { fields: [field] });
-  return v;
-}
-
 const excerpt = (s: string, n = 500) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** Who hears about a ticket: its owner, the staff desk, and anyone watching it. */
@@ -159,8 +152,8 @@ export async function createTicket(ctx: BankContext, actor: Actor, input: NewTic
   if (!TICKET_CATEGORIES.includes(input.category)) throw new Invalid('Unknown category', { fields: ['category'] });
   const priority = input.priority ?? 'normal';
   if (!TICKET_PRIORITIES.includes(priority)) throw new Invalid('Unknown priority', { fields: ['priority'] });
-  const subject = text(input.subject, 'subject', SUBJECT_MAX);
-  const body = text(input.body, 'body', BODY_MAX);
+  const subject = requiredText(input.subject, 'subject', SUBJECT_MAX);
+  const body = requiredText(input.body, 'body', BODY_MAX);
   return withTx(ctx, async (t) => {
     const row = {
       customer_id: actor.customerId!, category: input.category, subject, status: 'open' as const, priority,
@@ -225,7 +218,7 @@ export async function getTicket(ctx: BankContext, actor: Actor, id: number): Pro
  */
 export async function addTicketMessage(ctx: BankContext, actor: Actor, id: number, rawBody: string, internal = false): Promise<TicketMessageDto> {
   requireUser(actor);
-  const body = text(rawBody, 'body', BODY_MAX);
+  const body = requiredText(rawBody, 'body', BODY_MAX);
   if (internal && !can(actor, 'tickets.staff')) throw new Forbidden('Only staff may write internal notes');
   return withTx(ctx, async (t) => {
     const ticket = await findVisibleTicket(t.q, actor, id, t.ctx.dialect === 'pg');
@@ -295,7 +288,7 @@ async function checkAssignee(t: Tx, userId: number): Promise<void> {
 
 /** Staff change status, priority, assignee and resolution; resolving needs a resolution. */
 export async function updateTicket(ctx: BankContext, actor: Actor, id: number, patch: TicketPatch): Promise<TicketDto> {
-  const resolution = patch.resolution === undefined ? undefined : text(patch.resolution, 'resolution', BODY_MAX);
+  const resolution = patch.resolution === undefined ? undefined : requiredText(patch.resolution, 'resolution', BODY_MAX);
   if (patch.status !== undefined && !TICKET_STATUSES.includes(patch.status)) throw new Invalid('Unknown status', { fields: ['status'] });
   if (patch.priority !== undefined && !TICKET_PRIORITIES.includes(patch.priority)) throw new Invalid('Unknown priority', { fields: ['priority'] });
   return withTx(ctx, async (t) => {

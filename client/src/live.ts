@@ -263,35 +263,33 @@ function emitQuiet(event: string, payload: unknown) {
   ask(s, event, payload).catch((err) => console.warn(`[live] ${event} refused`, err));
 }
 
+/** Counts the views watching each id; the hub is told on the first watch and the last unwatch. */
+function refCounted(map: Map<number, number>, watchCmd: string, unwatchCmd: string, key: string) {
+  return {
+    watch(id: number): void {
+      const n = map.get(id) ?? 0;
+      map.set(id, n + 1);
+      if (n === 0) emitQuiet(watchCmd, { [key]: id });
+    },
+    unwatch(id: number): void {
+      const n = map.get(id) ?? 0;
+      if (n <= 1) {
+        map.delete(id);
+        if (n === 1) emitQuiet(unwatchCmd, { [key]: id });
+      } else map.set(id, n - 1);
+    },
+  };
+}
+
+const ticketWatch = refCounted(watched, 'ticket.watch', 'ticket.unwatch', 'ticketId');
+const accountWatch = refCounted(watchedAccounts, 'account.watch', 'account.unwatch', 'accountId');
+
 /** Watch a ticket while a view shows it (joins its room, shows up in presence). */
-export function watchTicket(ticketId: number): void {
-  const n = watched.get(ticketId) ?? 0;
-  watched.set(ticketId, n + 1);
-  if (n === 0) emitQuiet('ticket.watch', { ticketId });
-}
-
-export function unwatchTicket(ticketId: number): void {
-  const n = watched.get(ticketId) ?? 0;
-  if (n <= 1) {
-    watched.delete(ticketId);
-    if (n === 1) emitQuiet('ticket.unwatch', { ticketId });
-  } else watched.set(ticketId, n - 1);
-}
-
+export const watchTicket = ticketWatch.watch;
+export const unwatchTicket = ticketWatch.unwatch;
 /** Staff: an account's balance live while a view shows it (customers get their own anyway). */
-export function watchAccount(accountId: number): void {
-  const n = watchedAccounts.get(accountId) ?? 0;
-  watchedAccounts.set(accountId, n + 1);
-  if (n === 0) emitQuiet('account.watch', { accountId });
-}
-
-export function unwatchAccount(accountId: number): void {
-  const n = watchedAccounts.get(accountId) ?? 0;
-  if (n <= 1) {
-    watchedAccounts.delete(accountId);
-    if (n === 1) emitQuiet('account.unwatch', { accountId });
-  } else watchedAccounts.set(accountId, n - 1);
-}
+export const watchAccount = accountWatch.watch;
+export const unwatchAccount = accountWatch.unwatch;
 
 /** Call on every keystroke; emits `ticket.typing` at most once per throttle window. */
 export function sendTyping(ticketId: number): void {
