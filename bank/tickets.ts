@@ -226,7 +226,7 @@ export async function addTicketMessage(ctx: BankContext, actor: Actor, id: numbe
     const message = await insertMessage(t, actor, id, body, internal);
     const messageOut = messageDto(message);
     if (internal) {
-      await t.q('tickets').where({ id }).update({ updated_at: t.now });
+      // Not even updated_at moves: the owner must not be able to tell that a note was written.
       recordEvent(t, 'ticket.message', INTERNAL_ROOMS, { ticketId: id, message: messageOut });
       await audit(t, actor, { action: 'ticket.note', entity: 'ticket', entityId: id, after: { message: messageOut } });
       return messageOut;

@@ -210,9 +210,12 @@ describe('internal notes never reach the owner', () => {
   it('a note changes nothing the owner sees: no status move, no assignment', async () => {
     const t = (await open()).body;
     const seq = Number((await db()('events').max({ m: 'seq' }).first())?.m ?? 0);
+    const ownerBefore = (await erin.get(`/tickets/${t.id}`)).body;
     await teller.post(`/tickets/${t.id}/messages`, { body: NOTE, internal: true });
     const after = (await teller.get(`/tickets/${t.id}`)).body;
     expect(after).toMatchObject({ status: 'open', assigneeId: null, firstRespondedAt: null });
+    // Not a trace for the owner, not even updatedAt.
+    expect((await erin.get(`/tickets/${t.id}`)).body).toEqual(ownerBefore);
     const rooms = await db()('event_rooms').where('seq', '>', seq).select('room');
     expect(rooms.map((r) => r.room)).toEqual(['staff']);
   });
