@@ -34,7 +34,7 @@ export interface Running {
 export async function startBank(config: Config, opts: { logger?: Logger } = {}): Promise<Running> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, backgroundCheckpoint: true });
-  const bank = createBankContext(db, { currency: config.CURRENCY, totpEncryptionKey: config.TOTP_ENCRYPTION_KEY });
+  const bank = createBankContext(db, { currency: config.CURRENCY, ticketSla: config.TICKET_SLA, totpEncryptionKey: config.TOTP_ENCRYPTION_KEY });
   if (!config.TOTP_ENCRYPTION_KEY) logger.warn('TOTP_ENCRYPTION_KEY is not set: TOTP secrets are sealed with the public development key; set your own outside development');
   const demoLogins = await oneAtATime(config.DATABASE_URL, async () => {
     await migrateLatest(db);

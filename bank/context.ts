@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
 import { dialectOf, type Dialect } from '../db/knex.js';
 import { DEV_TOTP_KEY, deriveKey, type SecretKey } from './secret-box.js';
+import { DEFAULT_SLA, type SlaTargets } from './sla.js';
 
 export type Role = 'customer' | 'teller' | 'manager' | 'admin';
 export const ROLES: readonly Role[] = ['customer', 'teller', 'manager', 'admin'];
@@ -25,6 +26,8 @@ export interface BankOptions {
   now?: () => Date;
   /** TOTP_ENCRYPTION_KEY: seals TOTP secrets at rest (the public development key when absent). */
   totpEncryptionKey?: string;
+  /** Ticket service-level targets per priority (TICKET_SLA). */
+  ticketSla?: SlaTargets;
 }
 
 export interface BankContext {
@@ -33,6 +36,7 @@ export interface BankContext {
   currency: string;
   hotShards: number;
   now: () => Date;
+  ticketSla: SlaTargets;
   /**
    * Emits 'committed' (seqs, events) for each transaction right after it commits. The hub
    * and the metrics listen; bank/ never imports them.
@@ -53,6 +57,7 @@ export function createBankContext(db: Knex, opts: BankOptions): BankContext {
     currency: opts.currency,
     hotShards: opts.hotShards ?? 8,
     now: opts.now ?? (() => new Date()),
+    ticketSla: opts.ticketSla ?? DEFAULT_SLA,
     signals,
     totpKey: deriveKey(opts.totpEncryptionKey ?? DEV_TOTP_KEY),
   };
