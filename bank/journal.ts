@@ -4,6 +4,7 @@ import { auditMany } from './audit.js';
 import { recordEvent, rooms, type Room } from './events.js';
 import { formatAmount } from './money.js';
 import { notifyCustomers } from './notify.js';
+import { evaluateAlerts } from './alerts.js';
 import type { Tx } from './tx.js';
 
 export type MoveKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest';
@@ -24,7 +25,7 @@ export interface Move {
 
 export interface TransactionDto {
   id: number;
-  kind: MoveKind;
+  kind: MoveKind | 'reversal';
   status: 'posted' | 'pending_approval' | 'rejected';
   amount: string;
   currency: string;
@@ -33,6 +34,9 @@ export interface TransactionDto {
   memo: string;
   createdAt: string;
   postedAt: string | null;
+  /** The transaction this one reverses, and the posted reversal of this one. */
+  reversalOf: number | null;
+  reversedBy: number | null;
 }
 
 interface Planned extends Move {
@@ -109,6 +113,7 @@ export class Journal {
     }
     const entries = moves.flatMap((m, i) => m.entries.map((e) => ({ transaction_id: ids[i], account_id: e.accountId, amount: e.amount, balance_after: e.balanceAfter, at: t.now })));
     for (let i = 0; i < entries.length; i += CHUNK) await t.q('entries').insert(entries.slice(i, i + CHUNK));
+    await evaluateAlerts(t, entries);
     for (const a of this.touched.values()) await t.q('accounts').where({ id: a.id }).update({ balance: a.balance, held: a.held });
 
     const dtos: TransactionDto[] = moves.map((m, i) => ({
@@ -116,7 +121,7 @@ export class Journal {
       // Bank-owned accounts (cash, interest expense) are not shown to clients.
       fromAccountNumber: m.kind === 'transfer' || m.kind === 'withdrawal' ? m.from.number : null,
       toAccountNumber: m.kind === 'withdrawal' ? null : m.to.number,
-      memo: m.memo, createdAt: t.now, postedAt: m.pending ? null : t.now,
+      memo: m.memo, createdAt: t.now, postedAt: m.pending ? null : t.now, reversalOf: null, reversedBy: null,
     }));
     const lastTx = new Map<number, number>();
     moves.forEach((m, i) => {
