@@ -139,10 +139,15 @@ describe('banking hub in a real browser', () => {
     await asha.getByTestId('transfer-form').waitFor();
     await asha.getByTestId('transfer-from').selectOption(String(ashaSav.id));
     await asha.getByTestId('transfer-to').fill(ravi.number);
+    // Confirmation of payee: whose account it is, before anything is sent.
+    expect(await asha.getByTestId('transfer-payee-name').textContent()).toBe('R. Kumar');
     await asha.getByTestId('transfer-amount').fill('500.00');
     await asha.getByTestId('transfer-memo').fill('Concert tickets');
     await screenshot(asha, 'e2e-transfer-form');
     await asha.getByTestId('transfer-submit').click();
+    expect(await asha.getByTestId('review-payee-name').textContent()).toBe('R. Kumar');
+    await screenshot(asha, 'e2e-transfer-review');
+    await asha.getByTestId('transfer-confirm').click();
     const result = asha.getByTestId('transfer-result');
     await result.waitFor();
     expect(await result.getAttribute('data-status')).toBe('posted');
