@@ -119,6 +119,9 @@ export function plainError(err: unknown): string {
   return 'Something went wrong. Please try again.';
 }
 
+/** The bank's calendar is UTC: a scheduled payment's dates are UTC days. */
+export const bankToday = () => new Date().toISOString().slice(0, 10);
+
 export const FREQUENCY_WORDS: Record<Frequency, string> = { once: 'Once', daily: 'Every day', weekly: 'Every week', monthly: 'Every month' };
 export const ALERT_WORDS: Record<AlertKind, string> = {
   balance_below: 'Balance falls below',
