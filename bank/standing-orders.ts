@@ -1,7 +1,7 @@
 import type { Actor, BankContext } from './context.js';
 import { SYSTEM, isStaff } from './context.js';
 import { Conflict, DomainError, Invalid, NotFound, RuleViolation } from './errors.js';
-import { audit } from './audit.js';
+import { audit, auditMany, type AuditInput } from './audit.js';
 import { findVisibleAccount } from './accounts.js';
 import { type AccountRow, lockAccounts } from './accounts-core.js';
 import { addDays, dayOf, isDate, lastDayOf, nextPeriod, periodOf } from './days.js';
@@ -9,7 +9,7 @@ import { recordEvent, rooms } from './events.js';
 import { Journal } from './journal.js';
 import { planTransfer } from './ledger.js';
 import { displayAmount, formatAmount, maskedAccount, parseAmount } from './money.js';
-import { notifyCustomers } from './notify.js';
+import { notifyCustomers, type NotificationText } from './notify.js';
 import { toPage } from './paging.js';
 import { requireCan } from './permissions.js';
 import type { Progress } from './snapshots.js';
@@ -234,7 +234,8 @@ export async function updateStandingOrder(ctx: BankContext, actor: Actor, id: nu
 
 // ---- the job --------------------------------------------------------------------------------
 
-const PAGE = 500;
+/** Orders run together in one database transaction (their accounts locked once, their transfers written together). */
+const CHUNK = 200;
 
 export interface StandingOrderRunSummary {
   today: string;
@@ -246,32 +247,47 @@ export interface StandingOrderRunSummary {
 }
 
 /**
- * Runs every active order due on or before today, one date at a time, oldest first, until
- * none is due: a worker that was down for days catches up on each missed date. Each run is
- * one transaction that writes the transfer (through the ledger's own rules: holds, approval
- * threshold, frozen and closed accounts) together with its run row; the run row's unique
- * (order, date) key and the transfer's external reference make a date run at most once,
- * however often or concurrently the job runs. A refusal by a rule is recorded as a failed
- * run, the owner is told, and the order moves on to its next date (not retried that day).
+ * Runs every active order due on or before today, one date per order per pass, oldest first,
+ * until none is due: a worker that was down for days catches up on each missed date.
+ *
+ * A chunk of orders is one transaction: the orders and their accounts are locked, each order's
+ * transfer is checked in memory by the ledger's own rules (holds and the approval threshold,
+ * frozen and closed accounts, funds) against the balances the orders before it left, and the
+ * journal writes what passed together with every run row. The run row's unique (order, date)
+ * key and the transfer's external reference make a date run at most once, however often or
+ * concurrently the job runs. A refusal by a rule is a failed run: the owner is told, and the
+ * order moves on to its next date (it is not retried that day). If a chunk breaks for another
+ * reason, its orders are run one by one, so one bad order cannot hold up the rest.
  */
 export async function runDueStandingOrders(ctx: BankContext, opts: { progress?: Progress } = {}): Promise<StandingOrderRunSummary> {
   const today = dayOf(ctx.now());
   const summary: StandingOrderRunSummary = { today, posted: 0, pendingApproval: 0, failed: 0, errors: [] };
   const broken = new Set<number>();
+  const count = (outcomes: RunStatus[]) => {
+    for (const o of outcomes) {
+      if (o === 'posted') summary.posted++;
+      else if (o === 'pending_approval') summary.pendingApproval++;
+      else summary.failed++;
+    }
+  };
   for (;;) {
     let q = ctx.db('standing_orders').where({ status: 'active' }).andWhere('next_run_date', '<=', today);
     if (broken.size) q = q.whereNotIn('id', [...broken]);
-    const due: { id: number }[] = await q.orderBy('next_run_date').orderBy('id').limit(PAGE).select('id');
+    const due: number[] = (await q.orderBy('next_run_date').orderBy('id').limit(CHUNK * 5).select('id')).map((r) => r.id as number);
     if (!due.length) break;
-    for (const { id } of due) {
+    for (let i = 0; i < due.length; i += CHUNK) {
+      const ids = due.slice(i, i + CHUNK);
       try {
-        const outcome = await runOnce(ctx, id, today);
-        if (outcome === 'posted') summary.posted++;
-        else if (outcome === 'pending_approval') summary.pendingApproval++;
-        else if (outcome === 'failed') summary.failed++;
-      } catch (err) {
-        broken.add(id);
-        summary.errors.push({ orderId: id, error: (err as Error).message });
+        count(await withTx(ctx, (t) => runChunk(t, ids, today)));
+      } catch {
+        for (const id of ids) {
+          try {
+            count(await withTx(ctx, (t) => runChunk(t, [id], today)));
+          } catch (err) {
+            broken.add(id);
+            summary.errors.push({ orderId: id, error: (err as Error).message });
+          }
+        }
       }
       await opts.progress?.();
     }
@@ -279,65 +295,74 @@ export async function runDueStandingOrders(ctx: BankContext, opts: { progress?: 
   return summary;
 }
 
-/** Runs one order's next due date. Null when there was nothing to do (another worker did it). */
-async function runOnce(ctx: BankContext, id: number, today: string): Promise<RunStatus | null> {
-  try {
-    return await withTx(ctx, async (t) => {
-      const due = await lockDue(t, id, today);
-      if (!due) return null;
-      const { order, date } = due;
-      const locked = await lockAccounts(t, [order.from_account_id, order.to_account_id]);
-      const src = locked.get(order.from_account_id);
-      const dst = locked.get(order.to_account_id);
-      const move = planTransfer(SYSTEM, src, dst, formatAmount(Number(order.amount), order.currency), order.memo || `Standing order #${order.id}`);
-      const journal = new Journal();
-      journal.add({ ...move, externalRef: `standing-order:${order.id}:${date}` });
-      const [tx] = await journal.flush(t, SYSTEM);
-      const status: RunStatus = tx.status === 'pending_approval' ? 'pending_approval' : 'posted';
-      await finishRun(t, order, src!, date, { status, transaction_id: tx.id, error_code: null, error_message: null }, dst!.number);
-      return status;
-    });
-  } catch (err) {
-    if (!(err instanceof DomainError)) throw err;
-    // The refusal rolled the attempt back; record it in a transaction of its own.
-    return withTx(ctx, async (t) => {
-      const due = await lockDue(t, id, today);
-      if (!due) return null;
-      const from = await t.q<AccountRow>('accounts').where({ id: due.order.from_account_id }).first();
-      const to = await t.q<AccountRow>('accounts').where({ id: due.order.to_account_id }).first('number');
-      await finishRun(t, due.order, from!, due.date, { status: 'failed', transaction_id: null, error_code: err.code, error_message: err.message.slice(0, 500) }, to?.number ?? '');
-      return 'failed' as const;
-    });
-  }
-}
-
-async function lockDue(t: Tx, id: number, today: string): Promise<{ order: OrderRow; date: string } | null> {
-  let q = t.q<OrderRow>('standing_orders').where({ id });
+/** Runs the next due date of each of these orders (those no longer due are skipped). */
+async function runChunk(t: Tx, ids: number[], today: string): Promise<RunStatus[]> {
+  let q = t.q<OrderRow>('standing_orders').whereIn('id', ids).orderBy('id');
   if (t.ctx.dialect === 'pg') q = q.forUpdate();
-  const order = await q.first();
-  if (!order || order.status !== 'active' || order.next_run_date === null || order.next_run_date > today) return null;
-  const date = order.next_run_date;
-  if (await t.q('standing_order_runs').where({ standing_order_id: id, date }).first('id')) {
-    // Already run for this date (the schedule was not moved on): move it on now.
-    const next = advance(order, date);
-    await t.q('standing_orders').where({ id }).update({ ...next, updated_at: t.now });
-    return null;
+  const orders = (await q).filter((o) => o.status === 'active' && o.next_run_date !== null && o.next_run_date <= today);
+  if (!orders.length) return [];
+  const done = new Set((await t.q('standing_order_runs').whereIn('standing_order_id', orders.map((o) => o.id)).select('standing_order_id', 'date'))
+    .map((r) => `${r.standing_order_id}:${r.date}`));
+  const locked = await lockAccounts(t, orders.flatMap((o) => [o.from_account_id, o.to_account_id]));
+  const journal = new Journal();
+  const runs: { order: OrderRow; date: string; move: number | null; error: DomainError | null }[] = [];
+  for (const order of orders) {
+    const date = order.next_run_date!;
+    if (done.has(`${order.id}:${date}`)) {
+      // Already run for this date (the schedule was not moved on): only move it on.
+      await t.q('standing_orders').where({ id: order.id }).update({ ...advance(order, date), updated_at: t.now });
+      continue;
+    }
+    try {
+      const move = planTransfer(SYSTEM, locked.get(order.from_account_id), locked.get(order.to_account_id), formatAmount(Number(order.amount), order.currency), order.memo || `Standing order #${order.id}`);
+      runs.push({ order, date, move: journal.add({ ...move, externalRef: `standing-order:${order.id}:${date}` }), error: null });
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      runs.push({ order, date, move: null, error: err });
+    }
   }
-  return { order, date };
+  const txs = await journal.flush(t, SYSTEM);
+  const rows: Omit<RunRow, 'id'>[] = runs.map((r) => {
+    const tx = r.move === null ? null : txs[r.move];
+    return {
+      standing_order_id: r.order.id, date: r.date, created_at: t.now,
+      status: tx ? (tx.status === 'pending_approval' ? 'pending_approval' : 'posted') : 'failed',
+      transaction_id: tx ? tx.id : null,
+      error_code: r.error?.code ?? null,
+      error_message: r.error ? r.error.message.slice(0, 500) : null,
+    };
+  });
+  for (let i = 0; i < rows.length; i += 100) await t.q('standing_order_runs').insert(rows.slice(i, i + 100));
+  const notes: ({ customerId: number | null } & NotificationText)[] = [];
+  const audits: AuditInput[] = [];
+  runs.forEach((r, i) => {
+    const run = rows[i];
+    const next: OrderRow = { ...r.order, ...advance(r.order, r.date), updated_at: t.now };
+    const from = locked.get(r.order.from_account_id)!;
+    const toNumber = locked.get(r.order.to_account_id)?.number ?? '';
+    const dto = orderDto(next, toNumber, { id: 0, ...run });
+    recordEvent(t, 'standing_order.updated', orderRooms(from), { standingOrder: dto });
+    notes.push({ customerId: from.customer_id, ...runNotice(next, from.number, toNumber, run) });
+    audits.push({ action: `standing_order.run.${run.status}`, entity: 'standing_order', entityId: r.order.id, after: { date: r.date, ...dto.lastRun } });
+  });
+  for (const r of runs) {
+    const next = advance(r.order, r.date);
+    await t.q('standing_orders').where({ id: r.order.id }).update({ ...next, updated_at: t.now });
+  }
+  await notifyCustomers(t, notes);
+  await auditMany(t, SYSTEM, audits);
+  return rows.map((r) => r.status);
 }
 
-async function finishRun(t: Tx, order: OrderRow, from: Pick<AccountRow, 'id' | 'customer_id' | 'number'>, date: string,
-  run: Pick<RunRow, 'status' | 'transaction_id' | 'error_code' | 'error_message'>, toNumber: string): Promise<void> {
-  await t.q('standing_order_runs').insert({ standing_order_id: order.id, date, ...run, created_at: t.now });
-  const next = { ...order, ...advance(order, date), updated_at: t.now };
-  await t.q('standing_orders').where({ id: order.id }).update({ next_run_date: next.next_run_date, status: next.status, updated_at: t.now });
-  const dto = await announce(t, next, from);
-  const what = `${displayAmount(Number(order.amount), order.currency)} from account ${maskedAccount(from.number)} to ${maskedAccount(toNumber)}`;
-  const text = run.status === 'posted'
-    ? { kind: 'standing_order', title: 'Standing order paid', body: `Your standing order #${order.id} paid ${what} on ${date}.` }
-    : run.status === 'pending_approval'
-      ? { kind: 'standing_order', title: 'Standing order awaiting approval', body: `Your standing order #${order.id} of ${what} on ${date} is above the approval limit; the money is held until a manager decides.` }
-      : { kind: 'standing_order_failed', title: 'Standing order not paid', body: `Your standing order #${order.id} of ${what} could not be paid on ${date}: ${(run.error_message ?? '').replace(/\.?$/, '.')}${next.next_run_date ? ` The next payment is due on ${next.next_run_date}.` : ''}` };
-  await notifyCustomers(t, [{ customerId: from.customer_id, ...text }]);
-  await audit(t, SYSTEM, { action: `standing_order.run.${run.status}`, entity: 'standing_order', entityId: order.id, after: { date, ...dto.lastRun } });
+/** What the owner is told about one run. */
+function runNotice(order: OrderRow, fromNumber: string, toNumber: string, run: Pick<RunRow, 'date' | 'status' | 'error_message'>): NotificationText {
+  const what = `${displayAmount(Number(order.amount), order.currency)} from account ${maskedAccount(fromNumber)} to ${maskedAccount(toNumber)}`;
+  if (run.status === 'posted') return { kind: 'standing_order', title: 'Standing order paid', body: `Your standing order #${order.id} paid ${what} on ${run.date}.` };
+  if (run.status === 'pending_approval') {
+    return { kind: 'standing_order', title: 'Standing order awaiting approval', body: `Your standing order #${order.id} of ${what} on ${run.date} is above the approval limit; the money is held until a manager decides.` };
+  }
+  return {
+    kind: 'standing_order_failed', title: 'Standing order not paid',
+    body: `Your standing order #${order.id} of ${what} could not be paid on ${run.date}: ${(run.error_message ?? '').replace(/\.?$/, '.')}${order.next_run_date ? ` The next payment is due on ${order.next_run_date}.` : ''}`,
+  };
 }
