@@ -7,13 +7,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type ApiClient, type TestServer } from '../helpers/server.js';
-import { launchBrowser, loginThroughForm, openUserPage, screenshot, type UserPage } from '../helpers/browser.js';
+import { EXPECTED_NOISE, LIVE_MS, launchBrowser, loginThroughForm, markPage, notReloaded, openUserPage, screenshot, type UserPage } from '../helpers/browser.js';
 
-const LIVE_MS = 10_000;
 const ROOT = join(import.meta.dirname, '..', '..');
-
-// The only console error expected: the first GET /auth/me of a signed-out page answers 401 by design.
-const EXPECTED_NOISE = [/status of 401.*\/api\/v1\/auth\/me/];
 
 interface AccountDto {
   id: number;
@@ -41,9 +37,6 @@ async function open(username: string): Promise<Page> {
   return pages[username].page;
 }
 
-/** Marks the page's JS world; a reload (or a full navigation) would wipe the mark. */
-const markPage = (page: Page) => page.evaluate(() => ((window as unknown as { e2eMark?: boolean }).e2eMark = true));
-const notReloaded = (page: Page) => page.evaluate(() => (window as unknown as { e2eMark?: boolean }).e2eMark === true);
 
 /** The decimal string a money element shows (data-amount), e.g. "85000.00". */
 const amountOf = (page: Page, testid: string) => page.getByTestId(testid).getAttribute('data-amount');

@@ -8,11 +8,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type ApiClient, type TestServer } from '../helpers/server.js';
-import { launchBrowser, loginThroughForm, openUserPage, screenshot, type UserPage } from '../helpers/browser.js';
+import { EXPECTED_NOISE, LIVE_MS, launchBrowser, loginThroughForm, markPage, notReloaded, openUserPage, screenshot, type UserPage } from '../helpers/browser.js';
 
-const LIVE_MS = 10_000;
 const ROOT = join(import.meta.dirname, '..', '..');
-const EXPECTED_NOISE = [/status of 401.*\/api\/v1\/auth\/me/];
 
 interface AccountDto {
   id: number;
@@ -44,8 +42,6 @@ async function signIn(username: string, viewport?: { width: number; height: numb
   return p.page;
 }
 
-const markPage = (page: Page) => page.evaluate(() => ((window as unknown as { e2eMark?: boolean }).e2eMark = true));
-const notReloaded = (page: Page) => page.evaluate(() => (window as unknown as { e2eMark?: boolean }).e2eMark === true);
 const today = () => new Date().toISOString().slice(0, 10);
 
 beforeAll(async () => {
