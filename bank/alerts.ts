@@ -5,6 +5,7 @@ import { findVisibleAccount } from './accounts.js';
 import { displayAmount, formatAmount, maskedAccount, parseAmount, parseNonNegativeAmount } from './money.js';
 import { notifyCustomers, type NotificationText } from './notify.js';
 import { requireCan } from './permissions.js';
+import { toPage } from './paging.js';
 import { type Tx, withTx } from './tx.js';
 
 export const ALERT_KINDS = ['balance_below', 'balance_above', 'debit_over', 'credit_over'] as const;
@@ -29,11 +30,13 @@ const alertDto = (r: AlertRow, currency: string) => ({
 });
 export type AlertDto = ReturnType<typeof alertDto>;
 
-export async function listAlerts(ctx: BankContext, actor: Actor, accountId: number): Promise<AlertDto[]> {
+export async function listAlerts(ctx: BankContext, actor: Actor, accountId: number, opts: { limit: number; cursor?: number | null }) {
   requireCan(actor, 'alerts.read');
   const a = await findVisibleAccount(ctx.db, actor, accountId);
-  const rows: AlertRow[] = await ctx.db('balance_alerts').where({ account_id: accountId }).orderBy('id');
-  return rows.map((r) => alertDto(r, a.currency));
+  let q = ctx.db<AlertRow>('balance_alerts').where({ account_id: accountId });
+  if (opts.cursor) q = q.where('id', '>', opts.cursor);
+  const rows: AlertRow[] = await q.orderBy('id').limit(opts.limit + 1);
+  return toPage(rows.length, rows.slice(0, opts.limit).map((r) => alertDto(r, a.currency)), opts.limit);
 }
 
 export async function createAlert(ctx: BankContext, actor: Actor, accountId: number, input: { kind: AlertKind; threshold: string }): Promise<AlertDto> {

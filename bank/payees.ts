@@ -2,6 +2,7 @@ import type { Actor, BankContext } from './context.js';
 import { Conflict, Invalid, NotFound, RateLimited } from './errors.js';
 import { audit } from './audit.js';
 import { requireCan } from './permissions.js';
+import { toPage } from './paging.js';
 import { type Tx, withTx } from './tx.js';
 
 /** Confirmation-of-payee look-ups a user may make per minute (payee saves count too). */
@@ -84,13 +85,15 @@ const payeeRows = (q: BankContext['db'] | Tx['q']) => q('payees as p')
   .join('customers as c', 'c.id', 'a.customer_id')
   .select('p.id', 'p.customer_id', 'p.account_id', 'p.nickname', 'p.created_at', 'a.number', 'c.first_name', 'c.last_name');
 
-/** A customer's payees (staff may name the customer). */
-export async function listPayees(ctx: BankContext, actor: Actor, opts: { customerId?: number } = {}): Promise<PayeeDto[]> {
+/** A customer's payees, oldest first (staff may name the customer). */
+export async function listPayees(ctx: BankContext, actor: Actor, opts: { customerId?: number; limit: number; cursor?: number | null }) {
   requireCan(actor, 'payees.read');
   const customerId = actor.role === 'customer' ? actor.customerId : opts.customerId ?? null;
-  if (customerId === null) return [];
-  const rows: PayeeRow[] = await payeeRows(ctx.db).where('p.customer_id', customerId).orderBy('p.id');
-  return rows.map(payeeDto);
+  if (customerId === null) return toPage(0, [] as PayeeDto[], opts.limit);
+  let q = payeeRows(ctx.db).where('p.customer_id', customerId);
+  if (opts.cursor) q = q.where('p.id', '>', opts.cursor);
+  const rows: PayeeRow[] = await q.orderBy('p.id').limit(opts.limit + 1);
+  return toPage(rows.length, rows.slice(0, opts.limit).map(payeeDto), opts.limit);
 }
 
 export async function addPayee(ctx: BankContext, actor: Actor, input: { accountNumber: string; nickname: string }): Promise<PayeeDto> {

@@ -65,14 +65,14 @@ const enc = (n: number | string) => encodeURIComponent(String(n));
 
 export const everyday = {
   lookup: (number: string) => request<Lookup>('GET', '/accounts/lookup', { query: { number } }),
-  payees: () => request<Payee[]>('GET', '/payees'),
+  payees: async (): Promise<Payee[]> => asPage<Payee>(await request<unknown>('GET', '/payees', { query: { limit: 500 } })).items,
   addPayee: (accountNumber: string, nickname: string) => request<Payee>('POST', '/payees', { body: { accountNumber, nickname } }),
   deletePayee: (id: number) => request<void>('DELETE', `/payees/${enc(id)}`),
 
   freeze: (accountId: number, reason?: string) => request<Account>('POST', `/accounts/${enc(accountId)}/freeze`, { body: reason ? { reason } : {} }),
   unfreeze: (accountId: number) => request<Account>('POST', `/accounts/${enc(accountId)}/unfreeze`, { body: {} }),
 
-  alerts: (accountId: number) => request<BalanceAlert[]>('GET', `/accounts/${enc(accountId)}/alerts`),
+  alerts: async (accountId: number): Promise<BalanceAlert[]> => asPage<BalanceAlert>(await request<unknown>('GET', `/accounts/${enc(accountId)}/alerts`, { query: { limit: 500 } })).items,
   addAlert: (accountId: number, kind: AlertKind, threshold: string) => request<BalanceAlert>('POST', `/accounts/${enc(accountId)}/alerts`, { body: { kind, threshold } }),
   deleteAlert: (accountId: number, alertId: number) => request<void>('DELETE', `/accounts/${enc(accountId)}/alerts/${enc(alertId)}`),
 

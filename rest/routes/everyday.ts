@@ -19,8 +19,8 @@ route({
 
 route({
   method: 'get', path: '/payees', tag: 'Payees', summary: 'The caller\'s saved payees (staff: ?customerId=)', roles: 'customer (own), teller+',
-  query: z.object({ customerId: z.coerce.number().int().positive().optional() }),
-  handler: async ({ bank, actor, query }) => listPayees(bank, actor, query),
+  query: listQuery.extend({ customerId: z.coerce.number().int().positive().optional() }),
+  handler: async ({ bank, actor, query }) => listPayees(bank, actor, { customerId: query.customerId, limit: query.limit, cursor: decodeCursor(query.cursor) }),
 });
 
 route({
@@ -55,7 +55,8 @@ route({
 
 route({
   method: 'get', path: '/accounts/:id/alerts', tag: 'Alerts', summary: 'An account\'s balance alerts', roles: 'owner, teller+',
-  handler: async ({ bank, actor, id }) => listAlerts(bank, actor, id()),
+  query: listQuery,
+  handler: async ({ bank, actor, id, query }) => listAlerts(bank, actor, id(), { limit: query.limit, cursor: decodeCursor(query.cursor) }),
 });
 
 route({

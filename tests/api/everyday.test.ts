@@ -140,14 +140,15 @@ describe('confirmation of payee and payees', () => {
     expect((await owner.post('/payees', { accountNumber: a.number, nickname: '' })).status).toBe(400);
     expect((await owner.post('/payees', { accountNumber: a.number })).status).toBe(400);
     expect((await teller.post('/payees', { accountNumber: a.number, nickname: 'Staff' })).status).toBe(403);
-    expect((await owner.get('/payees')).body.map((p: any) => p.id)).toContain(created.body.id);
-    expect((await stranger.get('/payees')).body).toEqual([]);
-    expect((await teller.get(`/payees?customerId=${customerId}`)).body.map((p: any) => p.id)).toContain(created.body.id);
+    expect((await owner.get('/payees')).body.items.map((p: any) => p.id)).toContain(created.body.id);
+    expect((await stranger.get('/payees')).body).toEqual({ items: [], nextCursor: null });
+    expect((await teller.get(`/payees?customerId=${customerId}`)).body.items.map((p: any) => p.id)).toContain(created.body.id);
+    expect((await teller.get('/payees')).body.items).toEqual([]);
     expect((await stranger.del(`/payees/${created.body.id}`)).status).toBe(404);
     expect((await teller.del(`/payees/${created.body.id}`)).status).toBe(403);
     expect((await owner.del(`/payees/${created.body.id}`)).status).toBe(204);
     expect((await owner.del(`/payees/${created.body.id}`)).status).toBe(404);
-    expect((await owner.get('/payees')).body.map((p: any) => p.id)).not.toContain(created.body.id);
+    expect((await owner.get('/payees')).body.items.map((p: any) => p.id)).not.toContain(created.body.id);
     const audit = (await manager.get(`/audit?entity=payee&entityId=${created.body.id}`)).body.items.map((x: any) => x.action);
     expect(audit.sort()).toEqual(['payee.created', 'payee.deleted']);
   });
@@ -166,12 +167,14 @@ describe('balance alerts', () => {
     expect((await owner.post(`/accounts/${a.id}/alerts`, { kind: 'balance_below', threshold: '0' })).status).toBe(201);
     expect((await stranger.post(`/accounts/${a.id}/alerts`, { kind: 'debit_over', threshold: '1' })).status).toBe(404);
     expect((await teller.post(`/accounts/${a.id}/alerts`, { kind: 'debit_over', threshold: '1' })).status).toBe(403);
-    expect((await teller.get(`/accounts/${a.id}/alerts`)).body).toHaveLength(2);
+    expect((await teller.get(`/accounts/${a.id}/alerts`)).body.items).toHaveLength(2);
+    const paged = (await owner.get(`/accounts/${a.id}/alerts?limit=1`)).body;
+    expect([paged.items.length, typeof paged.nextCursor]).toEqual([1, 'string']);
     expect((await stranger.get(`/accounts/${a.id}/alerts`)).status).toBe(404);
     expect((await stranger.del(`/accounts/${a.id}/alerts/${r.body.id}`)).status).toBe(404);
     expect((await owner.del(`/accounts/${a.id}/alerts/${r.body.id}`)).status).toBe(204);
     expect((await owner.del(`/accounts/${a.id}/alerts/${r.body.id}`)).status).toBe(404);
-    expect((await owner.get(`/accounts/${a.id}/alerts`)).body.map((x: any) => x.kind)).toEqual(['balance_below']);
+    expect((await owner.get(`/accounts/${a.id}/alerts`)).body.items.map((x: any) => x.kind)).toEqual(['balance_below']);
   });
 
   it('a crossing sends the owner an alert notification and stamps the alert', async () => {
@@ -187,7 +190,7 @@ describe('balance alerts', () => {
     expect(got.length).toBe(before + 1);
     expect(got[0]).toMatchObject({ title: 'Balance below your alert' });
     expect(got[0].body).toContain('₹500.00');
-    expect((await owner.get(`/accounts/${a.id}/alerts`)).body[0].lastTriggeredAt).toEqual(expect.any(String));
+    expect((await owner.get(`/accounts/${a.id}/alerts`)).body.items[0].lastTriggeredAt).toEqual(expect.any(String));
     expect(alert.id).toBeGreaterThan(0);
   });
 });
