@@ -90,12 +90,14 @@ export async function editAccount(ctx: BankContext, actor: Actor, id: number, ed
     for (const field of ['status', 'branch', 'type'] as const) {
       if (edit[field] !== undefined && edit[field] !== a[field]) changes[field] = [a[field], edit[field]];
     }
-    // A freeze set here is the bank's (it also takes over a customer's own freeze).
+    // A freeze set here is the bank's; freezing a customer-frozen account takes the freeze over.
     const frozenBy = edit.status === undefined ? (a.frozen_by ?? null) : edit.status === 'frozen' ? 'bank' : null;
-    if (frozenBy !== (a.frozen_by ?? null)) changes.frozen_by = [a.frozen_by ?? null, frozenBy];
+    const takeover = frozenBy !== (a.frozen_by ?? null) && !changes.status;
+    if (takeover) changes.frozen_by = [a.frozen_by ?? null, frozenBy];
     if (!Object.keys(changes).length && !edit.note) return accountDto(a);
     const before = accountDto(a);
-    const patch = Object.fromEntries(Object.entries(changes).map(([k, [, v]]) => [k, v]));
+    const patch: Record<string, unknown> = Object.fromEntries(Object.entries(changes).map(([k, [, v]]) => [k, v]));
+    if (changes.status) patch.frozen_by = frozenBy;
     if (Object.keys(patch).length) await t.q('accounts').where({ id }).update(patch);
     const after = accountDto({ ...a, ...patch } as AccountRow);
     await t.q('account_edits').insert({ account_id: id, by: actor.userId, changes: JSON.stringify(changes), note: edit.note ?? null, at: t.now });

@@ -335,9 +335,12 @@ async function runChunk(t: Tx, ids: number[], today: string): Promise<RunStatus[
   for (let i = 0; i < rows.length; i += 100) await t.q('standing_order_runs').insert(rows.slice(i, i + 100));
   const notes: ({ customerId: number | null } & NotificationText)[] = [];
   const audits: AuditInput[] = [];
+  // An order from an account that has been closed ends with that refusal.
+  const schedule = (r: (typeof runs)[number]): Pick<OrderRow, 'next_run_date' | 'status'> =>
+    r.error && locked.get(r.order.from_account_id)?.status === 'closed' ? { next_run_date: null, status: 'cancelled' } : advance(r.order, r.date);
   runs.forEach((r, i) => {
     const run = rows[i];
-    const next: OrderRow = { ...r.order, ...advance(r.order, r.date), updated_at: t.now };
+    const next: OrderRow = { ...r.order, ...schedule(r), updated_at: t.now };
     const from = locked.get(r.order.from_account_id)!;
     const toNumber = locked.get(r.order.to_account_id)?.number ?? '';
     const dto = orderDto(next, toNumber, { id: 0, ...run });
@@ -345,10 +348,7 @@ async function runChunk(t: Tx, ids: number[], today: string): Promise<RunStatus[
     notes.push({ customerId: from.customer_id, ...runNotice(next, from.number, toNumber, run) });
     audits.push({ action: `standing_order.run.${run.status}`, entity: 'standing_order', entityId: r.order.id, after: { date: r.date, ...dto.lastRun } });
   });
-  for (const r of runs) {
-    const next = advance(r.order, r.date);
-    await t.q('standing_orders').where({ id: r.order.id }).update({ ...next, updated_at: t.now });
-  }
+  for (const r of runs) await t.q('standing_orders').where({ id: r.order.id }).update({ ...schedule(r), updated_at: t.now });
   await notifyCustomers(t, notes);
   await auditMany(t, SYSTEM, audits);
   return rows.map((r) => r.status);

@@ -182,4 +182,16 @@ describe.each(DIALECTS)('standing orders on %s', (dialect) => {
     expect([Number(acct.balance), Number(acct.held)]).toEqual([5_000_000, 1_200_000]);
     expect((await t.db('standing_orders').where({ id: order.id }).first()).status).toBe('completed');
   });
+
+  it('an order from an account that was closed fails once and ends', async () => {
+    day('2026-09-01');
+    const gone = await openTestAccount(bank, owner.actor.customerId!, 'CUR');
+    const order = await createStandingOrder(bank, owner.actor, { fromAccountId: gone.id, toAccountNumber: payee.number, amount: '5.00', frequency: 'daily', startDate: '2026-09-02' });
+    await t.db('accounts').where({ id: gone.id }).update({ status: 'closed', closed_at: clock.at.toISOString() });
+    day('2026-09-04');
+    expect(await run()).toMatchObject({ failed: 1 });
+    expect(await run()).toMatchObject({ failed: 0 });
+    expect(await t.db('standing_order_runs').where({ standing_order_id: order.id }).pluck('error_code')).toEqual(['account_closed']);
+    expect(await t.db('standing_orders').where({ id: order.id }).first()).toMatchObject({ status: 'cancelled', next_run_date: null });
+  });
 });
