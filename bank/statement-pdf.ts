@@ -1,4 +1,3 @@
-import PDFDocument from 'pdfkit';
 import type { Actor, BankContext } from './context.js';
 import { statement, type Range } from './accounts.js';
 
@@ -30,6 +29,8 @@ export async function statementPdf(ctx: BankContext, actor: Actor, accountId: nu
   const s = await statement(ctx, actor, accountId, range);
   const customer = await ctx.db('customers').where({ id: s.account.customerId }).first('first_name', 'last_name');
   const address = await ctx.db('addresses').where({ customer_id: s.account.customerId }).orderBy('id').first();
+  // Loaded on first use: pdfkit (with its font machinery) costs half a second at start-up.
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({ size: 'A4', margin: MARGIN, info: { Title: `Statement ${s.account.number}`, Author: bankName } });
   render(doc, s, {
     bankName,
