@@ -18,6 +18,8 @@ export interface AccountRow {
   status: 'active' | 'frozen' | 'closed';
   /** Who froze it (NULL unless frozen): the customer may lift only their own freeze. */
   frozen_by?: 'customer' | 'bank' | null;
+  /** Balance alerts on the account (bank/alerts.ts): none, and a posting skips the look-up. */
+  alert_count?: number;
   opened_at: string;
   closed_at: string | null;
 }

@@ -7,6 +7,7 @@ import { notifyCustomers, type NotificationText } from './notify.js';
 import { requireCan } from './permissions.js';
 import { toPage } from './paging.js';
 import { type Tx, withTx } from './tx.js';
+import type { AccountRow } from './accounts-core.js';
 
 export const ALERT_KINDS = ['balance_below', 'balance_above', 'debit_over', 'credit_over'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -50,6 +51,7 @@ export async function createAlert(ctx: BankContext, actor: Actor, accountId: num
     if (Number(n) >= ALERTS_PER_ACCOUNT) throw new RuleViolation('limit_exceeded', `An account can have at most ${ALERTS_PER_ACCOUNT} alerts`);
     const row = { account_id: accountId, kind: input.kind, threshold, active: true, created_by: actor.userId, last_triggered_at: null, created_at: t.now };
     const [ins] = await t.q('balance_alerts').insert(row, ['id']);
+    await t.q('accounts').where({ id: accountId }).increment('alert_count', 1);
     const dto = alertDto({ id: Number(typeof ins === 'object' ? ins.id : ins), ...row }, a.currency);
     await audit(t, actor, { action: 'alert.created', entity: 'balance_alert', entityId: dto.id, after: dto });
     return dto;
@@ -63,6 +65,7 @@ export async function deleteAlert(ctx: BankContext, actor: Actor, accountId: num
     const row: AlertRow | undefined = await t.q('balance_alerts').where({ id: alertId, account_id: accountId }).first();
     if (!row) throw new NotFound('Alert');
     await t.q('balance_alerts').where({ id: alertId }).delete();
+    await t.q('accounts').where({ id: accountId }).decrement('alert_count', 1);
     await audit(t, actor, { action: 'alert.deleted', entity: 'balance_alert', entityId: alertId, before: alertDto(row, a.currency) });
   });
 }
@@ -93,9 +96,14 @@ const CHUNK = 400;
  * transaction: an alert is sent only if the posting commits, and never missed if it does.
  * A balance alert fires when a posting crosses its threshold (from at or above to below, or
  * from at or below to above), so staying below never repeats it; the next crossing does.
+ * `posted` are the posted accounts as locked: those without alerts are not looked up, so
+ * a posting where no account has an alert costs no query at all.
  */
-export async function evaluateAlerts(t: Tx, entries: PostedEntry[]): Promise<void> {
-  if (!entries.length) return;
+export async function evaluateAlerts(t: Tx, entries: PostedEntry[], posted: Iterable<Pick<AccountRow, 'id' | 'alert_count'>>): Promise<void> {
+  const watched = new Set<number>();
+  for (const a of posted) if (Number(a.alert_count ?? 0) > 0) watched.add(a.id);
+  if (!watched.size) return;
+  entries = entries.filter((e) => watched.has(e.account_id));
   const ids = [...new Set(entries.map((e) => e.account_id))];
   const alerts: AlertRow[] = [];
   for (let i = 0; i < ids.length; i += CHUNK) {

@@ -138,7 +138,7 @@ export class Journal {
     }
     const entries = moves.flatMap((m, i) => m.entries.map((e) => ({ transaction_id: ids[i], account_id: e.accountId, amount: e.amount, balance_after: e.balanceAfter, at: t.now })));
     for (let i = 0; i < entries.length; i += CHUNK) await t.q('entries').insert(entries.slice(i, i + CHUNK));
-    await evaluateAlerts(t, entries);
+    await evaluateAlerts(t, entries, this.touched.values());
     await updateBalances(t, [...this.touched.values()]);
 
     const dtos: TransactionDto[] = moves.map((m, i) => ({

@@ -103,7 +103,7 @@ async function post(t: Tx, txId: number, legs: { account: AccountRow; amount: nu
   }
   const entries = legs.map((l) => ({ transaction_id: txId, account_id: l.account.id, amount: l.amount, balance_after: l.account.balance, at: t.now }));
   await t.q('entries').insert(entries);
-  await evaluateAlerts(t, entries);
+  await evaluateAlerts(t, entries, legs.map((l) => l.account));
 }
 
 // Bank-owned accounts (cash, interest expense) are not shown to clients: a reversal may name one.

@@ -226,6 +226,7 @@ export class Account extends BankModel {
   declare opened_at: string;
   declare closed_at: string | null;
   declare frozen_by: 'customer' | 'bank' | null;
+  declare alert_count: number;
 
   declare customer?: Customer | null;
   // Not `type`/`branch`: those names are the code columns.

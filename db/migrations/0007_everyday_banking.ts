@@ -45,6 +45,9 @@ export async function up(knex: Knex): Promise<void> {
   // bank (only staff lift it). NULL unless frozen; a freeze made before this column is the bank's.
   await knex.schema.alterTable('accounts', (t) => {
     t.string('frozen_by', 16);
+    // How many balance alerts the account has: a posting to an account without any (nearly
+    // all) looks no further, so alerts cost the ledger's hot path nothing.
+    t.integer('alert_count').notNullable().defaultTo(0);
   });
   await knex('accounts').where({ status: 'frozen' }).update({ frozen_by: 'bank' });
 
@@ -148,5 +151,6 @@ export async function down(knex: Knex): Promise<void> {
   for (const table of ['balance_alerts', 'standing_order_runs', 'standing_orders', 'payee_lookups', 'payees']) await knex.schema.dropTableIfExists(table);
   await knex.schema.alterTable('accounts', (t) => {
     t.dropColumn('frozen_by');
+    t.dropColumn('alert_count');
   });
 }

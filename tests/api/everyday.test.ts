@@ -175,6 +175,8 @@ describe('balance alerts', () => {
     expect((await owner.del(`/accounts/${a.id}/alerts/${r.body.id}`)).status).toBe(204);
     expect((await owner.del(`/accounts/${a.id}/alerts/${r.body.id}`)).status).toBe(404);
     expect((await owner.get(`/accounts/${a.id}/alerts`)).body.items.map((x: any) => x.kind)).toEqual(['balance_below']);
+    // The account counts its alerts: postings to accounts without any skip the look-up.
+    expect(Number((await srv.running.bank.db('accounts').where({ id: a.id }).first('alert_count')).alert_count)).toBe(1);
   });
 
   it('a crossing sends the owner an alert notification and stamps the alert', async () => {
