@@ -32,7 +32,7 @@ export interface Running {
 /** Opens the database, prepares it, and starts the roles this process is given. */
 export async function startBank(config: Config, opts: { logger?: Logger } = {}): Promise<Running> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
+  const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, backgroundCheckpoint: true });
   const bank = createBankContext(db, { currency: config.CURRENCY });
   const demoLogins = await oneAtATime(config.DATABASE_URL, async () => {
     await migrateLatest(db);

@@ -97,13 +97,14 @@ const CHUNK = 400;
  * A balance alert fires when a posting crosses its threshold (from at or above to below, or
  * from at or below to above), so staying below never repeats it; the next crossing does.
  * `posted` are the posted accounts as locked: those without alerts are not looked up, so
- * a posting where no account has an alert costs no query at all.
+ * a posting where no account has an alert costs no query at all (and `written` may be a
+ * function, called only then).
  */
-export async function evaluateAlerts(t: Tx, entries: PostedEntry[], posted: Iterable<Pick<AccountRow, 'id' | 'alert_count'>>): Promise<void> {
+export async function evaluateAlerts(t: Tx, written: PostedEntry[] | (() => PostedEntry[]), posted: Iterable<Pick<AccountRow, 'id' | 'alert_count'>>): Promise<void> {
   const watched = new Set<number>();
   for (const a of posted) if (Number(a.alert_count ?? 0) > 0) watched.add(a.id);
   if (!watched.size) return;
-  entries = entries.filter((e) => watched.has(e.account_id));
+  const entries = (typeof written === 'function' ? written() : written).filter((e) => watched.has(e.account_id));
   const ids = [...new Set(entries.map((e) => e.account_id))];
   const alerts: AlertRow[] = [];
   for (let i = 0; i < ids.length; i += CHUNK) {
