@@ -58,8 +58,6 @@ export function route<B = undefined, Q = undefined>(def: RouteDef<B, Q>): RouteD
   return def;
 }
 
-const idemKey = z.string().min(1).max(255);
-
 export function parseId(raw: string | undefined): number {
   if (!raw || !/^[1-9]\d{0,15}$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new NotFound();
   return Number(raw);
@@ -76,9 +74,10 @@ export function handle(def: RouteDef, deps: { bank: BankContext; config: Config;
     const rawKey = ctx.get('Idempotency-Key');
     // A header sent empty or blank is a mistake, not "no key" (API.md, second round).
     if (def.idempotent && ctx.headers['idempotency-key'] !== undefined) {
-      const parsed = idemKey.refine((k) => k.trim() !== '').safeParse(rawKey);
-      if (!parsed.success) throw new DomainError('invalid_request', 'Idempotency-Key must be 1 to 255 characters', { fields: ['Idempotency-Key'] });
-      idem = { scope: `${actor?.userId ?? 'anon'}:${def.idemScope ?? `${def.method} ${def.path}`}`, key: parsed.data, payload: { params: ctx.params, body: ctx.request.body ?? null } };
+      if (rawKey.length < 1 || rawKey.length > 255 || rawKey.trim() === '') {
+        throw new DomainError('invalid_request', 'Idempotency-Key must be 1 to 255 characters, not blank', { fields: ['Idempotency-Key'] });
+      }
+      idem = { scope: `${actor?.userId ?? 'anon'}:${def.idemScope ?? `${def.method} ${def.path}`}`, key: rawKey, payload: { params: ctx.params, body: ctx.request.body ?? null } };
     }
     const params = (ctx as unknown as { params: Record<string, string> }).params ?? {};
     const result = await def.handler({
