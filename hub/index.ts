@@ -46,7 +46,10 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
   const { bank, config, logger, metrics, services } = deps;
   const log = logger.child({ part: 'hub' });
   const link = config.REDIS_URL ? await redisLink(config.REDIS_URL, config.HUB_REDIS_PREFIX, log) : localLink();
-  if (config.REDIS_URL) services.readiness.push(() => link.readiness());
+  if (config.REDIS_URL) {
+    services.readiness.push(() => link.readiness());
+    metrics.watchRedis(() => link.clients());
+  }
 
   const origins = config.CORS_ORIGINS;
   const io = new Server(server, {
@@ -75,14 +78,22 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
   const commandDeps = { bank, policy: services.sessionPolicy, presence, metrics, logger: log };
   const table = handlers(commandDeps);
 
-  io.use(handshakeAuth(bank, services.sessionPolicy));
+  const auth = handshakeAuth(bank, services.sessionPolicy);
+  io.use((socket, next) =>
+    auth(socket, (err) => {
+      if (err) metrics.socketRefusals.inc({ reason: err.message });
+      next(err);
+    }),
+  );
   io.on('connection', (raw) => {
     const socket = raw as unknown as HubSocket;
     metrics.socketConnections.inc();
+    metrics.socketConnects.inc({ transport: socket.conn.transport.name });
     void socket.join(sessionRooms(socket.data));
     registerCommands(socket, commandDeps, table);
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
       metrics.socketConnections.dec();
+      metrics.socketDisconnects.inc({ reason });
       for (const room of socket.data.watching) {
         if (room.startsWith('ticket:')) presence.changed(Number(room.slice('ticket:'.length)));
       }
