@@ -43,6 +43,8 @@ const schema = z.object({
   LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   JOBS_PROCESS_EVERY_MS: z.coerce.number().int().min(100).default(5000),
   TRUST_PROXY: bool.default(false),
+  /** When set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (Prometheus sends it). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().or(z.literal('').transform(() => undefined)),
 });
 
 export type Config = z.infer<typeof schema>;

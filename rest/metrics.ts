@@ -6,6 +6,9 @@ import type { PendingEvent } from '../bank/events.js';
 export function createMetrics(bank: BankContext) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'bank_node_' });
+  // prom-client also reports these gauges' totals under *_total names, which Prometheus keeps
+  // for counters (`promtool check metrics` refuses them); sum the per-type gauges instead.
+  for (const kind of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`bank_node_nodejs_active_${kind}_total`);
 
   const httpDuration = new client.Histogram({
     name: 'bank_http_request_duration_seconds',
