@@ -299,7 +299,7 @@ describe('kubernetes manifests, rendered by kubectl kustomize', () => {
       const keys = new Set([...Object.keys(configMap), ...secretKeys]);
       expect([...keys].filter((k) => !CONFIG_KEYS.includes(k)), name).toEqual([]);
       for (const c of bankContainers(objs).filter((x) => x.name !== 'migrate')) {
-        const env = { ...configMap, DATABASE_URL: 'postgres://bank@db:5432/bank', REDIS_URL: 'redis://redis:6379', METRICS_TOKEN: 'x'.repeat(32) };
+        const env: Record<string, string> = { ...configMap, DATABASE_URL: 'postgres://bank@db:5432/bank', REDIS_URL: 'redis://redis:6379', METRICS_TOKEN: 'x'.repeat(32) };
         for (const e of c.env) if (e.value !== undefined) env[e.name] = e.value;
         expect(() => loadConfig(env), `${name} ${c.deployment}`).not.toThrow();
       }
