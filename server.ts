@@ -6,6 +6,8 @@ import { createKnex } from './db/knex.js';
 import { oneAtATime } from './db/lock.js';
 import { migrateLatest } from './db/migrate.js';
 import { seedDemo } from './db/seed.js';
+import { writerOf } from './bank/writer.js';
+import { startSessionBus } from './session-bus.js';
 import { createBankContext, type BankContext } from './bank/context.js';
 import { ensureBankAccounts } from './bank/accounts-core.js';
 import { ensureAdmin } from './bank/users-core.js';
@@ -48,6 +50,7 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
     observe: metrics.observe,
   };
 
+  const sessionBus = config.REDIS_URL ? await startSessionBus(bank, config.REDIS_URL, config.HUB_REDIS_PREFIX, logger) : null;
   let server: http.Server | null = null;
   let hub: Hub | null = null;
   let jobs: Jobs | null = null;
@@ -87,6 +90,9 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
         server!.close(() => resolve());
         server!.closeAllConnections?.();
       });
+      // Movements already accepted are written (and answered) before the database closes.
+      await writerOf(bank).drain();
+      await sessionBus?.close();
       await db.destroy();
     })());
   return { config, bank, url, port, server, hub, jobs, logger, demoLogins, stop };

@@ -56,26 +56,42 @@ export interface LockedAccount extends AccountRow {
   rule: Pick<AccountTypeRow, 'min_balance' | 'overdraft_limit' | 'approval_threshold'> | null;
 }
 
+const LOCK_COLUMNS = ['a.*', 'ty.min_balance as rule_min_balance', 'ty.overdraft_limit as rule_overdraft_limit', 'ty.approval_threshold as rule_approval_threshold', 'ty.code as rule_code'];
+
+function toLocked(rows: Record<string, unknown>[]): Map<number, LockedAccount> {
+  return new Map(
+    rows.map(({ rule_min_balance, rule_overdraft_limit, rule_approval_threshold, rule_code, ...a }) => [
+      a.id as number,
+      {
+        ...(a as unknown as AccountRow),
+        rule: rule_code ? { min_balance: rule_min_balance as number, overdraft_limit: rule_overdraft_limit as number, approval_threshold: rule_approval_threshold as number | null } : null,
+      },
+    ]),
+  );
+}
+
 /**
  * Reads and locks accounts (with their type's rules, in the same statement) for the rest of
  * the transaction, always in id order so two transfers between the same pair of accounts
  * can never deadlock.
  */
 export async function lockAccounts(t: Tx, ids: number[]): Promise<Map<number, LockedAccount>> {
-  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  return lockGroupAccounts(t, ids, []);
+}
+
+/** Locks accounts named by id, and customer accounts named by number, in one statement (id order). */
+export async function lockGroupAccounts(t: Tx, ids: number[], numbers: string[]): Promise<Map<number, LockedAccount>> {
+  if (!ids.length && !numbers.length) return new Map();
   let q = t.q('accounts as a')
     .leftJoin('account_types as ty', 'ty.code', 'a.type')
-    .whereIn('a.id', sorted)
+    .where((w) => {
+      if (ids.length) w.whereIn('a.id', [...new Set(ids)]);
+      if (numbers.length) w.orWhere((n) => n.whereIn('a.number', [...new Set(numbers)]).andWhere('a.kind', 'customer'));
+    })
     .orderBy('a.id')
-    .select('a.*', 'ty.min_balance as rule_min_balance', 'ty.overdraft_limit as rule_overdraft_limit', 'ty.approval_threshold as rule_approval_threshold', 'ty.code as rule_code');
+    .select(LOCK_COLUMNS);
   if (t.ctx.dialect === 'pg') q = q.forUpdate('a');
-  const rows = await q;
-  return new Map(
-    rows.map(({ rule_min_balance, rule_overdraft_limit, rule_approval_threshold, rule_code, ...a }) => [
-      a.id,
-      { ...(a as AccountRow), rule: rule_code ? { min_balance: rule_min_balance, overdraft_limit: rule_overdraft_limit, approval_threshold: rule_approval_threshold } : null },
-    ]),
-  );
+  return toLocked(await q);
 }
 
 /** Inserts a row with a fresh unique account number, retrying on the rare collision. */
@@ -115,24 +131,27 @@ export async function ensureBankAccounts(ctx: BankContext, currency: string, q: 
 
 const shardCache = new WeakMap<BankContext, Map<string, number[]>>();
 
-/** The id of one shard of a hot bank account, chosen at random. */
-export async function pickHotAccount(t: Tx, kind: 'cash' | 'interest_expense', currency: string): Promise<number> {
+/** The ids of every shard of a hot bank account (created if missing, cached once committed). */
+export async function hotShardIds(t: Tx, kind: 'cash' | 'interest_expense', currency: string): Promise<number[]> {
   let byKey = shardCache.get(t.ctx);
   if (!byKey) shardCache.set(t.ctx, (byKey = new Map()));
   const key = `${kind}:${currency}`;
-  let ids = byKey.get(key);
-  if (!ids || !ids.length) {
-    const codes = Array.from({ length: t.ctx.hotShards }, (_, s) => hotCode(kind, currency, s));
-    let rows = await t.q('accounts').whereIn('internal_code', codes).select('id');
-    if (rows.length < codes.length) {
-      // Created inside this transaction: not cached, in case it rolls back.
-      await ensureBankAccounts(t.ctx, currency, t.q);
-      rows = await t.q('accounts').whereIn('internal_code', codes).select('id');
-      ids = rows.map((r) => r.id as number);
-    } else {
-      ids = rows.map((r) => r.id as number);
-      byKey.set(key, ids);
-    }
+  const cached = byKey.get(key);
+  if (cached?.length) return cached;
+  const codes = Array.from({ length: t.ctx.hotShards }, (_, s) => hotCode(kind, currency, s));
+  const rows = await t.q('accounts').whereIn('internal_code', codes).select('id');
+  if (rows.length === codes.length) {
+    const ids = rows.map((r) => r.id as number);
+    byKey.set(key, ids);
+    return ids;
   }
+  // Created inside this transaction: not cached, in case it rolls back.
+  await ensureBankAccounts(t.ctx, currency, t.q);
+  return (await t.q('accounts').whereIn('internal_code', codes).select('id')).map((r) => r.id as number);
+}
+
+/** The id of one shard of a hot bank account, chosen at random. */
+export async function pickHotAccount(t: Tx, kind: 'cash' | 'interest_expense', currency: string): Promise<number> {
+  const ids = await hotShardIds(t, kind, currency);
   return ids[Math.floor(Math.random() * ids.length)];
 }

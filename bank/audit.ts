@@ -14,6 +14,8 @@ export interface AuditInput {
   entityId?: string | number | null;
   before?: unknown;
   after?: unknown;
+  /** Who did it, when the rows of one call have different actors (a group commit). */
+  actor?: Actor;
 }
 
 interface AuditRow {
@@ -72,15 +74,16 @@ export async function auditMany(t: Tx, actor: Actor, inputs: AuditInput[]): Prom
   const { chain, last_hash: first } = await takeChain(t);
   let prev = first;
   const rows = inputs.map((input) => {
+    const by = input.actor ?? actor;
     const row = {
       chain,
-      actor_id: actor.userId,
+      actor_id: by.userId,
       action: input.action,
       entity: input.entity,
       entity_id: input.entityId === undefined || input.entityId === null ? null : String(input.entityId),
       before: toJson(input.before),
       after: toJson(input.after),
-      ip: actor.ip ?? null,
+      ip: by.ip ?? null,
       at: t.now,
     };
     const hash = hashRow(prev, row);
