@@ -25,7 +25,10 @@ export async function startSessionBus(bank: BankContext, url: string, prefix: st
     }
   });
   await Promise.all([pub.connect(), sub.connect()]).catch((err) => logger.warn({ err }, 'session bus: redis not reachable yet; retrying'));
-  await sub.subscribe(channel).catch(() => undefined);
+  // Not awaited: while Redis is down the subscribe waits in the offline queue (and ioredis
+  // subscribes again after every reconnect); awaiting it kept a process from starting at all
+  // until Redis came back.
+  sub.subscribe(channel).catch(() => undefined);
   const onInvalidated = (what: SessionInvalidation) => {
     pub.publish(channel, JSON.stringify({ origin, ...what })).catch((err) => logger.warn({ err }, 'session bus: publish failed (other pods drop it within the cache lifetime)'));
   };
