@@ -33,8 +33,8 @@ export interface Running {
 /** Opens the database, prepares it, and starts the roles this process is given. */
 export async function startBank(config: Config, opts: { logger?: Logger } = {}): Promise<Running> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
-  const bank = createBankContext(db, { currency: config.CURRENCY });
+  const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, backgroundCheckpoint: true });
+  const bank = createBankContext(db, { currency: config.CURRENCY, ticketSla: config.TICKET_SLA });
   const demoLogins = await oneAtATime(config.DATABASE_URL, async () => {
     await migrateLatest(db);
     await ensureBankAccounts(bank, config.CURRENCY);
@@ -50,7 +50,7 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
     observe: metrics.observe,
   };
 
-  const sessionBus = config.REDIS_URL ? await startSessionBus(bank, config.REDIS_URL, config.HUB_REDIS_PREFIX, logger) : null;
+  const sessionBus = config.REDIS_URL ? startSessionBus(bank, config.REDIS_URL, config.HUB_REDIS_PREFIX, logger) : null;
   let server: http.Server | null = null;
   let hub: Hub | null = null;
   let jobs: Jobs | null = null;

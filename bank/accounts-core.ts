@@ -3,6 +3,7 @@ import { formatAmount } from './money.js';
 import { generateAccountNumber } from './luhn.js';
 import type { BankContext } from './context.js';
 import type { Tx } from './tx.js';
+import { fastSql } from '../db/fast.js';
 
 export interface AccountRow {
   id: number;
@@ -56,8 +57,6 @@ export interface LockedAccount extends AccountRow {
   rule: Pick<AccountTypeRow, 'min_balance' | 'overdraft_limit' | 'approval_threshold'> | null;
 }
 
-const LOCK_COLUMNS = ['a.*', 'ty.min_balance as rule_min_balance', 'ty.overdraft_limit as rule_overdraft_limit', 'ty.approval_threshold as rule_approval_threshold', 'ty.code as rule_code'];
-
 function toLocked(rows: Record<string, unknown>[]): Map<number, LockedAccount> {
   return new Map(
     rows.map(({ rule_min_balance, rule_overdraft_limit, rule_approval_threshold, rule_code, ...a }) => [
@@ -79,19 +78,25 @@ export async function lockAccounts(t: Tx, ids: number[]): Promise<Map<number, Lo
   return lockGroupAccounts(t, ids, []);
 }
 
+const LOCK_SQL = `SELECT a.*, ty.min_balance AS rule_min_balance, ty.overdraft_limit AS rule_overdraft_limit,
+  ty.approval_threshold AS rule_approval_threshold, ty.code AS rule_code
+  FROM accounts a LEFT JOIN account_types ty ON ty.code = a.type`;
+
 /** Locks accounts named by id, and customer accounts named by number, in one statement (id order). */
 export async function lockGroupAccounts(t: Tx, ids: number[], numbers: string[]): Promise<Map<number, LockedAccount>> {
   if (!ids.length && !numbers.length) return new Map();
-  let q = t.q('accounts as a')
-    .leftJoin('account_types as ty', 'ty.code', 'a.type')
-    .where((w) => {
-      if (ids.length) w.whereIn('a.id', [...new Set(ids)]);
-      if (numbers.length) w.orWhere((n) => n.whereIn('a.number', [...new Set(numbers)]).andWhere('a.kind', 'customer'));
-    })
-    .orderBy('a.id')
-    .select(LOCK_COLUMNS);
-  if (t.ctx.dialect === 'pg') q = q.forUpdate('a');
-  return toLocked(await q);
+  const fast = await fastSql(t.q);
+  if (fast.dialect === 'pg') {
+    return toLocked(await fast.query('lock_accounts', {
+      sqlite: '',
+      pg: `${LOCK_SQL} WHERE a.id = ANY(?::bigint[]) OR (a.number = ANY(?::text[]) AND a.kind = 'customer') ORDER BY a.id FOR UPDATE OF a`,
+    }, [[...new Set(ids)], [...new Set(numbers)]]));
+  }
+  // SQLite: the transaction already holds the only write lock; each look-up is a prepared point query.
+  const rows: Record<string, unknown>[] = [];
+  for (const id of new Set(ids)) rows.push(...(await fast.query('lock_by_id', { sqlite: `${LOCK_SQL} WHERE a.id = ?`, pg: '' }, [id])));
+  for (const n of new Set(numbers)) rows.push(...(await fast.query('lock_by_number', { sqlite: `${LOCK_SQL} WHERE a.number = ? AND a.kind = 'customer'`, pg: '' }, [n])));
+  return toLocked(rows);
 }
 
 /** Inserts a row with a fresh unique account number, retrying on the rare collision. */

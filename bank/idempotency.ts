@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { Conflict, type DomainError, RuleViolation, domainErrorFromJSON } from './errors.js';
 import type { Tx } from './tx.js';
+import { fastSql, type Table } from '../db/fast.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 /** An in-flight key older than this belonged to a request that died before committing. */
@@ -58,7 +59,6 @@ export interface KeyClaim {
 }
 
 const keyOf = (scope: string, key: string) => `${scope}\u0000${key}`;
-const CHUNK = 200;
 
 /**
  * Looks up (and on PostgreSQL claims) many keys at the start of the caller's transaction.
@@ -71,38 +71,48 @@ const CHUNK = 200;
 export async function claimKeys(t: Tx, claims: KeyClaim[]): Promise<KeyState[]> {
   const states: KeyState[] = new Array(claims.length);
   if (!claims.length) return states;
+  const fast = await fastSql(t.q);
   const nowMs = Date.parse(t.now);
   const expires = new Date(nowMs + IDEMPOTENCY_TTL_MS).toISOString();
   const index = new Map(claims.map((c, i) => [keyOf(c.scope, c.key), i]));
-  let toRead = claims;
-  if (t.ctx.dialect === 'pg') {
+  const found = new Map<string, KeyRow>();
+  if (fast.dialect === 'pg') {
     const sorted = [...claims].sort((a, b) => (keyOf(a.scope, a.key) < keyOf(b.scope, b.key) ? -1 : 1));
-    const rows = sorted.map((c) => ({ scope: c.scope, key: c.key, request_hash: c.hash, state: 'in_flight', created_at: t.now, expires_at: expires }));
-    const claimed = new Set<string>();
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const got = await t.q('idempotency_keys').insert(rows.slice(i, i + CHUNK)).onConflict(['scope', 'key']).ignore().returning(['id', 'scope', 'key']);
-      for (const r of got as { id: number; scope: string; key: string }[]) {
-        claimed.add(keyOf(r.scope, r.key));
-        states[index.get(keyOf(r.scope, r.key))!] = { kind: 'fresh', id: Number(r.id) };
-      }
+    const claimed = await fast.query<{ id: number; scope: string; key: string }>('idem_claim', {
+      sqlite: '',
+      pg: `INSERT INTO idempotency_keys (scope, key, request_hash, state, created_at, expires_at)
+           SELECT s, k, h, 'in_flight', ?, ? FROM unnest(?::text[], ?::text[], ?::text[]) AS v(s, k, h)
+           ON CONFLICT (scope, key) DO NOTHING RETURNING id, scope, key`,
+    }, [t.now, expires, sorted.map((c) => c.scope), sorted.map((c) => c.key), sorted.map((c) => c.hash)]);
+    for (const r of claimed) states[index.get(keyOf(r.scope, r.key))!] = { kind: 'fresh', id: Number(r.id) };
+    const rest = sorted.filter((c) => !states[index.get(keyOf(c.scope, c.key))!]);
+    if (rest.length) {
+      const rows = await fast.query<KeyRow>('idem_read', {
+        sqlite: '',
+        pg: `SELECT id, scope, key, request_hash, state, response_body, created_at, expires_at FROM idempotency_keys
+             WHERE (scope, key) IN (SELECT * FROM unnest(?::text[], ?::text[])) ORDER BY scope, key FOR UPDATE`,
+      }, [rest.map((c) => c.scope), rest.map((c) => c.key)]);
+      for (const r of rows) found.set(keyOf(r.scope, r.key), r);
     }
-    toRead = sorted.filter((c) => !claimed.has(keyOf(c.scope, c.key)));
+  } else {
+    for (const c of claims) {
+      const [row] = await fast.query<KeyRow>('idem_read', {
+        sqlite: 'SELECT id, scope, key, request_hash, state, response_body, created_at, expires_at FROM idempotency_keys WHERE scope = ? AND key = ?', pg: '',
+      }, [c.scope, c.key]);
+      if (row) found.set(keyOf(c.scope, c.key), row);
+    }
   }
   const takeover: { id: number; hash: string }[] = [];
-  for (let i = 0; i < toRead.length; i += CHUNK) {
-    const part = toRead.slice(i, i + CHUNK);
-    let q = t.q<KeyRow>('idempotency_keys').whereIn(['scope', 'key'], part.map((c) => [c.scope, c.key]));
-    if (t.ctx.dialect === 'pg') q = q.forUpdate();
-    const found = new Map((await q).map((r) => [keyOf(r.scope, r.key), r]));
-    for (const c of part) {
-      const row = found.get(keyOf(c.scope, c.key));
-      const state = row ? judge(row, c.hash, nowMs) : { kind: 'fresh' as const, id: null };
-      if (state.kind === 'fresh' && state.id !== null) takeover.push({ id: state.id, hash: c.hash });
-      states[index.get(keyOf(c.scope, c.key))!] = state;
-    }
+  for (const c of claims) {
+    const i = index.get(keyOf(c.scope, c.key))!;
+    if (states[i]) continue;
+    const row = found.get(keyOf(c.scope, c.key));
+    const state = row ? judge(row, c.hash, nowMs) : { kind: 'fresh' as const, id: null };
+    if (state.kind === 'fresh' && state.id !== null) takeover.push({ id: state.id, hash: c.hash });
+    states[i] = state;
   }
   // PostgreSQL: an expired or abandoned row is taken over now, under its row lock.
-  if (t.ctx.dialect === 'pg') {
+  if (fast.dialect === 'pg') {
     for (const tk of takeover) {
       await t.q('idempotency_keys').where({ id: tk.id }).update({ request_hash: tk.hash, state: 'in_flight', response_status: null, response_body: null, created_at: t.now, expires_at: expires });
     }
@@ -144,19 +154,31 @@ export async function settleKeys(t: Tx, outcomes: KeyOutcome[]): Promise<void> {
   const release = outcomes.filter((o) => !o.answer && o.id !== null).map((o) => o.id!);
   const inserts = outcomes.filter((o) => o.answer && o.id === null).map((o) => ({ scope: o.claim.scope, key: o.claim.key, ...done(o) }));
   const updates = outcomes.filter((o) => o.answer && o.id !== null).map((o) => ({ id: o.id!, ...done(o) }));
-  for (let i = 0; i < release.length; i += CHUNK) await t.q('idempotency_keys').whereIn('id', release.slice(i, i + CHUNK)).delete();
-  for (let i = 0; i < inserts.length; i += CHUNK) await t.q('idempotency_keys').insert(inserts.slice(i, i + CHUNK));
-  if (t.ctx.dialect === 'pg') {
-    for (let i = 0; i < updates.length; i += CHUNK) {
-      await t.q.raw(
-        `UPDATE idempotency_keys AS k SET request_hash = v.request_hash, state = v.state, response_status = v.response_status,
-           response_body = v.response_body, created_at = v.created_at, expires_at = v.expires_at
-         FROM json_to_recordset(?::json) AS v(id bigint, request_hash text, state text, response_status int, response_body text, created_at timestamptz, expires_at timestamptz)
-         WHERE k.id = v.id`,
-        [JSON.stringify(updates.slice(i, i + CHUNK))],
-      );
-    }
+  const fast = await fastSql(t.q);
+  if (release.length) await t.q('idempotency_keys').whereIn('id', release).delete();
+  await insertKeys(t, inserts);
+  if (!updates.length) return;
+  if (fast.dialect === 'pg') {
+    await fast.query('idem_settle', {
+      sqlite: '',
+      pg: `UPDATE idempotency_keys AS k SET request_hash = v.request_hash, state = v.state, response_status = v.response_status,
+             response_body = v.response_body, created_at = v.created_at, expires_at = v.expires_at
+           FROM json_to_recordset(?::json) AS v(id bigint, request_hash text, state text, response_status int, response_body text, created_at text, expires_at text)
+           WHERE k.id = v.id`,
+    }, [JSON.stringify(updates)]);
   } else {
     for (const { id, ...row } of updates) await t.q('idempotency_keys').where({ id }).update(row);
   }
 }
+
+type KeyInsert = { scope: string; key: string; request_hash: string; state: string; response_status: number | null; response_body: string | null; created_at: string; expires_at: string };
+
+/** Inserts answered keys (the batch writes its items' keys through this too). */
+export async function insertKeys(t: Tx, rows: KeyInsert[]): Promise<void> {
+  await (await fastSql(t.q)).insert(KEYS, rows.map((r) => [r.scope, r.key, r.request_hash, r.state, r.response_status, r.response_body, r.created_at, r.expires_at]));
+}
+
+const KEYS: Table = {
+  name: 'idempotency_keys',
+  columns: [['scope', 'text'], ['key', 'text'], ['request_hash', 'text'], ['state', 'text'], ['response_status', 'int'], ['response_body', 'text'], ['created_at', 'text'], ['expires_at', 'text']],
+};

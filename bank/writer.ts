@@ -119,8 +119,11 @@ export class LedgerWriter {
 
   private async run(jobs: Job[]): Promise<void> {
     let outcomes: Outcome[];
+    const started = performance.now();
     try {
       outcomes = await withTx(this.ctx, (t) => writeGroup(t, jobs));
+      // Metrics listen (rest/metrics.ts): group sizes and how long a group takes to commit.
+      this.ctx.signals.emit('ledger.group', jobs.length, (performance.now() - started) / 1000);
     } catch (err) {
       if (jobs.length === 1) {
         jobs[0].reject(err);

@@ -26,6 +26,8 @@ const ROUTES: Array<[pattern: string, name: string]> = [
   ['/staff/tickets', 'staff-tickets'],
   ['/staff/tickets/:id', 'staff-ticket'],
   ['/staff/announcements', 'staff-announcements'],
+  ['/staff/canned-replies', 'staff-canned'],
+  ['/admin/webhooks', 'admin-webhooks'],
   ['/admin/users', 'admin-users'],
   ['/admin/operations', 'admin-ops'],
 ];

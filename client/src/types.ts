@@ -126,8 +126,12 @@ export interface TicketMessage {
   id: number;
   authorId: number;
   authorRole: Role;
+  /** The author's display name: staff messages are signed with it. */
+  authorName?: string | null;
   body: string;
   at: string;
+  /** A note between staff (never shown to the customer). */
+  internal?: boolean;
 }
 
 export interface Ticket {
@@ -139,9 +143,54 @@ export interface Ticket {
   priority: TicketPriority;
   assigneeId: number | null;
   resolution: string | null;
+  firstResponseDueAt?: string | null;
+  resolutionDueAt?: string | null;
+  firstRespondedAt?: string | null;
+  breached?: boolean;
   createdAt: string;
   updatedAt: string;
   messages?: TicketMessage[];
+}
+
+export interface StaffUser {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+}
+
+export interface CannedReply {
+  id: number;
+  title: string;
+  body: string;
+  createdBy: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WebhookEndpoint {
+  id: number;
+  url: string;
+  description: string | null;
+  events: string[];
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** Only in the answer to its creation. */
+  secret?: string;
+}
+
+export interface WebhookDelivery {
+  id: number;
+  seq: number;
+  event: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
 }
 
 export type Audience = 'all' | 'customers' | 'staff';
