@@ -31,6 +31,7 @@ const schema = z.object({
     .or(z.literal('').transform(() => undefined)),
   MAIL_DIR: z.string().default('./data/mail'),
   MAIL_FROM: z.string().default('Banking Hub <no-reply@bank.local>'),
+  BANK_NAME: z.string().trim().min(1).max(80).default('Banking Hub'),
   CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO code').default('INR'),
   CORS_ORIGINS: z
     .string()

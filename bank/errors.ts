@@ -4,7 +4,7 @@ export type ErrorCode =
   | 'unauthenticated' | 'invalid_credentials' | 'otp_required' | 'invalid_otp'
   | 'forbidden' | 'not_found' | 'conflict' | 'idempotency_in_flight'
   | 'insufficient_funds' | 'account_frozen' | 'account_closed' | 'currency_mismatch' | 'same_account'
-  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch'
+  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch' | 'already_reversed'
   | 'account_locked' | 'rate_limited';
 
 export class DomainError extends Error {
@@ -55,8 +55,10 @@ export class Conflict extends DomainError {
 }
 export type RuleCode =
   | 'insufficient_funds' | 'account_frozen' | 'account_closed' | 'currency_mismatch' | 'same_account'
-  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch';
-/** A business rule refused the operation (HTTP 422). */
+  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch' | 'already_reversed'
+  /** The thing is in the wrong state for this rule (e.g. reversing a transaction that is not posted). */
+  | 'conflict';
+/** A business rule refused the operation (HTTP 422, whatever its code). */
 export class RuleViolation extends DomainError {
   constructor(code: RuleCode, message: string, details?: Record<string, unknown>) {
     super(code, message, details);

@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { BatchItemFailed, DomainError, type ErrorCode } from '../bank/errors.js';
+import { BatchItemFailed, DomainError, RuleViolation, type ErrorCode } from '../bank/errors.js';
 
 /** The one place domain errors become HTTP statuses. */
 export const STATUS: Record<ErrorCode, number> = {
@@ -7,7 +7,7 @@ export const STATUS: Record<ErrorCode, number> = {
   unauthenticated: 401, invalid_credentials: 401, otp_required: 401, invalid_otp: 401,
   forbidden: 403, not_found: 404, conflict: 409, idempotency_in_flight: 409,
   insufficient_funds: 422, account_frozen: 422, account_closed: 422, currency_mismatch: 422, same_account: 422,
-  limit_exceeded: 422, nonzero_balance: 422, idempotency_mismatch: 422,
+  limit_exceeded: 422, nonzero_balance: 422, idempotency_mismatch: 422, already_reversed: 422,
   account_locked: 423, rate_limited: 429,
 };
 
@@ -31,7 +31,7 @@ export function toHttpError(err: unknown): HttpError | null {
     const headers: Record<string, string> = {};
     if (err.code === 'rate_limited') headers['Retry-After'] = String(err.details?.retryAfterSeconds ?? 60);
     if (err.replayed) headers['Idempotent-Replayed'] = 'true';
-    return { status: err instanceof BatchItemFailed ? 422 : STATUS[err.code] ?? 400, body: { error: err.toJSON() }, headers };
+    return { status: err instanceof BatchItemFailed || err instanceof RuleViolation ? 422 : STATUS[err.code] ?? 400, body: { error: err.toJSON() }, headers };
   }
   if (err instanceof ZodError) {
     // An amount field failing its schema is an invalid amount, as the contract says.

@@ -380,7 +380,7 @@ export const users = {
     patch<User>(`/users/${id(userId)}`, changes),
 };
 
-export const JOB_NAMES = ['interest-accrual', 'interest-posting', 'balance-snapshot', 'mail', 'ticket-escalation', 'cleanup'] as const;
+export const JOB_NAMES = ['interest-accrual', 'interest-posting', 'balance-snapshot', 'mail', 'ticket-escalation', 'standing-orders', 'cleanup'] as const;
 
 export const ops = {
   runJob: (name: string) => post<JobRun>(`/jobs/${id(name)}/run`),

@@ -17,6 +17,7 @@ import { useNotifications } from './stores/notifications';
 import { useSession } from './stores/session';
 import { useTickets } from './stores/tickets';
 import { useToasts } from './stores/toasts';
+import { EVERYDAY_EVENTS, applyEverydayEvent } from './everyday';
 import type {
   AnnouncementEvent,
   BalanceUpdated,
@@ -48,6 +49,7 @@ export const SERVER_EVENTS = [
   'presence.ticket',
   'session.revoked',
   'ticket.typing',
+  ...EVERYDAY_EVENTS,
 ] as const;
 
 const ACK_TIMEOUT_MS = 15_000;
@@ -393,6 +395,11 @@ function dispatch(e: StreamEvent<Payload>, ctx: ApplyContext): void {
       useTickets().applyTyping(t.ticketId, t);
       break;
     }
+    case 'account.updated':
+    case 'standing_order.updated':
+    case 'transaction.reversed':
+      applyEverydayEvent(e.event, data);
+      break;
     case 'session.revoked': {
       // A replayed revocation belongs to an earlier session; only a live one ends this one.
       if (ctx.replayed) break;

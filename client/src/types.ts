@@ -75,6 +75,8 @@ export interface Account {
   balance: string;
   availableBalance: string;
   status: AccountStatus;
+  /** Who froze it: the customer (may lift it) or the bank. */
+  frozenBy?: 'customer' | 'bank' | null;
   openedAt: string;
   closedAt: string | null;
 }
@@ -102,7 +104,7 @@ export interface DailyBalance {
   balance: string;
 }
 
-export type TransactionKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest';
+export type TransactionKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest' | 'reversal';
 export type TransactionStatus = 'posted' | 'pending_approval' | 'rejected';
 
 export interface Transaction {
@@ -116,6 +118,9 @@ export interface Transaction {
   memo: string | null;
   createdAt: string;
   postedAt: string | null;
+  /** The transaction a reversal reverses, and the reversal of a reversed one. */
+  reversalOf?: number | null;
+  reversedBy?: number | null;
 }
 
 export type TicketCategory = 'account' | 'card' | 'transaction' | 'security' | 'general';

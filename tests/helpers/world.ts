@@ -11,6 +11,9 @@ import { notifyUsers } from '../../bank/notify.js';
 import { totpCode } from '../../bank/totp.js';
 import { createCustomer, openTestAccount, seedReference, userWithSession, TEST_PASSWORD } from './fixtures.js';
 import { apiClient, type TestServer } from './server.js';
+import { setFrozen } from '../../bank/freeze.js';
+import { createAlert } from '../../bank/alerts.js';
+import { createStandingOrder } from '../../bank/standing-orders.js';
 
 export const CALLERS = ['anon', 'owner', 'other', 'teller', 'manager', 'admin'] as const;
 export type Caller = (typeof CALLERS)[number];
@@ -77,6 +80,27 @@ export async function buildWorld(srv: TestServer) {
     },
     async freshZeroAccount() {
       return openTestAccount(bank, ownerCustomer, 'CUR');
+    },
+    async freshFrozenAccount() {
+      const a = await openTestAccount(bank, ownerCustomer, 'CUR');
+      await setFrozen(bank, people.owner.actor, a.id, true);
+      return a;
+    },
+    /** A payee of the owner's (written directly: the look-up rate limit is not what these tests count). */
+    async freshPayee() {
+      const a = await openTestAccount(bank, otherCustomer, 'CUR');
+      const [row] = await db('payees').insert({ customer_id: ownerCustomer, account_id: a.id, nickname: 'Payee', created_by: people.owner.actor.userId, created_at: new Date().toISOString() }, ['id']);
+      return { id: Number(typeof row === 'object' ? row.id : row) };
+    },
+    async freshAlert() {
+      const a = await openTestAccount(bank, ownerCustomer, 'CUR');
+      return createAlert(bank, people.owner.actor, a.id, { kind: 'debit_over', threshold: '100.00' });
+    },
+    async freshOrder() {
+      return createStandingOrder(bank, people.owner.actor, { fromAccountId: ownerAccount.id, toAccountNumber: otherAccount.number, amount: '1.00', frequency: 'monthly', startDate: w.futureDate() });
+    },
+    async freshPosted() {
+      return (await ledger.deposit(bank, SYSTEM, { accountId: ownerAccount.id, amount: '3.00' })).value;
     },
     async freshPending() {
       return (await ledger.transfer(bank, people.owner.actor, { fromAccountId: ownerBiz.id, toAccountNumber: otherAccount.number, amount: '10000.01' })).value;
