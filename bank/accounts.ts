@@ -230,10 +230,14 @@ export async function statement(ctx: BankContext, actor: Actor, id: number, r: R
   };
 }
 
-const csvCell = (v: unknown) => {
+/**
+ * One CSV cell. A cell a spreadsheet would read as a formula (starting with = + - @, tab or
+ * carriage return) gets a leading apostrophe, unless it is exactly a plain number (a signed
+ * amount such as -12.50): "-1+1+cmd|…" is text, not a number (OWASP "CSV injection").
+ */
+export const csvCell = (v: unknown) => {
   const s = v === null || v === undefined ? '' : String(v);
-  // Quote, and defuse spreadsheet formulas in free text.
-  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 };
 

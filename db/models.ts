@@ -84,8 +84,13 @@ export class User extends BankModel {
   declare active: Bool;
   declare failed_logins: number;
   declare locked_until: string | null;
+  /** Sealed (bank/secret-box.ts). */
   declare totp_secret: string | null;
   declare totp_enabled: Bool;
+  /** The time step of the last TOTP code accepted: a code is accepted once. */
+  declare totp_last_step: number | null;
+  /** JSON array of SHA-256 hashes of the unused recovery codes. */
+  declare totp_recovery_codes: string | null;
   declare created_at: string;
   declare updated_at: string;
 
@@ -147,6 +152,18 @@ export class LoginEvent extends BankModel {
   static relationMappings = (): RelationMappings => ({
     user: belongsTo(User, 'login_events.user_id', 'users.id'),
   });
+}
+
+/** Failed sign-ins per (username as typed, client address), known usernames or not: no relation on purpose. */
+export class LoginThrottle extends BankModel {
+  static tableName = 'login_throttles';
+  declare id: number;
+  declare username: string;
+  declare ip: string;
+  declare failures: number;
+  declare locks: number;
+  declare locked_until: string | null;
+  declare updated_at: string;
 }
 
 // ---- reference data ---------------------------------------------------------------------------
@@ -780,7 +797,7 @@ export class WebhookDelivery extends BankModel {
 }
 
 export const MODELS = [
-  User, Session, LoginEvent, Customer, Address, Branch, AccountType, InterestRate, Account, AccountEdit, ClosedAccount,
+  User, Session, LoginEvent, LoginThrottle, Customer, Address, Branch, AccountType, InterestRate, Account, AccountEdit, ClosedAccount,
   Transaction, Entry, BalanceSnapshot, InterestAccrual, InterestPosting, IdempotencyKey, Ticket, TicketMessage,
   Announcement, Notification, AuditEntry, AuditHead, OutboxEvent, EventRoom, MailOutbox, JobCursor,
   CannedReply, WebhookEndpoint, WebhookDelivery,

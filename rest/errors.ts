@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { BatchItemFailed, DomainError, RuleViolation, type ErrorCode } from '../bank/errors.js';
+import { BatchItemFailed, DomainError, RuleViolation, type ErrorCode, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/errors.js';
 
 /** The one place domain errors become HTTP statuses. */
 export const STATUS: Record<ErrorCode, number> = {
@@ -39,6 +39,14 @@ export function toHttpError(err: unknown): HttpError | null {
     return {
       status: 400,
       body: { error: { code: amountOnly ? 'invalid_amount' : 'invalid_request', message: 'The request is not valid', details: zodDetails(err) } },
+    };
+  }
+  const down = storeUnavailable(err);
+  if (down) {
+    return {
+      status: 503,
+      body: { error: { code: 'unavailable', message: UNAVAILABLE_MESSAGE[down.reason], details: { retryAfterSeconds: down.retryAfterSeconds } } },
+      headers: { 'Retry-After': String(down.retryAfterSeconds) },
     };
   }
   const e = err as { status?: number; expose?: boolean; type?: string; message?: string };

@@ -12,6 +12,8 @@ export interface User {
   displayName: string;
   /** Not in the contract; some admin listings may carry it. */
   active?: boolean;
+  /** GET /auth/me says whether two-step verification is on. */
+  totpEnabled?: boolean;
 }
 
 export interface LoginResponse {
@@ -301,4 +303,14 @@ export interface TypingEvent extends Partial<EventMeta> {
 
 export interface SessionRevoked extends Partial<EventMeta> {
   reason?: string;
+}
+
+/** One of the signed-in user's live sessions (GET /auth/sessions). */
+export interface SignedInDevice {
+  id: number;
+  createdAt: string;
+  lastSeenAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  current: boolean;
 }

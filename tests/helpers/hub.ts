@@ -287,9 +287,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   const url = await until(() => {
     if (code !== undefined) throw new Error(`server exited (${code}) before it was ready:\n${out}`);
     return /Banking hub is running at (http:\/\/\S+)/.exec(out)?.[1];
-    // tsx compiles every source at start: several children at once on a busy 2-core machine
-    // (a full `npm test`) take well over 30 s.
-  }, { timeout: 60_000, every: 50, what: 'server start' });
+  }, { timeout: 90_000, every: 50, what: 'server start' }); // a loaded CI machine starts tsx slowly
   await until(async () => (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)), { timeout: 10_000, what: 'healthz' });
   return {
     url,

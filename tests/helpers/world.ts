@@ -130,6 +130,22 @@ export async function buildWorld(srv: TestServer) {
       const setup = await apiClient(srv.url, token).post('/auth/totp/setup');
       return { token, otp: setup.status === 200 ? await totpCode(setup.body.secret) : '000000' };
     },
+    /** A fresh user of the caller's role with TOTP on (enabled with the previous step's code) and the current code. */
+    async totpOn(caller: Caller) {
+      const ready = await w.totpReady(caller);
+      if (!ready.token) return ready;
+      const api = apiClient(srv.url, ready.token);
+      const { secret } = (await api.post('/auth/totp/setup')).body;
+      await api.post('/auth/totp/enable', { otp: await totpCode(secret, new Date(Date.now() - 30_000)) });
+      return { token: ready.token, otp: await totpCode(secret) };
+    },
+    /** A fresh session of the caller's role, with its id. */
+    async freshSessionWithId(caller: Caller) {
+      if (caller === 'anon') return { token: null, id: 1 };
+      const p = people[caller];
+      const u = await userWithSession(bank, p.actor.role as Role, { customerId: p.actor.customerId ?? undefined });
+      return { token: u.token, id: u.sessionId };
+    },
     futureDate() {
       day += 1;
       return new Date(Date.now() + day * 86_400_000).toISOString().slice(0, 10);
