@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { createKnex } from './db/knex.js';
+import { oneAtATime } from './db/lock.js';
 import { migrateLatest } from './db/migrate.js';
 import { seedDemo } from './db/seed.js';
 import { writerOf } from './bank/writer.js';
@@ -100,24 +101,6 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
       await db.destroy();
     })());
   return { config, bank, url, port, server, hub, jobs, logger, demoLogins, stop };
-}
-
-/**
- * Pods of one deployment start together on a fresh database: migrations, the bank's own
- * accounts, the admin and the demo data are prepared by one process at a time (a
- * PostgreSQL advisory lock held on a connection of its own), so none of them races.
- */
-async function oneAtATime<T>(url: string, fn: () => Promise<T>): Promise<T> {
-  if (!url.startsWith('postgres')) return fn();
-  const lock = createKnex({ url, poolMax: 1 });
-  try {
-    return await lock.transaction(async (trx) => {
-      await trx.raw('SELECT pg_advisory_xact_lock(7271, 1)');
-      return fn();
-    });
-  } finally {
-    await lock.destroy();
-  }
 }
 
 async function main() {

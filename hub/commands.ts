@@ -119,6 +119,7 @@ export function registerCommands(socket: HubSocket, deps: CommandDeps, table: Re
     socket.on(name, async (...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (a: Ack) => void) : null;
       const reply = (a: Ack) => {
+        deps.metrics.socketCommands.inc({ command: name, outcome: a.ok ? 'ok' : a.error.code });
         if (ack && socket.connected) ack(a);
       };
       if (!bucket.take()) {

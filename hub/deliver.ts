@@ -31,7 +31,7 @@ export function deliverer(io: Server, link: Link, metrics: Metrics, logger: Logg
           io.local.in(room).disconnectSockets(true);
         }
       }
-      metrics.eventsPublished.inc({ path });
+      metrics.eventsPublished.inc({ path, type: e.type });
       const lag = (Date.now() - Date.parse(e.createdAt)) / 1000;
       if (Number.isFinite(lag)) metrics.publishLag.observe(Math.max(0, lag));
     }
@@ -39,6 +39,7 @@ export function deliverer(io: Server, link: Link, metrics: Metrics, logger: Logg
     const delivered: number[] = [];
     const failed: number[] = [];
     ok.forEach((good, i) => (good ? delivered : failed).push(events[i].seq));
+    metrics.redisPublishFailures.inc(failed.length);
     if (failed.length) logger.debug({ failed: failed.length, path }, 'events reached local sockets only; left for the relay');
     return { delivered, failed };
   };

@@ -47,7 +47,10 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
   const { bank, config, logger, metrics, services } = deps;
   const log = logger.child({ part: 'hub' });
   const link = config.REDIS_URL ? await redisLink(config.REDIS_URL, config.HUB_REDIS_PREFIX, log) : localLink();
-  if (config.REDIS_URL) services.readiness.push(() => link.readiness());
+  if (config.REDIS_URL) {
+    services.readiness.push(() => link.readiness());
+    metrics.watchRedis(() => link.clients());
+  }
 
   const origins = config.CORS_ORIGINS;
   const io = new Server(server, {
@@ -80,15 +83,23 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
   const commandDeps = { bank, policy: services.sessionPolicy, presence, metrics, logger: log, limits };
   const table = handlers(commandDeps);
 
-  io.use(handshakeAuth(bank, services.sessionPolicy));
-  io.use(limits.admission());
+  // Refused handshakes are counted by the error the client is given.
+  const counted = (mw: Parameters<typeof io.use>[0]): Parameters<typeof io.use>[0] => (socket, next) =>
+    mw(socket, (err?: Error) => {
+      if (err) metrics.socketRefusals.inc({ reason: err.message });
+      next(err);
+    });
+  io.use(counted(handshakeAuth(bank, services.sessionPolicy)));
+  io.use(counted(limits.admission()));
   io.on('connection', (raw) => {
     const socket = raw as unknown as HubSocket;
     metrics.socketConnections.inc();
+    metrics.socketConnects.inc({ transport: socket.conn.transport.name });
     void socket.join(sessionRooms(socket.data));
     registerCommands(socket, commandDeps, table);
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
       metrics.socketConnections.dec();
+      metrics.socketDisconnects.inc({ reason });
       for (const room of socket.data.watching) {
         if (room.startsWith('ticket:')) presence.changed(Number(room.slice('ticket:'.length)));
       }

@@ -25,10 +25,10 @@ export async function replayLocally(io: Server, bank: BankContext, metrics: Metr
   for (const e of events) {
     if (!e.rooms.length) continue;
     io.local.to(e.rooms).emit(e.type, payloadOf(e));
+    metrics.eventsPublished.inc({ path: 'relay', type: e.type });
     if (e.type === 'session.revoked') {
       for (const room of e.rooms.filter((r) => r.startsWith('session:'))) io.local.in(room).disconnectSockets(true);
     }
   }
-  metrics.eventsPublished.inc({ path: 'relay' }, events.length);
   if (events.length) logger.info({ events: events.length }, 're-emitted to local sockets what the Redis gap hid');
 }

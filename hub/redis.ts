@@ -11,6 +11,8 @@ export interface Link {
   adapter?: ReturnType<typeof createAdapter>;
   /** True when an emit made now would reach every pod. */
   ready(): boolean;
+  /** Each Redis client's state (pub, sub); none without Redis. */
+  clients(): Record<string, boolean>;
   /**
    * Runs `emit` (which emits synchronously) and resolves true when every Redis publish it
    * caused succeeded. Local sockets are served by the adapter either way; false means other
@@ -29,6 +31,7 @@ export interface Link {
 
 export const localLink = (): Link => ({
   ready: () => true,
+  clients: () => ({}),
   published: async (emit) => {
     emit();
     return true;
@@ -133,6 +136,7 @@ export async function redisLink(url: string, prefix: string, logger: Logger): Pr
   return {
     adapter,
     ready: () => pub.status === 'ready' && sub.status === 'ready',
+    clients: () => ({ pub: pub.status === 'ready', sub: sub.status === 'ready' }),
     async published(emit) {
       const mine: Promise<unknown>[] = [];
       capturing = mine;

@@ -19,7 +19,10 @@ import { DOCS_CSS, DOCS_HTML, DOCS_JS, buildOpenApi } from './openapi.js';
 import type { Services } from './services.js';
 import './routes/index.js';
 
-const CLIENT_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../client/dist');
+// rest/app.ts from the sources, dist/rest/app.js once compiled: the client build is
+// client/dist at the project root either way.
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CLIENT_DIST = path.resolve(HERE, path.basename(path.dirname(HERE)) === 'dist' ? '../..' : '..', 'client/dist');
 export const BODY_LIMIT = '6mb';
 /** Operational endpoints keep their own route label (a failing /readyz is not a static file). */
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/api/openapi.json', '/api/docs']);

@@ -6,6 +6,9 @@ import type { PendingEvent } from '../bank/events.js';
 export function createMetrics(bank: BankContext) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'bank_node_' });
+  // prom-client also reports these gauges' totals under *_total names, which Prometheus keeps
+  // for counters (`promtool check metrics` refuses them); sum the per-type gauges instead.
+  for (const kind of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`bank_node_nodejs_active_${kind}_total`);
 
   const httpDuration = new client.Histogram({
     name: 'bank_http_request_duration_seconds',
@@ -33,14 +36,56 @@ export function createMetrics(bank: BankContext) {
   });
   const eventsPublished = new client.Counter({
     name: 'bank_events_published_total',
-    help: 'Outbox events emitted to sockets, by path (live or relay)',
-    labelNames: ['path'] as const,
+    help: 'Outbox events emitted to sockets, by path (live or relay) and event type',
+    labelNames: ['path', 'type'] as const,
     registers: [registry],
   });
   const eventsReplayed = new client.Counter({
     name: 'bank_events_replayed_total',
     help: 'Events sent to clients through sync (replay from the database)',
     registers: [registry],
+  });
+  // The hub's own traffic: who connects and how, why sockets go, what clients ask for.
+  const socketConnects = new client.Counter({
+    name: 'bank_socket_connects_total',
+    help: 'Sockets accepted, by the transport they connected with (websocket or polling)',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
+  const socketRefusals = new client.Counter({
+    name: 'bank_socket_refusals_total',
+    help: 'Socket handshakes refused, by the error the client was given',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const socketDisconnects = new client.Counter({
+    name: 'bank_socket_disconnects_total',
+    help: "Sockets closed, by Socket.IO's reason (transport close, ping timeout, server namespace disconnect, ...)",
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const socketCommands = new client.Counter({
+    name: 'bank_socket_commands_total',
+    help: 'Client commands answered, by command and outcome (ok, or the error code: rate_limited, forbidden, ...)',
+    labelNames: ['command', 'outcome'] as const,
+    registers: [registry],
+  });
+  const redisPublishFailures = new client.Counter({
+    name: 'bank_redis_adapter_publish_failures_total',
+    help: 'Events whose Redis publish failed: they reached local sockets only and were left for the relay',
+    registers: [registry],
+  });
+  // Filled at scrape time from the hub's Redis link; a process without Redis has no series.
+  let redisClients: (() => Record<string, boolean>) | null = null;
+  new client.Gauge({
+    name: 'bank_redis_adapter_up',
+    help: 'Whether each Redis client of the Socket.IO adapter (pub, sub) is connected and ready',
+    labelNames: ['client'] as const,
+    registers: [registry],
+    collect() {
+      if (!redisClients) return;
+      for (const [name, up] of Object.entries(redisClients())) this.set({ client: name }, up ? 1 : 0);
+    },
   });
   const publishLag = new client.Histogram({
     name: 'bank_event_publish_lag_seconds',
@@ -148,6 +193,15 @@ export function createMetrics(bank: BankContext) {
     socketConnections,
     eventsPublished,
     eventsReplayed,
+    socketConnects,
+    socketRefusals,
+    socketDisconnects,
+    socketCommands,
+    redisPublishFailures,
+    /** The hub reports its Redis clients' state through this, read at every scrape. */
+    watchRedis: (clients: () => Record<string, boolean>) => {
+      redisClients = clients;
+    },
     publishLag,
     jobRuns,
     jobDuration,

@@ -304,7 +304,7 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     const text = (await teller.get('/metrics')).text;
     const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
     expect(value(/^bank_socket_connections (\d+)/m)).toBeGreaterThanOrEqual(1);
-    expect(value(/^bank_events_published_total\{path="live"\} (\d+)/m)).toBeGreaterThan(0);
+    expect(value(/^bank_events_published_total\{path="live",type="[\w.]+"\} (\d+)/m)).toBeGreaterThan(0);
     expect(value(/^bank_events_replayed_total (\d+)/m)).toBeGreaterThan(0);
     expect(value(/^bank_event_publish_lag_seconds_count (\d+)/m)).toBeGreaterThan(0);
   });
@@ -357,7 +357,7 @@ describe('the hub attached with short timers', () => {
       const elsewhere = createBankContext(testDb.db, { currency: 'INR' });
       const [seq] = await withTx(elsewhere, (t) => writeEvents(t, [{ type: 'notification', rooms: [`user:${u.user.id}`], data: { id: 1, kind: 'test', title: 'hi', body: 'from elsewhere' } }]));
       await c.waitFor('notification', (d) => d.seq === seq);
-      expect(await metrics.registry.getSingleMetricAsString('bank_events_published_total')).toMatch(/path="relay"} [1-9]/);
+      expect(await metrics.registry.getSingleMetricAsString('bank_events_published_total')).toMatch(/path="relay",type="notification"} [1-9]/);
       expect((await bank.db('events').where({ seq }).first()).published_at).toBeTruthy();
 
       await bank.db('sessions').where({ id: u.sessionId }).update({ expires_at: new Date(Date.now() - 1000).toISOString() });
