@@ -631,7 +631,8 @@ function rssKb(pid: number): number {
 
 async function fanout() {
   const fresh = await freshDb('sqlite');
-  const people = await customers(fresh.bank, 100, { prefix: 'Reader' });
+  // 8 sockets a session (the hub's default bound per session; 20 per user): 1,250 customers.
+  const people = await customers(fresh.bank, 1_250, { prefix: 'Reader' });
   const manager = await userWithSession(fresh.bank, 'manager');
   const admin = await userWithSession(fresh.bank, 'admin');
   await fresh.close();
