@@ -105,9 +105,10 @@ export function createApp(deps: AppDeps): Koa {
     return next();
   });
 
-  // CORS is closed unless origins are listed: same-origin browsers need none.
+  // CORS is closed unless origins are listed: same-origin browsers need none, and then the
+  // middleware is not mounted at all (a cross-origin browser gets no Allow-Origin either way).
   const allowed = new Set(config.CORS_ORIGINS);
-  app.use(
+  if (allowed.size) app.use(
     cors({
       origin: (ctx) => {
         const origin = ctx.get('Origin');

@@ -161,4 +161,20 @@ describe('operations endpoints', () => {
     const broken = await teller.call('POST', '/deposits', '{"accountId": 1,');
     expect([broken.status, broken.body.error.code]).toEqual([400, 'invalid_request']);
   });
+
+  it('answers listed origins with CORS headers (CORS_ORIGINS), and only them', async () => {
+    const open = await startTestServer({ env: { CORS_ORIGINS: 'https://app.example' } });
+    try {
+      const pre = await fetch(`${open.url}/api/v1/transfers`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'idempotency-key,content-type' },
+      });
+      expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(pre.headers.get('access-control-allow-headers')).toMatch(/Idempotency-Key/i);
+      const other = await fetch(`${open.url}/api/v1/auth/me`, { headers: { Origin: 'https://evil.example' } });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await open.close();
+    }
+  });
 });
