@@ -55,8 +55,10 @@ export class Conflict extends DomainError {
 }
 export type RuleCode =
   | 'insufficient_funds' | 'account_frozen' | 'account_closed' | 'currency_mismatch' | 'same_account'
-  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch';
-/** A business rule refused the operation (HTTP 422). */
+  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch'
+  /** The thing is in the wrong state for this rule (e.g. cancelling a transaction no longer pending). */
+  | 'conflict';
+/** A business rule refused the operation (HTTP 422, whatever its code). */
 export class RuleViolation extends DomainError {
   constructor(code: RuleCode, message: string, details?: Record<string, unknown>) {
     super(code, message, details);

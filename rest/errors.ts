@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { BatchItemFailed, DomainError, type ErrorCode } from '../bank/errors.js';
+import { BatchItemFailed, DomainError, RuleViolation, type ErrorCode } from '../bank/errors.js';
 
 /** The one place domain errors become HTTP statuses. */
 export const STATUS: Record<ErrorCode, number> = {
@@ -31,7 +31,7 @@ export function toHttpError(err: unknown): HttpError | null {
     const headers: Record<string, string> = {};
     if (err.code === 'rate_limited') headers['Retry-After'] = String(err.details?.retryAfterSeconds ?? 60);
     if (err.replayed) headers['Idempotent-Replayed'] = 'true';
-    return { status: err instanceof BatchItemFailed ? 422 : STATUS[err.code] ?? 400, body: { error: err.toJSON() }, headers };
+    return { status: err instanceof BatchItemFailed || err instanceof RuleViolation ? 422 : STATUS[err.code] ?? 400, body: { error: err.toJSON() }, headers };
   }
   if (err instanceof ZodError) {
     // An amount field failing its schema is an invalid amount, as the contract says.
