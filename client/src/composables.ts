@@ -1,5 +1,11 @@
 import { onBeforeUnmount, ref, watch, type Ref } from 'vue';
+import * as api from './api';
+import { useConfirmAction } from './confirm';
+import { groupAccountNumber } from './format';
 import { unwatchTicket, watchTicket } from './live';
+import { formatMoney } from './money';
+import { useToasts } from './stores/toasts';
+import type { Transaction } from './types';
 
 /** Runs one async action at a time, keeping `busy` (to disable the submit) and the last `error`. */
 export function useAction() {
@@ -43,4 +49,33 @@ export function useTicketWatch(ticketId: Ref<number | null>) {
     if (current !== null) unwatchTicket(current);
     current = null;
   });
+}
+
+/**
+ * Cancel one's own transfer that waits for approval: asks first (what, to whom, how much),
+ * then releases the hold. Resolves to the cancelled transaction, or null if not confirmed.
+ */
+export function useCancelTransfer() {
+  const confirmAction = useConfirmAction();
+  const toasts = useToasts();
+  const { busy, error, run } = useAction();
+
+  async function cancel(tx: Transaction): Promise<Transaction | null> {
+    const amount = formatMoney(tx.amount, tx.currency);
+    const ok = await confirmAction({
+      header: 'Cancel this transfer?',
+      message: `${amount} to account ${groupAccountNumber(tx.toAccountNumber)} will not be sent, and the held money becomes available again.`,
+      accept: 'Cancel the transfer',
+      danger: true,
+    });
+    if (!ok) return null;
+    let done: Transaction | null = null;
+    await run(async () => {
+      done = await api.money.cancel(tx.id);
+      toasts.push(`Transfer of ${amount} cancelled; the money is available again.`, 'success');
+    });
+    return done;
+  }
+
+  return { cancel, busy, error };
 }

@@ -38,6 +38,7 @@ export const SERVER_EVENTS = [
   'transaction.pending',
   'transaction.approved',
   'transaction.rejected',
+  'transaction.cancelled',
   'ticket.created',
   'ticket.updated',
   'ticket.message',
@@ -303,15 +304,18 @@ function dispatch(e: StreamEvent<Payload>, ctx: ApplyContext): void {
     }
     case 'transaction.pending':
     case 'transaction.approved':
-    case 'transaction.rejected': {
+    case 'transaction.rejected':
+    case 'transaction.cancelled': {
       const t = (data as unknown as TransactionEvent).transaction;
       if (!t) break;
-      const kind = e.event.slice('transaction.'.length) as 'pending' | 'approved' | 'rejected';
+      const kind = e.event.slice('transaction.'.length) as 'pending' | 'approved' | 'rejected' | 'cancelled';
       useApprovals().apply(kind, t);
       useAccounts().touchByNumber(t.fromAccountNumber, t.toAccountNumber);
       if (!ctx.replayed) {
         const amount = formatMoney(t.amount, t.currency);
-        if (me?.role === 'customer' && kind !== 'pending') {
+        if (kind === 'cancelled') {
+          // The maker cancelled it (and was told so on the spot); nobody else needs a toast.
+        } else if (me?.role === 'customer' && kind !== 'pending') {
           // Both parties hear of the decision: only the sender asked for it; the payee just gets money.
           const accounts = useAccounts();
           const sender = !!accounts.byNumber(t.fromAccountNumber);
@@ -377,8 +381,9 @@ function dispatch(e: StreamEvent<Payload>, ctx: ApplyContext): void {
       break;
     }
     case 'session.revoked': {
-      // A replayed revocation belongs to an earlier session; only a live one ends this one.
-      if (ctx.replayed) break;
+      // A replayed revocation belongs to an earlier session; only a live one ends this one. Our own
+      // sign-out revokes this session too: that one is expected, not news from another window.
+      if (ctx.replayed || useSession().leaving || !useSession().user) break;
       const reason = (data as SessionRevoked).reason;
       useSession().end(`You were signed out${reason ? `: ${describeReason(reason)}` : '.'}`);
       break;

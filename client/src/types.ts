@@ -14,6 +14,17 @@ export interface User {
   active?: boolean;
 }
 
+/** GET /auth/me also says when the web app should ask "still there?". */
+export interface SessionPolicy {
+  idleSeconds: number;
+  warnSeconds: number;
+  expiresAt: string;
+}
+
+export interface Me extends User {
+  session?: SessionPolicy;
+}
+
 export interface LoginResponse {
   token: string;
   expiresAt: string;
@@ -103,7 +114,7 @@ export interface DailyBalance {
 }
 
 export type TransactionKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest';
-export type TransactionStatus = 'posted' | 'pending_approval' | 'rejected';
+export type TransactionStatus = 'posted' | 'pending_approval' | 'rejected' | 'cancelled';
 
 export interface Transaction {
   id: number;
@@ -247,4 +258,36 @@ export interface TypingEvent extends Partial<EventMeta> {
 
 export interface SessionRevoked extends Partial<EventMeta> {
   reason?: string;
+}
+
+export interface InterestRate {
+  id: number;
+  accountType: string;
+  annualRate: string;
+  effectiveFrom: string;
+  createdAt: string;
+  createdBy: number | null;
+}
+
+export interface LoginEvent {
+  id: number;
+  userId: number | null;
+  username: string;
+  kind: 'login' | 'logout' | 'failed' | 'locked';
+  ip: string | null;
+  userAgent: string | null;
+  at: string;
+}
+
+export interface AuditRecord {
+  id: number;
+  actorId: number | null;
+  action: string;
+  entity: string;
+  entityId: string | number | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  ip: string | null;
+  at: string;
+  hash: string;
 }

@@ -16,7 +16,7 @@ export const useApprovals = defineStore('approvals', () => {
   const loading = ref(false);
   const error = ref<unknown>(null);
   /** Transactions decided here or elsewhere while the page is open, to show briefly. */
-  const decided = ref<Record<number, 'approved' | 'rejected'>>({});
+  const decided = ref<Record<number, 'approved' | 'rejected' | 'cancelled'>>({});
 
   const pending = computed(() =>
     Object.values(byId.value)
@@ -43,7 +43,7 @@ export const useApprovals = defineStore('approvals', () => {
     }
   }
 
-  function apply(event: 'pending' | 'approved' | 'rejected', t: Transaction | undefined) {
+  function apply(event: 'pending' | 'approved' | 'rejected' | 'cancelled', t: Transaction | undefined) {
     if (!t || typeof t.id !== 'number') return;
     if (event === 'pending') {
       if (!decided.value[t.id]) byId.value[t.id] = { ...t, status: 'pending_approval' };

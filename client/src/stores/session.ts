@@ -4,7 +4,7 @@ import * as api from '../api';
 import { ApiError } from '../api';
 import { hasRole, isStaffRole } from '../roles';
 import { readStorage, writeStorage } from '../storage';
-import type { StaffRole, User } from '../types';
+import type { SessionPolicy, StaffRole, User } from '../types';
 import { resetStores } from './reset';
 
 const TOKEN_KEY = 'bank.token';
@@ -20,6 +20,8 @@ export const useSession = defineStore('session', () => {
   const notice = ref<string | null>(null);
   /** A deliberate sign-out is under way: the socket closing is expected, not a lost session. */
   const leaving = ref(false);
+  /** When to ask "still there?" (from GET /auth/me). */
+  const policy = ref<Omit<SessionPolicy, 'expiresAt'> | null>(null);
 
   const isStaff = computed(() => isStaffRole(user.value?.role));
   const isCustomer = computed(() => user.value?.role === 'customer');
@@ -30,7 +32,7 @@ export const useSession = defineStore('session', () => {
 
   async function restore() {
     try {
-      user.value = await api.auth.me();
+      adopt(await api.auth.me());
     } catch (err) {
       user.value = null;
       if (err instanceof ApiError && err.status === 401) setToken(null);
@@ -46,7 +48,20 @@ export const useSession = defineStore('session', () => {
     setToken(res.token ?? null);
     expiresAt.value = res.expiresAt ?? null;
     notice.value = null;
-    user.value = res.user ?? (await api.auth.me());
+    adopt(await api.auth.me().catch(() => res.user));
+  }
+
+  function adopt(me: api.MeAnswer) {
+    const { session, ...rest } = me as api.MeAnswer & { session?: SessionPolicy };
+    if (session) policy.value = { idleSeconds: session.idleSeconds, warnSeconds: session.warnSeconds };
+    user.value = rest;
+  }
+
+  /** Nobody used the app until the idle limit: sign out here, and say why on the login screen. */
+  async function endForInactivity() {
+    const minutes = policy.value ? Math.max(1, Math.round(policy.value.idleSeconds / 60)) : null;
+    await logout();
+    notice.value = `You were signed out after ${minutes ? `${minutes} minute${minutes === 1 ? '' : 's'}` : 'a while'} without activity, to keep your money safe. Sign in again to carry on: anything you were typing is kept.`;
   }
 
   async function logout() {
@@ -78,5 +93,5 @@ export const useSession = defineStore('session', () => {
     writeStorage('session', TOKEN_KEY, value);
   }
 
-  return { user, token, expiresAt, ready, notice, leaving, isStaff, isCustomer, atLeast, restore, login, logout, end };
+  return { user, token, expiresAt, ready, notice, leaving, policy, isStaff, isCustomer, atLeast, restore, login, logout, endForInactivity, end };
 });
