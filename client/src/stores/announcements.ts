@@ -9,7 +9,8 @@ const DISMISSED_KEY = 'bank.dismissedAnnouncements';
 export const useAnnouncements = defineStore('announcements', () => {
   const byId = ref<Record<number, Announcement>>({});
   const error = ref<unknown>(null);
-  const dismissed = ref<number[]>(parseIds(readStorage('session', DISMISSED_KEY)));
+  // Kept in this browser (not just this tab's session): a dismissed notice stays dismissed.
+  const dismissed = ref<number[]>(parseIds(readStorage('local', DISMISSED_KEY)));
   const now = ref(Date.now());
   setInterval(() => (now.value = Date.now()), 60_000);
 
@@ -17,7 +18,7 @@ export const useAnnouncements = defineStore('announcements', () => {
     Object.values(byId.value).sort((a, b) => (b.publishedAt ?? b.createdAt).localeCompare(a.publishedAt ?? a.createdAt)),
   );
 
-  /** Active, not expired, not dismissed in this browser session. */
+  /** Active, not expired, not dismissed in this browser; newest first. */
   const visible = computed(() =>
     all.value.filter(
       (a) =>
@@ -60,7 +61,7 @@ export const useAnnouncements = defineStore('announcements', () => {
 
   function dismiss(id: number) {
     if (!dismissed.value.includes(id)) dismissed.value = [...dismissed.value, id];
-    writeStorage('session', DISMISSED_KEY, JSON.stringify(dismissed.value));
+    writeStorage('local', DISMISSED_KEY, JSON.stringify(dismissed.value.slice(-200)));
   }
 
   function clear() {
