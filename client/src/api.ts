@@ -283,11 +283,16 @@ export const money = {
 };
 
 /** Approval queue items: a transaction, or a record wrapping one; both are understood. */
+/** A customer account in the approval queue, with its holder's name. */
+export type ApprovalParty = Account & { customerName: string };
+
 export type ApprovalItem = Transaction & {
   transactionId?: number;
   transaction?: Transaction;
   requestedBy?: unknown;
   note?: string | null;
+  from?: ApprovalParty | null;
+  to?: ApprovalParty | null;
 };
 
 export const approvals = {

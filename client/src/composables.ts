@@ -1,9 +1,13 @@
-import { onBeforeUnmount, ref, watch, type Ref } from 'vue';
+import { computed, onBeforeUnmount, ref, watch, type Ref } from 'vue';
 import * as api from './api';
 import { useConfirmAction } from './confirm';
 import { groupAccountNumber } from './format';
 import { unwatchTicket, watchTicket } from './live';
 import { formatMoney } from './money';
+import { groupNotifications, type NoticeGroup } from './notices';
+import { useAccounts } from './stores/accounts';
+import { isRead, useNotifications } from './stores/notifications';
+import { useSession } from './stores/session';
 import { useToasts } from './stores/toasts';
 import type { Transaction } from './types';
 
@@ -78,4 +82,18 @@ export function useCancelTransfer() {
   }
 
   return { cancel, busy, error };
+}
+
+/** The signed-in person's notifications, grouped and linked; reading a group reads all of it. */
+export function useNoticeGroups() {
+  const notifications = useNotifications();
+  const session = useSession();
+  const accounts = useAccounts();
+  const groups = computed(() =>
+    groupNotifications(notifications.items, { staff: session.isStaff, accounts: Object.values(accounts.byId).map((a) => ({ id: a.id, number: a.number })) }),
+  );
+  async function readGroup(g: NoticeGroup) {
+    for (const n of g.items) if (!isRead(n)) await notifications.markRead(n.id);
+  }
+  return { groups, readGroup };
 }

@@ -4,14 +4,14 @@ import * as api from '../api';
 import type { Transaction } from '../types';
 
 /** The queue may list transactions or records wrapping one; normalise to the transaction. */
-export function toTransaction(item: api.ApprovalItem): Transaction {
-  if (item.transaction && typeof item.transaction === 'object') return { ...item.transaction };
+export function toTransaction(item: api.ApprovalItem): api.ApprovalItem {
+  if (item.transaction && typeof item.transaction === 'object') return { ...item.transaction, from: item.from, to: item.to };
   const id = typeof item.transactionId === 'number' ? item.transactionId : item.id;
   return { ...item, id, status: item.status ?? 'pending_approval' };
 }
 
 export const useApprovals = defineStore('approvals', () => {
-  const byId = ref<Record<number, Transaction>>({});
+  const byId = ref<Record<number, api.ApprovalItem>>({});
   const loaded = ref(false);
   const loading = ref(false);
   const error = ref<unknown>(null);
@@ -29,7 +29,7 @@ export const useApprovals = defineStore('approvals', () => {
     error.value = null;
     try {
       const list = await api.approvals.list('pending');
-      const next: Record<number, Transaction> = {};
+      const next: Record<number, api.ApprovalItem> = {};
       for (const item of list) {
         const t = toTransaction(item);
         next[t.id] = t;
@@ -46,11 +46,23 @@ export const useApprovals = defineStore('approvals', () => {
   function apply(event: 'pending' | 'approved' | 'rejected' | 'cancelled', t: Transaction | undefined) {
     if (!t || typeof t.id !== 'number') return;
     if (event === 'pending') {
-      if (!decided.value[t.id]) byId.value[t.id] = { ...t, status: 'pending_approval' };
+      if (decided.value[t.id]) return;
+      byId.value[t.id] = { ...byId.value[t.id], ...t, status: 'pending_approval' };
+      // The live event carries account numbers only: the queue answers with names and balances.
+      if (loaded.value && !byId.value[t.id].from) scheduleReload();
       return;
     }
     decided.value[t.id] = event;
     delete byId.value[t.id];
+  }
+
+  let reloadTimer: ReturnType<typeof setTimeout> | null = null;
+  function scheduleReload() {
+    if (reloadTimer) return;
+    reloadTimer = setTimeout(() => {
+      reloadTimer = null;
+      void load();
+    }, 300);
   }
 
   async function decide(id: number, decision: 'approve' | 'reject', note?: string) {
