@@ -80,6 +80,7 @@ export function paramId(r: Route, key = 'id'): number | null {
  * the page, as RouterLink does; downloads, the API, new tabs and modified clicks are left alone.
  */
 export function interceptLinks(root: Document = document): void {
+  // Capture phase: a link's own @click.stop must not turn it into a full page load.
   root.addEventListener('click', (e) => {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     const a = (e.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null;
@@ -87,5 +88,5 @@ export function interceptLinks(root: Document = document): void {
     if (a.pathname.startsWith('/api/') || a.pathname.startsWith('/socket.io')) return;
     e.preventDefault();
     void router.push(a.pathname + a.search + a.hash);
-  });
+  }, true);
 }
