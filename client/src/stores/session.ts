@@ -59,9 +59,10 @@ export const useSession = defineStore('session', () => {
 
   /** Nobody used the app until the idle limit: sign out here, and say why on the login screen. */
   async function endForInactivity() {
-    const minutes = policy.value ? Math.max(1, Math.round(policy.value.idleSeconds / 60)) : null;
+    const s = policy.value?.idleSeconds ?? null;
+    const span = s === null ? 'a while' : s < 90 ? `${s} seconds` : `${Math.round(s / 60)} minutes`;
     await logout();
-    notice.value = `You were signed out after ${minutes ? `${minutes} minute${minutes === 1 ? '' : 's'}` : 'a while'} without activity, to keep your money safe. Sign in again to carry on: anything you were typing is kept.`;
+    notice.value = `You were signed out after ${span} without activity, to keep your money safe. Sign in again to carry on: anything you were typing is kept.`;
   }
 
   async function logout() {
