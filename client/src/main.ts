@@ -6,6 +6,7 @@ import App from './App.vue';
 import { onUnauthenticated } from './api';
 import { interceptLinks, router } from './router';
 import { useSession } from './stores/session';
+import { stackTablesOnPhones } from './tables';
 import { bankTheme } from './theme';
 import './styles.css';
 
@@ -24,4 +25,5 @@ onUnauthenticated(() => {
 });
 
 app.mount('#app');
+stackTablesOnPhones(document.getElementById('app')!);
 void session.restore();
