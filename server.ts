@@ -5,6 +5,8 @@ import { createLogger, type Logger } from './log.js';
 import { createKnex } from './db/knex.js';
 import { migrateLatest } from './db/migrate.js';
 import { seedDemo } from './db/seed.js';
+import { writerOf } from './bank/writer.js';
+import { startSessionBus } from './session-bus.js';
 import { createBankContext, type BankContext } from './bank/context.js';
 import { ensureBankAccounts } from './bank/accounts-core.js';
 import { ensureAdmin } from './bank/users-core.js';
@@ -30,7 +32,7 @@ export interface Running {
 /** Opens the database, prepares it, and starts the roles this process is given. */
 export async function startBank(config: Config, opts: { logger?: Logger } = {}): Promise<Running> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
+  const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, backgroundCheckpoint: true });
   const bank = createBankContext(db, { currency: config.CURRENCY });
   const demoLogins = await oneAtATime(config.DATABASE_URL, async () => {
     await migrateLatest(db);
@@ -47,6 +49,7 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
     observe: metrics.observe,
   };
 
+  const sessionBus = config.REDIS_URL ? await startSessionBus(bank, config.REDIS_URL, config.HUB_REDIS_PREFIX, logger) : null;
   let server: http.Server | null = null;
   let hub: Hub | null = null;
   let jobs: Jobs | null = null;
@@ -86,6 +89,9 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
         server!.close(() => resolve());
         server!.closeAllConnections?.();
       });
+      // Movements already accepted are written (and answered) before the database closes.
+      await writerOf(bank).drain();
+      await sessionBus?.close();
       await db.destroy();
     })());
   return { config, bank, url, port, server, hub, jobs, logger, demoLogins, stop };

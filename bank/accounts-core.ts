@@ -3,6 +3,7 @@ import { formatAmount } from './money.js';
 import { generateAccountNumber } from './luhn.js';
 import type { BankContext } from './context.js';
 import type { Tx } from './tx.js';
+import { fastSql } from '../db/fast.js';
 
 export interface AccountRow {
   id: number;
@@ -56,26 +57,46 @@ export interface LockedAccount extends AccountRow {
   rule: Pick<AccountTypeRow, 'min_balance' | 'overdraft_limit' | 'approval_threshold'> | null;
 }
 
+function toLocked(rows: Record<string, unknown>[]): Map<number, LockedAccount> {
+  return new Map(
+    rows.map(({ rule_min_balance, rule_overdraft_limit, rule_approval_threshold, rule_code, ...a }) => [
+      a.id as number,
+      {
+        ...(a as unknown as AccountRow),
+        rule: rule_code ? { min_balance: rule_min_balance as number, overdraft_limit: rule_overdraft_limit as number, approval_threshold: rule_approval_threshold as number | null } : null,
+      },
+    ]),
+  );
+}
+
 /**
  * Reads and locks accounts (with their type's rules, in the same statement) for the rest of
  * the transaction, always in id order so two transfers between the same pair of accounts
  * can never deadlock.
  */
 export async function lockAccounts(t: Tx, ids: number[]): Promise<Map<number, LockedAccount>> {
-  const sorted = [...new Set(ids)].sort((a, b) => a - b);
-  let q = t.q('accounts as a')
-    .leftJoin('account_types as ty', 'ty.code', 'a.type')
-    .whereIn('a.id', sorted)
-    .orderBy('a.id')
-    .select('a.*', 'ty.min_balance as rule_min_balance', 'ty.overdraft_limit as rule_overdraft_limit', 'ty.approval_threshold as rule_approval_threshold', 'ty.code as rule_code');
-  if (t.ctx.dialect === 'pg') q = q.forUpdate('a');
-  const rows = await q;
-  return new Map(
-    rows.map(({ rule_min_balance, rule_overdraft_limit, rule_approval_threshold, rule_code, ...a }) => [
-      a.id,
-      { ...(a as AccountRow), rule: rule_code ? { min_balance: rule_min_balance, overdraft_limit: rule_overdraft_limit, approval_threshold: rule_approval_threshold } : null },
-    ]),
-  );
+  return lockGroupAccounts(t, ids, []);
+}
+
+const LOCK_SQL = `SELECT a.*, ty.min_balance AS rule_min_balance, ty.overdraft_limit AS rule_overdraft_limit,
+  ty.approval_threshold AS rule_approval_threshold, ty.code AS rule_code
+  FROM accounts a LEFT JOIN account_types ty ON ty.code = a.type`;
+
+/** Locks accounts named by id, and customer accounts named by number, in one statement (id order). */
+export async function lockGroupAccounts(t: Tx, ids: number[], numbers: string[]): Promise<Map<number, LockedAccount>> {
+  if (!ids.length && !numbers.length) return new Map();
+  const fast = await fastSql(t.q);
+  if (fast.dialect === 'pg') {
+    return toLocked(await fast.query('lock_accounts', {
+      sqlite: '',
+      pg: `${LOCK_SQL} WHERE a.id = ANY(?::bigint[]) OR (a.number = ANY(?::text[]) AND a.kind = 'customer') ORDER BY a.id FOR UPDATE OF a`,
+    }, [[...new Set(ids)], [...new Set(numbers)]]));
+  }
+  // SQLite: the transaction already holds the only write lock; each look-up is a prepared point query.
+  const rows: Record<string, unknown>[] = [];
+  for (const id of new Set(ids)) rows.push(...(await fast.query('lock_by_id', { sqlite: `${LOCK_SQL} WHERE a.id = ?`, pg: '' }, [id])));
+  for (const n of new Set(numbers)) rows.push(...(await fast.query('lock_by_number', { sqlite: `${LOCK_SQL} WHERE a.number = ? AND a.kind = 'customer'`, pg: '' }, [n])));
+  return toLocked(rows);
 }
 
 /** Inserts a row with a fresh unique account number, retrying on the rare collision. */
@@ -115,24 +136,27 @@ export async function ensureBankAccounts(ctx: BankContext, currency: string, q: 
 
 const shardCache = new WeakMap<BankContext, Map<string, number[]>>();
 
-/** The id of one shard of a hot bank account, chosen at random. */
-export async function pickHotAccount(t: Tx, kind: 'cash' | 'interest_expense', currency: string): Promise<number> {
+/** The ids of every shard of a hot bank account (created if missing, cached once committed). */
+export async function hotShardIds(t: Tx, kind: 'cash' | 'interest_expense', currency: string): Promise<number[]> {
   let byKey = shardCache.get(t.ctx);
   if (!byKey) shardCache.set(t.ctx, (byKey = new Map()));
   const key = `${kind}:${currency}`;
-  let ids = byKey.get(key);
-  if (!ids || !ids.length) {
-    const codes = Array.from({ length: t.ctx.hotShards }, (_, s) => hotCode(kind, currency, s));
-    let rows = await t.q('accounts').whereIn('internal_code', codes).select('id');
-    if (rows.length < codes.length) {
-      // Created inside this transaction: not cached, in case it rolls back.
-      await ensureBankAccounts(t.ctx, currency, t.q);
-      rows = await t.q('accounts').whereIn('internal_code', codes).select('id');
-      ids = rows.map((r) => r.id as number);
-    } else {
-      ids = rows.map((r) => r.id as number);
-      byKey.set(key, ids);
-    }
+  const cached = byKey.get(key);
+  if (cached?.length) return cached;
+  const codes = Array.from({ length: t.ctx.hotShards }, (_, s) => hotCode(kind, currency, s));
+  const rows = await t.q('accounts').whereIn('internal_code', codes).select('id');
+  if (rows.length === codes.length) {
+    const ids = rows.map((r) => r.id as number);
+    byKey.set(key, ids);
+    return ids;
   }
+  // Created inside this transaction: not cached, in case it rolls back.
+  await ensureBankAccounts(t.ctx, currency, t.q);
+  return (await t.q('accounts').whereIn('internal_code', codes).select('id')).map((r) => r.id as number);
+}
+
+/** The id of one shard of a hot bank account, chosen at random. */
+export async function pickHotAccount(t: Tx, kind: 'cash' | 'interest_expense', currency: string): Promise<number> {
+  const ids = await hotShardIds(t, kind, currency);
   return ids[Math.floor(Math.random() * ids.length)];
 }

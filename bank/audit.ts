@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor, BankContext } from './context.js';
 import { type Tx, toJson } from './tx.js';
+import { fastSql, type Table } from '../db/fast.js';
 
 import { AUDIT_CHAINS } from '../db/migrations/0004_audit_heads.js';
 
@@ -14,6 +15,8 @@ export interface AuditInput {
   entityId?: string | number | null;
   before?: unknown;
   after?: unknown;
+  /** Who did it, when the rows of one call have different actors (a group commit). */
+  actor?: Actor;
 }
 
 interface AuditRow {
@@ -47,10 +50,11 @@ interface Head {
  * only when all are busy does it queue for one. SQLite has one writer: chain 0.
  */
 async function takeChain(t: Tx): Promise<Head> {
-  if (t.ctx.dialect === 'sqlite') return t.q('audit_heads').where({ chain: 0 }).first('chain', 'last_hash');
-  const free = await t.q.raw('SELECT chain, last_hash FROM audit_heads ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED');
-  if (free.rows[0]) return free.rows[0];
-  return t.q('audit_heads').where({ chain: crypto.randomInt(AUDIT_CHAINS) }).forUpdate().first('chain', 'last_hash');
+  const fast = await fastSql(t.q);
+  if (fast.dialect === 'sqlite') return (await fast.query<Head>('audit_head', { sqlite: 'SELECT chain, last_hash FROM audit_heads WHERE chain = 0', pg: '' }, []))[0];
+  const [free] = await fast.query<Head>('audit_free_head', { sqlite: '', pg: 'SELECT chain, last_hash FROM audit_heads ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED' }, []);
+  if (free) return free;
+  return (await fast.query<Head>('audit_wait_head', { sqlite: '', pg: 'SELECT chain, last_hash FROM audit_heads WHERE chain = ? FOR UPDATE' }, [crypto.randomInt(AUDIT_CHAINS)]))[0];
 }
 
 /**
@@ -61,7 +65,6 @@ export async function audit(t: Tx, actor: Actor, input: AuditInput): Promise<voi
   await auditMany(t, actor, [input]);
 }
 
-const CHUNK = 200;
 
 /**
  * Appends several audit rows, in order, to one chain: one head lock, one multi-row insert
@@ -72,15 +75,16 @@ export async function auditMany(t: Tx, actor: Actor, inputs: AuditInput[]): Prom
   const { chain, last_hash: first } = await takeChain(t);
   let prev = first;
   const rows = inputs.map((input) => {
+    const by = input.actor ?? actor;
     const row = {
       chain,
-      actor_id: actor.userId,
+      actor_id: by.userId,
       action: input.action,
       entity: input.entity,
       entity_id: input.entityId === undefined || input.entityId === null ? null : String(input.entityId),
       before: toJson(input.before),
       after: toJson(input.after),
-      ip: actor.ip ?? null,
+      ip: by.ip ?? null,
       at: t.now,
     };
     const hash = hashRow(prev, row);
@@ -88,13 +92,16 @@ export async function auditMany(t: Tx, actor: Actor, inputs: AuditInput[]): Prom
     prev = hash;
     return full;
   });
-  let lastId = 0;
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const ins = await t.q('audit_log').insert(rows.slice(i, i + CHUNK), ['id']);
-    for (const r of ins as unknown[]) lastId = Math.max(lastId, Number(typeof r === 'object' && r !== null ? (r as { id: number }).id : r));
-  }
-  await t.q('audit_heads').where({ chain }).update({ last_id: lastId, last_hash: prev, length: t.q.raw('length + ?', [rows.length]) });
+  const fast = await fastSql(t.q);
+  const ids = await fast.insert(AUDIT_LOG, rows.map((r) => [r.chain, r.actor_id, r.action, r.entity, r.entity_id, r.before, r.after, r.ip, r.at, r.prev_hash, r.hash]));
+  await fast.query('audit_head_move', { sqlite: 'UPDATE audit_heads SET last_id = ?, last_hash = ?, length = length + ? WHERE chain = ?', pg: 'UPDATE audit_heads SET last_id = ?, last_hash = ?, length = length + ? WHERE chain = ?' }, [Math.max(...ids), prev, rows.length, chain]);
 }
+
+const AUDIT_LOG: Table = {
+  name: 'audit_log', key: 'id',
+  columns: [['chain', 'int'], ['actor_id', 'bigint'], ['action', 'text'], ['entity', 'text'], ['entity_id', 'text'], ['before', 'text'], ['after', 'text'],
+    ['ip', 'text'], ['at', 'text'], ['prev_hash', 'text'], ['hash', 'text']],
+};
 
 export interface AuditVerification {
   ok: boolean;

@@ -4,7 +4,7 @@ import { audit } from './audit.js';
 import { Conflict, Invalid, Locked, NotFound, Unauthenticated } from './errors.js';
 import { notifyUsers } from './notify.js';
 import { dummyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import { type SessionPolicy, type UserRow, createSessionIn, revokeSessionsIn, userDto } from './sessions.js';
+import { type SessionPolicy, type UserRow, createSessionIn, invalidateSessionsIn, revokeSessionsIn, userDto } from './sessions.js';
 import { newTotpSecret, totpUri, totpValid } from './totp.js';
 import { type Tx, withTx } from './tx.js';
 
@@ -63,6 +63,7 @@ async function recordFailure(ctx: BankContext, user: UserRow, meta: ClientMeta, 
     const until = new Date(Date.parse(t.now) + policy.lockMinutes * 60_000).toISOString();
     // The counter restarts, so the account gets a fresh allowance when the lock ends.
     await t.q('users').where({ id: user.id }).update({ failed_logins: 0, locked_until: until });
+    invalidateSessionsIn(t, { userIds: [user.id] });
     await recordLoginEvent(t, { ...base, kind: 'locked' });
     await notifyUsers(t, [user.id], {
       kind: 'security', title: 'Sign-in locked',
@@ -117,6 +118,7 @@ export async function login(
     if (!fresh || !fresh.active) return { refused: badCredentials() };
     if (lockedNow(fresh, t.now)) return { refused: new Locked(fresh.locked_until!) };
     await t.q('users').where({ id: user.id }).update({ failed_logins: 0, locked_until: null });
+    invalidateSessionsIn(t, { userIds: [user.id] });
     const session = await createSessionIn(t, fresh, policy, meta);
     await recordLoginEvent(t, { userId: fresh.id, username: fresh.username, kind: 'login', ...meta });
     return { session, user: fresh };
@@ -153,6 +155,7 @@ export async function changePassword(ctx: BankContext, actor: Actor, input: { cu
   await withTx(ctx, async (t) => {
     const n = await t.q('users').where({ id: user.id, password_hash: user.password_hash }).update({ password_hash: newHash, updated_at: t.now });
     if (!n) throw new Conflict('The password was changed meanwhile; sign in again');
+    invalidateSessionsIn(t, { userIds: [user.id] });
     const revoked = await revokeSessionsIn(t, { userId: user.id, exceptSessionId: actor.sessionId ?? undefined }, 'password_changed');
     await notifyUsers(t, [user.id], { kind: 'security', title: 'Password changed', body: 'Your password was changed. If this was not you, contact the bank.' });
     await audit(t, actor, { action: 'user.password_changed', entity: 'user', entityId: user.id, after: { otherSessionsRevoked: revoked } });
@@ -170,6 +173,7 @@ export async function setupTotp(ctx: BankContext, actor: Actor) {
   await withTx(ctx, async (t) => {
     const n = await t.q('users').where({ id: user.id, totp_enabled: false }).update({ totp_secret: secret, updated_at: t.now });
     if (!n) throw new Conflict('Two-factor sign-in is already enabled');
+    invalidateSessionsIn(t, { userIds: [user.id] });
     await audit(t, actor, { action: 'user.totp_setup', entity: 'user', entityId: user.id, after: { totpEnabled: false, pending: true } });
   });
   return { secret, otpauthUrl: totpUri(secret, user.username) };
@@ -184,6 +188,7 @@ export async function enableTotp(ctx: BankContext, actor: Actor, otp: string): P
     // Only the secret the code was checked against may be enabled (a concurrent setup replaces it).
     const n = await t.q('users').where({ id: user.id, totp_secret: user.totp_secret, totp_enabled: false }).update({ totp_enabled: true, updated_at: t.now });
     if (!n) throw new Conflict('Two-factor setup changed meanwhile; set it up again');
+    invalidateSessionsIn(t, { userIds: [user.id] });
     await notifyUsers(t, [user.id], { kind: 'security', title: 'Two-factor sign-in enabled', body: 'Signing in now also asks for a code from your authenticator app.' });
     await audit(t, actor, { action: 'user.totp_enabled', entity: 'user', entityId: user.id, before: { totpEnabled: false }, after: { totpEnabled: true } });
   });

@@ -35,6 +35,8 @@ export interface BankContext {
    * and the metrics listen; bank/ never imports them.
    */
   signals: EventEmitter;
+  /** Bounds of the group-commit writer (bank/writer.ts); defaults when unset. */
+  writerOptions?: { maxItems: number; maxBytes: number };
 }
 
 export function createBankContext(db: Knex, opts: BankOptions): BankContext {

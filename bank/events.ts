@@ -1,4 +1,5 @@
 import type { Tx } from './tx.js';
+import { fastSql, type Table } from '../db/fast.js';
 
 /**
  * Rooms name who may receive an event: user:<id>, session:<id>, customer:<id>,
@@ -37,22 +38,15 @@ export function recordEvent(t: Tx, type: string, to: Room[], data: Record<string
   t.events.push({ type, rooms: [...new Set(to)], data });
 }
 
-// SQLite caps a compound SELECT (knex's multi-row insert there) at 500 terms.
-const CHUNK = 250;
+const EVENTS: Table = { name: 'events', key: 'seq', columns: [['type', 'text'], ['payload', 'text'], ['created_at', 'text']] };
+const EVENT_ROOMS: Table = { name: 'event_rooms', columns: [['seq', 'bigint'], ['room', 'text']] };
 
 /** Writes events to the outbox now and returns their seqs (withTx flushes through this). */
 export async function writeEvents(t: Tx, events: PendingEvent[]): Promise<number[]> {
-  const seqs: number[] = [];
-  for (let i = 0; i < events.length; i += CHUNK) {
-    const chunk = events.slice(i, i + CHUNK);
-    const inserted = await t.q('events').insert(chunk.map((e) => ({ type: e.type, payload: JSON.stringify(e.data), created_at: t.now })), ['seq']);
-    // Serial keys are handed out in VALUES order, whatever order RETURNING lists them in.
-    const got = (inserted as unknown[]).map((r) => (typeof r === 'object' && r !== null ? (r as { seq: number }).seq : (r as number))).sort((x, y) => x - y);
-    chunk.forEach((e, j) => Object.assign(e, { seq: got[j], at: t.now }));
-    const roomRows = chunk.flatMap((e, j) => e.rooms.map((room) => ({ seq: got[j], room })));
-    for (let k = 0; k < roomRows.length; k += CHUNK) await t.q('event_rooms').insert(roomRows.slice(k, k + CHUNK));
-    seqs.push(...got);
-  }
+  const fast = await fastSql(t.q);
+  const seqs = await fast.insert(EVENTS, events.map((e) => [e.type, JSON.stringify(e.data), t.now]));
+  events.forEach((e, j) => Object.assign(e, { seq: seqs[j], at: t.now }));
+  await fast.insert(EVENT_ROOMS, events.flatMap((e, j) => e.rooms.map((room) => [seqs[j], room])));
   t.seqs.push(...seqs);
   return seqs;
 }

@@ -5,6 +5,7 @@ import { recordEvent, rooms, type Room } from './events.js';
 import { formatAmount } from './money.js';
 import { notifyCustomers } from './notify.js';
 import type { Tx } from './tx.js';
+import { fastSql, type Table } from '../db/fast.js';
 
 export type MoveKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest';
 
@@ -18,6 +19,8 @@ export interface Move {
   /** Held for a manager instead of posted. */
   pending: boolean;
   externalRef?: string | null;
+  /** Who asked for it, when movements of several callers are written together (group commit). */
+  actor?: Actor;
   /** Who to tell, in words: the users of this customer get a notification. */
   notify?: { customerId: number | null; kind: string; title: string; body: string } | null;
 }
@@ -39,7 +42,6 @@ interface Planned extends Move {
   entries: { accountId: number; amount: number; balanceAfter: number }[];
 }
 
-const CHUNK = 200;
 
 export function partyRooms(accounts: LockedAccount[] | { kind: string; id: number; customer_id: number | null }[]): Room[] {
   const out: Room[] = [];
@@ -59,7 +61,34 @@ export function balanceUpdated(t: Tx, a: Pick<LockedAccount, 'id' | 'number' | '
   });
 }
 
-const idOf = (r: unknown, key: string) => Number(typeof r === 'object' && r !== null ? (r as Record<string, number>)[key] : r);
+/**
+ * Writes the balances and holds of many accounts: one prepared statement a row on SQLite,
+ * one statement for them all on PostgreSQL (a hot cash account and a hundred customer
+ * accounts cost one round trip, not a hundred).
+ */
+export async function updateBalances(t: Tx, accounts: Pick<LockedAccount, 'id' | 'balance' | 'held'>[]): Promise<void> {
+  if (!accounts.length) return;
+  const fast = await fastSql(t.q);
+  if (fast.dialect === 'sqlite') {
+    for (const a of accounts) await fast.query('balance', { sqlite: 'UPDATE accounts SET balance = ?, held = ? WHERE id = ?', pg: '' }, [a.balance, a.held, a.id]);
+    return;
+  }
+  await fast.query('balances', {
+    sqlite: '',
+    pg: 'UPDATE accounts AS a SET balance = v.balance, held = v.held FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) AS v(id, balance, held) WHERE a.id = v.id',
+  }, [accounts.map((a) => a.id), accounts.map((a) => a.balance), accounts.map((a) => a.held)]);
+}
+
+const TRANSACTIONS: Table = {
+  name: 'transactions', key: 'id',
+  columns: [['kind', 'text'], ['status', 'text'], ['amount', 'bigint'], ['currency', 'text'], ['from_account_id', 'bigint'], ['to_account_id', 'bigint'],
+    ['memo', 'text'], ['external_ref', 'text'], ['created_by', 'bigint'], ['created_at', 'text'], ['posted_at', 'text']],
+};
+const ENTRIES: Table = {
+  name: 'entries', key: 'id',
+  columns: [['transaction_id', 'bigint'], ['account_id', 'bigint'], ['amount', 'bigint'], ['balance_after', 'bigint'], ['at', 'text']],
+};
+
 
 /**
  * Collects validated movements and writes them together: one multi-row insert each for
@@ -96,20 +125,13 @@ export class Journal {
   async flush(t: Tx, actor: Actor): Promise<TransactionDto[]> {
     const moves = this.moves.splice(0);
     if (!moves.length) return [];
-    const rows = moves.map((m) => ({
-      kind: m.kind, status: m.pending ? 'pending_approval' : 'posted', amount: m.amount, currency: m.from.currency,
-      from_account_id: m.from.id, to_account_id: m.to.id, memo: m.memo, external_ref: m.externalRef ?? null, created_by: actor.userId,
-      decided_by: null, decision_note: null, created_at: t.now, posted_at: m.pending ? null : t.now, decided_at: null,
-    }));
-    const ids: number[] = [];
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const ins = await t.q('transactions').insert(rows.slice(i, i + CHUNK), ['id']);
-      // Serial ids follow VALUES order, whatever order RETURNING lists them in.
-      ids.push(...(ins as unknown[]).map((r) => idOf(r, 'id')).sort((a, b) => a - b));
-    }
-    const entries = moves.flatMap((m, i) => m.entries.map((e) => ({ transaction_id: ids[i], account_id: e.accountId, amount: e.amount, balance_after: e.balanceAfter, at: t.now })));
-    for (let i = 0; i < entries.length; i += CHUNK) await t.q('entries').insert(entries.slice(i, i + CHUNK));
-    for (const a of this.touched.values()) await t.q('accounts').where({ id: a.id }).update({ balance: a.balance, held: a.held });
+    const fast = await fastSql(t.q);
+    const ids = await fast.insert(TRANSACTIONS, moves.map((m) => [
+      m.kind, m.pending ? 'pending_approval' : 'posted', m.amount, m.from.currency, m.from.id, m.to.id,
+      m.memo, m.externalRef ?? null, (m.actor ?? actor).userId, t.now, m.pending ? null : t.now,
+    ]));
+    await fast.insert(ENTRIES, moves.flatMap((m, i) => m.entries.map((e) => [ids[i], e.accountId, e.amount, e.balanceAfter, t.now])));
+    await updateBalances(t, [...this.touched.values()]);
 
     const dtos: TransactionDto[] = moves.map((m, i) => ({
       id: ids[i], kind: m.kind, status: m.pending ? 'pending_approval' : 'posted', amount: formatAmount(m.amount, m.from.currency), currency: m.from.currency,
@@ -128,7 +150,7 @@ export class Journal {
     this.touched.clear();
     await notifyCustomers(t, moves.flatMap((m) => (m.notify ? [m.notify] : [])));
     await auditMany(t, actor, moves.map((m, i) => ({
-      action: m.kind === 'interest' || !m.pending ? m.kind : `${m.kind}.requested`, entity: 'transaction', entityId: ids[i], after: dtos[i],
+      action: m.kind === 'interest' || !m.pending ? m.kind : `${m.kind}.requested`, entity: 'transaction', entityId: ids[i], after: dtos[i], actor: m.actor,
     })));
     return dtos;
   }

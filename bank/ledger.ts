@@ -5,7 +5,8 @@ import { displayAmount, formatAmount, maskedAccount, parseAmount } from './money
 import { type AccountRow, type LockedAccount, balanceFloor, lockAccounts, pickHotAccount } from './accounts-core.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
-import { idempotent, type IdemRequest, type IdemResult } from './idempotency.js';
+import type { IdemRequest, IdemResult } from './idempotency.js';
+import { writerOf, type GroupAccounts } from './writer.js';
 import { Journal, balanceUpdated, partyRooms, type Move, type TransactionDto } from './journal.js';
 import { requireCan } from './permissions.js';
 import { notifyCustomers } from './notify.js';
@@ -104,39 +105,46 @@ export interface MoveInput {
   memo?: string;
 }
 
+/** A customer account the actor may see, from the group's locked accounts. */
+function ownAccount(actor: Actor, g: GroupAccounts, accountId: number): LockedAccount {
+  const acct = g.byId(accountId);
+  if (!visible(actor, acct)) throw new NotFound('Account');
+  return acct;
+}
+
+/** The bytes a movement request adds to a group: its memo and key, plus the fixed rest. */
+const sizeOf = (memo: unknown, idem?: IdemRequest | null) => 256 + (typeof memo === 'string' ? memo.length : 0) + (idem?.key.length ?? 0);
+
 export async function deposit(ctx: BankContext, actor: Actor, input: MoveInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
   requireCan(actor, 'money.deposit');
-  return idempotent(ctx, idem ?? null, async (t) => {
-    const { acct, cash } = await lockWithCash(t, actor, input.accountId);
-    const amount = parseAmount(input.amount, acct.currency);
-    const memo = cleanMemo(input.memo);
-    assertUsable(acct, 'credit');
-    return single(t, actor, {
-      kind: 'deposit', from: cash, to: acct, amount, memo, pending: false,
-      notify: { customerId: acct.customer_id, kind: 'deposit', title: 'Deposit received', body: `${displayAmount(amount, acct.currency)} was deposited to account ${maskedAccount(acct.number)}.` },
-    });
+  return writerOf(ctx).submit({
+    actor, idem: idem ?? null, accountIds: [input.accountId], cashFor: input.accountId, bytes: sizeOf(input.memo, idem),
+    plan: (g) => {
+      const acct = ownAccount(actor, g, input.accountId);
+      const amount = parseAmount(input.amount, acct.currency);
+      const memo = cleanMemo(input.memo);
+      assertUsable(acct, 'credit');
+      return {
+        kind: 'deposit', from: g.cash(acct.currency)!, to: acct, amount, memo, pending: false,
+        notify: { customerId: acct.customer_id, kind: 'deposit', title: 'Deposit received', body: `${displayAmount(amount, acct.currency)} was deposited to account ${maskedAccount(acct.number)}.` },
+      };
+    },
   });
 }
 
 export async function withdraw(ctx: BankContext, actor: Actor, input: MoveInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
   requireCan(actor, 'money.withdraw');
-  return idempotent(ctx, idem ?? null, async (t) => {
-    const { acct, cash } = await lockWithCash(t, actor, input.accountId);
-    const amount = parseAmount(input.amount, acct.currency);
-    const memo = cleanMemo(input.memo);
-    assertUsable(acct, 'debit');
-    assertFunds(acct, amount, { payoutToZero: isStaff(actor) });
-    return single(t, actor, { kind: 'withdrawal', from: acct, to: cash, amount, memo, pending: needsApproval(acct, amount) });
+  return writerOf(ctx).submit({
+    actor, idem: idem ?? null, accountIds: [input.accountId], cashFor: input.accountId, bytes: sizeOf(input.memo, idem),
+    plan: (g) => {
+      const acct = ownAccount(actor, g, input.accountId);
+      const amount = parseAmount(input.amount, acct.currency);
+      const memo = cleanMemo(input.memo);
+      assertUsable(acct, 'debit');
+      assertFunds(acct, amount, { payoutToZero: isStaff(actor) });
+      return { kind: 'withdrawal', from: acct, to: g.cash(acct.currency)!, amount, memo, pending: needsApproval(acct, amount) };
+    },
   });
-}
-
-/** A customer account the actor may see and a cash shard of its currency, both locked. */
-async function lockWithCash(t: Tx, actor: Actor, accountId: number) {
-  const probe = await t.q<AccountRow>('accounts').where({ id: accountId }).first('id', 'kind', 'customer_id', 'currency');
-  if (!visible(actor, probe)) throw new NotFound('Account');
-  const cashId = await pickHotAccount(t, 'cash', probe.currency);
-  const locked = await lockAccounts(t, [accountId, cashId]);
-  return { acct: locked.get(accountId)!, cash: locked.get(cashId)! };
 }
 
 async function single(t: Tx, actor: Actor, move: Move): Promise<TransactionDto> {
@@ -154,17 +162,10 @@ export interface TransferInput {
 
 export async function transfer(ctx: BankContext, actor: Actor, input: TransferInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
   requireCan(actor, 'money.transfer');
-  return idempotent(ctx, idem ?? null, async (t) => {
-    // Both ends in one look-up; the source must be visible to the caller before anything is locked.
-    const ends = await t.q<AccountRow>('accounts')
-      .where('id', input.fromAccountId)
-      .orWhere((w) => w.where({ number: input.toAccountNumber, kind: 'customer' }))
-      .select('id', 'number', 'kind', 'customer_id');
-    const from = ends.find((a) => a.id === input.fromAccountId);
-    if (!visible(actor, from)) throw new NotFound('Source account');
-    const to = ends.find((a) => a.number === input.toAccountNumber && a.kind === 'customer');
-    const locked = await lockAccounts(t, to ? [from.id, to.id] : [from.id]);
-    return single(t, actor, planTransfer(actor, locked.get(from.id), to && locked.get(to.id), input.amount, input.memo));
+  return writerOf(ctx).submit({
+    actor, idem: idem ?? null, accountIds: [input.fromAccountId], accountNumbers: [input.toAccountNumber], bytes: sizeOf(input.memo, idem),
+    // The source must be visible to the caller before the destination is looked at.
+    plan: (g) => planTransfer(actor, g.byId(input.fromAccountId), g.byNumber(input.toAccountNumber), input.amount, input.memo),
   });
 }
 

@@ -1,5 +1,6 @@
 import { recordEvent, rooms } from './events.js';
 import type { Tx } from './tx.js';
+import { fastSql, type Table } from '../db/fast.js';
 
 export interface NotificationText {
   kind: string;
@@ -7,19 +8,13 @@ export interface NotificationText {
   body: string;
 }
 
-const CHUNK = 200;
+const NOTIFICATIONS: Table = { name: 'notifications', key: 'id', columns: [['user_id', 'bigint'], ['kind', 'text'], ['title', 'text'], ['body', 'text'], ['created_at', 'text']] };
 
-/**
- * Stores notifications and pushes each to its user, in the caller's transaction: one
- * multi-row insert per chunk (serial ids follow VALUES order).
- */
+/** Stores notifications and pushes each to its user, in the caller's transaction. */
 async function insertNotifications(t: Tx, rows: ({ user_id: number } & NotificationText)[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = rows.slice(i, i + CHUNK).map((r) => ({ ...r, created_at: t.now }));
-    const ins = await t.q('notifications').insert(chunk, ['id']);
-    const ids = (ins as unknown[]).map((r) => Number(typeof r === 'object' && r !== null ? (r as { id: number }).id : r)).sort((a, b) => a - b);
-    chunk.forEach((n, j) => recordEvent(t, 'notification', [rooms.user(n.user_id)], { id: ids[j], kind: n.kind, title: n.title, body: n.body }));
-  }
+  if (!rows.length) return;
+  const ids = await (await fastSql(t.q)).insert(NOTIFICATIONS, rows.map((n) => [n.user_id, n.kind, n.title, n.body, t.now]));
+  rows.forEach((n, j) => recordEvent(t, 'notification', [rooms.user(n.user_id)], { id: ids[j], kind: n.kind, title: n.title, body: n.body }));
 }
 
 /** One notification to each of these users. */
@@ -32,10 +27,10 @@ export async function notifyCustomers(t: Tx, items: ({ customerId: number | null
   const customerIds = [...new Set(items.map((i) => i.customerId).filter((c): c is number => c !== null))];
   if (!customerIds.length) return;
   const users = new Map<number, number[]>();
-  for (let i = 0; i < customerIds.length; i += CHUNK) {
-    for (const u of await t.q('users').whereIn('customer_id', customerIds.slice(i, i + CHUNK)).andWhere({ active: true }).select('id', 'customer_id')) {
-      users.set(u.customer_id, [...(users.get(u.customer_id) ?? []), u.id]);
-    }
-  }
+  const fast = await fastSql(t.q);
+  const found = fast.dialect === 'pg'
+    ? await fast.query<{ id: number; customer_id: number }>('customer_users', { sqlite: '', pg: 'SELECT id, customer_id FROM users WHERE customer_id = ANY(?::bigint[]) AND active' }, [customerIds])
+    : (await Promise.all(customerIds.map((c) => fast.query<{ id: number; customer_id: number }>('customer_users', { sqlite: 'SELECT id, customer_id FROM users WHERE customer_id = ? AND active = 1', pg: '' }, [c])))).flat();
+  for (const u of found) users.set(Number(u.customer_id), [...(users.get(Number(u.customer_id)) ?? []), Number(u.id)]);
   await insertNotifications(t, items.flatMap(({ customerId, ...n }) => (customerId === null ? [] : users.get(customerId) ?? []).map((user_id) => ({ user_id, ...n }))));
 }

@@ -64,6 +64,100 @@ export interface ResolvedSession {
 }
 
 const TOUCH_EVERY_MS = 30_000;
+/** How long a resolved session is served from memory before it is read again. */
+export const SESSION_CACHE_MS = 10_000;
+const CACHE_MAX = 50_000;
+
+export interface SessionInvalidation {
+  sessionIds?: number[];
+  userIds?: number[];
+}
+
+/**
+ * Resolved sessions by token hash, so a request costs no database round trip to know who is
+ * calling. An entry lives SESSION_CACHE_MS at most; revoking a session or changing a user
+ * drops it at once here (after commit) and on every other process (the 'sessions.invalidated'
+ * signal, carried over Redis by the server when REDIS_URL is set). A read that started before
+ * an invalidation is not cached (the generation moved on), so a stale row cannot slip back in.
+ */
+class SessionCache {
+  private readonly entries = new Map<string, { row: ResolvedRow; at: number }>();
+  generation = 0;
+
+  get(hash: string, now: number): ResolvedRow | null {
+    const e = this.entries.get(hash);
+    if (!e) return null;
+    if (now - e.at > SESSION_CACHE_MS) {
+      this.entries.delete(hash);
+      return null;
+    }
+    return e.row;
+  }
+
+  set(hash: string, row: ResolvedRow, generation: number, now: number) {
+    if (generation !== this.generation) return;
+    if (this.entries.size >= CACHE_MAX) this.entries.clear();
+    this.entries.set(hash, { row, at: now });
+  }
+
+  invalidate(what: SessionInvalidation) {
+    this.generation++;
+    const sessions = new Set(what.sessionIds ?? []);
+    const users = new Set(what.userIds ?? []);
+    for (const [hash, e] of this.entries) {
+      if (sessions.has(e.row.session.id) || users.has(e.row.user.id)) this.entries.delete(hash);
+    }
+  }
+}
+
+interface ResolvedRow {
+  session: SessionRow;
+  user: UserRow;
+}
+
+const caches = new WeakMap<BankContext, SessionCache>();
+function cacheOf(ctx: BankContext): SessionCache {
+  let c = caches.get(ctx);
+  if (!c) caches.set(ctx, (c = new SessionCache()));
+  return c;
+}
+
+/** Drops cached sessions in this process (another process's invalidation, arriving over Redis). */
+export function invalidateSessionsLocally(ctx: BankContext, what: SessionInvalidation): void {
+  cacheOf(ctx).invalidate(what);
+}
+
+/** After the caller's transaction commits: drop these sessions (or all of these users') everywhere. */
+export function invalidateSessionsIn(t: Tx, what: SessionInvalidation): void {
+  t.afterCommit.push(() => {
+    cacheOf(t.ctx).invalidate(what);
+    t.ctx.signals.emit('sessions.invalidated', what);
+  });
+}
+
+async function readSession(ctx: BankContext, hash: string): Promise<ResolvedRow | null> {
+  // One round trip: the session and its user together.
+  const row = await ctx.db('sessions as s')
+    .join('users as u', 'u.id', 's.user_id')
+    .where('s.token_hash', hash)
+    .first(
+      's.id', 's.user_id', 's.token_hash', 's.created_at', 's.last_seen_at', 's.expires_at', 's.revoked_at', 's.revoked_reason', 's.ip', 's.user_agent',
+      'u.username', 'u.password_hash', 'u.role', 'u.customer_id', 'u.display_name', 'u.active', 'u.failed_logins', 'u.locked_until',
+      'u.totp_secret', 'u.totp_enabled', 'u.created_at as u_created_at', 'u.updated_at as u_updated_at',
+    );
+  if (!row) return null;
+  return {
+    session: {
+      id: row.id, user_id: row.user_id, token_hash: row.token_hash, created_at: row.created_at, last_seen_at: row.last_seen_at,
+      expires_at: row.expires_at, revoked_at: row.revoked_at, revoked_reason: row.revoked_reason, ip: row.ip, user_agent: row.user_agent,
+    },
+    user: {
+      id: row.user_id, username: row.username, password_hash: row.password_hash, role: row.role, customer_id: row.customer_id,
+      display_name: row.display_name, active: row.active, failed_logins: row.failed_logins, locked_until: row.locked_until,
+      totp_secret: row.totp_secret, totp_enabled: row.totp_enabled, created_at: row.u_created_at, updated_at: row.u_updated_at,
+    },
+  };
+}
 
 /**
  * Looks a bearer token or cookie up. A revoked, expired or idle session, or one whose
@@ -71,26 +165,18 @@ const TOUCH_EVERY_MS = 30_000;
  */
 export async function resolveSession(ctx: BankContext, token: string | undefined | null, policy: SessionPolicy): Promise<ResolvedSession | null> {
   if (!token || token.length > 200) return null;
-  // One round trip on every request: the session and its user together.
-  const row = await ctx.db('sessions as s')
-    .join('users as u', 'u.id', 's.user_id')
-    .where('s.token_hash', hashToken(token))
-    .first(
-      's.id', 's.user_id', 's.token_hash', 's.created_at', 's.last_seen_at', 's.expires_at', 's.revoked_at', 's.revoked_reason', 's.ip', 's.user_agent',
-      'u.username', 'u.password_hash', 'u.role', 'u.customer_id', 'u.display_name', 'u.active', 'u.failed_logins', 'u.locked_until',
-      'u.totp_secret', 'u.totp_enabled', 'u.created_at as u_created_at', 'u.updated_at as u_updated_at',
-    );
-  if (!row || row.revoked_at || !row.active) return null;
-  const session: SessionRow = {
-    id: row.id, user_id: row.user_id, token_hash: row.token_hash, created_at: row.created_at, last_seen_at: row.last_seen_at,
-    expires_at: row.expires_at, revoked_at: row.revoked_at, revoked_reason: row.revoked_reason, ip: row.ip, user_agent: row.user_agent,
-  };
-  const user: UserRow = {
-    id: row.user_id, username: row.username, password_hash: row.password_hash, role: row.role, customer_id: row.customer_id,
-    display_name: row.display_name, active: row.active, failed_logins: row.failed_logins, locked_until: row.locked_until,
-    totp_secret: row.totp_secret, totp_enabled: row.totp_enabled, created_at: row.u_created_at, updated_at: row.u_updated_at,
-  };
+  const hash = hashToken(token);
+  const cache = cacheOf(ctx);
   const now = ctx.now().getTime();
+  let found = cache.get(hash, Date.now());
+  if (!found) {
+    const generation = cache.generation;
+    found = await readSession(ctx, hash);
+    if (!found) return null;
+    cache.set(hash, found, generation, Date.now());
+  }
+  const { session, user } = found;
+  if (session.revoked_at || !user.active) return null;
   const idleEnd = Date.parse(session.last_seen_at) + policy.idleMinutes * 60_000;
   if (Date.parse(session.expires_at) <= now || idleEnd <= now) return null;
   if (now - Date.parse(session.last_seen_at) > TOUCH_EVERY_MS) {
@@ -99,7 +185,7 @@ export async function resolveSession(ctx: BankContext, token: string | undefined
   }
   const expiresAt = new Date(Math.min(Date.parse(session.expires_at), Date.parse(session.last_seen_at) + policy.idleMinutes * 60_000)).toISOString();
   return {
-    session,
+    session: { ...session },
     user,
     expiresAt,
     actor: { userId: user.id, role: user.role, customerId: user.customer_id, sessionId: session.id },
@@ -118,6 +204,7 @@ export async function revokeSessionsIn(t: Tx, where: { sessionId?: number; userI
   const ids = (await q.clone().select('id')).map((r) => r.id as number);
   if (!ids.length) return 0;
   await t.q('sessions').whereIn('id', ids).update({ revoked_at: t.now, revoked_reason: reason.slice(0, 64) });
+  invalidateSessionsIn(t, { sessionIds: ids });
   for (const id of ids) recordEvent(t, 'session.revoked', [rooms.session(id)], { reason, sessionId: id });
   return ids.length;
 }

@@ -12,6 +12,8 @@ export interface Tx {
   events: PendingEvent[];
   /** Outbox seqs written in this transaction, signalled after commit. */
   seqs: number[];
+  /** Run once the transaction has committed (cache invalidation); never for a rolled-back one. */
+  afterCommit: (() => void)[];
 }
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
@@ -26,16 +28,18 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadloc
 export async function withTx<T>(ctx: BankContext, fn: (t: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const seqs: number[] = [];
+    const afterCommit: (() => void)[] = [];
     let written: PendingEvent[] = [];
     try {
       const result = await ctx.db.transaction(async (q) => {
         if (ctx.dialect === 'sqlite') await q.raw('UPDATE branches SET id = id WHERE 0');
-        const t: Tx = { q, ctx, now: ctx.now().toISOString(), events: [], seqs };
+        const t: Tx = { q, ctx, now: ctx.now().toISOString(), events: [], seqs, afterCommit };
         const value = await fn(t);
         written = t.events.splice(0);
         if (written.length) await writeEvents(t, written);
         return value;
       });
+      for (const fn of afterCommit) fn();
       if (seqs.length) ctx.signals.emit('committed', seqs, written);
       return result;
     } catch (err) {

@@ -3,7 +3,7 @@ import { toPage } from './paging.js';
 import { audit } from './audit.js';
 import { Conflict, Invalid, NotFound } from './errors.js';
 import { requireCan } from './permissions.js';
-import { type UserRow, revokeSessionsIn, userDto } from './sessions.js';
+import { type UserRow, invalidateSessionsIn, revokeSessionsIn, userDto } from './sessions.js';
 import { withTx } from './tx.js';
 import { type NewUser, createUserIn, hashNewPassword } from './users-core.js';
 
@@ -100,6 +100,7 @@ export async function updateUser(ctx: BankContext, actor: Actor, id: number, cha
     if (changes.displayName !== undefined && changes.displayName !== u.display_name) patch.display_name = changes.displayName;
     if (!Object.keys(patch).length) return adminUserDto(u);
     await t.q('users').where({ id }).update({ ...patch, updated_at: t.now });
+    invalidateSessionsIn(t, { userIds: [id] });
     const after = { ...u, ...patch, updated_at: t.now } as UserRow;
     if (deactivated || roleChanged) await revokeSessionsIn(t, { userId: id }, deactivated ? 'deactivated' : 'role_changed');
     await audit(t, actor, { action: 'user.updated', entity: 'user', entityId: id, before: changedFields(u), after: changedFields(after) });

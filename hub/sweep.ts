@@ -1,6 +1,6 @@
 import type { Server } from 'socket.io';
 import type { BankContext } from '../bank/context.js';
-import type { SessionPolicy } from '../bank/sessions.js';
+import { invalidateSessionsLocally, type SessionPolicy } from '../bank/sessions.js';
 import type { Logger } from '../log.js';
 import { sessionLive, type HubSocket } from './auth.js';
 
@@ -24,6 +24,9 @@ export function startSessionSweep(io: Server, bank: BankContext, policy: Session
         .select('s.id', 's.revoked_at', 's.expires_at', 's.last_seen_at', 'u.active');
       for (const r of rows) if (sessionLive(r, policy, now)) live.add(Number(r.id));
     }
+    // What the sweep learned from the database also ends the session in this process's cache.
+    const over = ids.filter((id) => !live.has(id));
+    if (over.length) invalidateSessionsLocally(bank, { sessionIds: over });
     let ended = 0;
     for (const s of sockets) {
       if (typeof s.data?.sessionId === 'number' && !live.has(s.data.sessionId)) {

@@ -82,6 +82,23 @@ export function createMetrics(bank: BankContext) {
     },
   });
 
+  const groupSize = new client.Histogram({
+    name: 'bank_ledger_group_size',
+    help: 'Money movements written together in one database transaction (group commit)',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 256],
+    registers: [registry],
+  });
+  const groupSeconds = new client.Histogram({
+    name: 'bank_ledger_group_seconds',
+    help: 'Time to write and commit one group of money movements',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  bank.signals.on('ledger.group', (size: number, seconds: number) => {
+    groupSize.observe(size);
+    groupSeconds.observe(seconds);
+  });
+
   // Money movements are counted where they commit, whatever started them (REST, a batch,
   // an approval, the interest job); a replayed idempotent request commits nothing.
   const OUTCOME: Record<string, string> = {

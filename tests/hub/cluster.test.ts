@@ -104,6 +104,8 @@ describe('three processes joined by Redis', () => {
     const onB = await client(cluster.servers[1].url, person);
     const onC = await client(cluster.servers[2].url, person);
     const bystander = await client(cluster.servers[1].url, owner);
+    // The other processes have the session in their caches now.
+    for (const srv of cluster.servers.slice(1)) expect((await apiClient(srv.url, u.token).get('/auth/me')).status).toBe(200);
     const res = await apiClient(cluster.servers[0].url, u.token).post('/auth/logout');
     if (res.status === 404) {
       // The REST route is not there yet: revoke through the bank, as it does.
@@ -117,6 +119,8 @@ describe('three processes joined by Redis', () => {
       expect(c.log.find((r) => r.event === 'session.revoked')?.data).toMatchObject({ reason: 'logout', seq: expect.any(Number) });
     }
     expect(bystander.socket.connected).toBe(true);
+    // ...and every process refuses the session's token at once (the cache was dropped over Redis).
+    for (const srv of cluster.servers) expect((await apiClient(srv.url, u.token).get('/auth/me')).status).toBe(401);
   });
 
   it('measures push latency across processes (reported, not asserted)', async () => {

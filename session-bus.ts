@@ -1,0 +1,40 @@
+import crypto from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { BankContext } from './bank/context.js';
+import { invalidateSessionsLocally, type SessionInvalidation } from './bank/sessions.js';
+import type { Logger } from './log.js';
+
+/**
+ * Carries session invalidations between processes over Redis pub/sub: a logout, revocation or
+ * user change committed on one pod drops the cached session on every pod at once. While Redis
+ * is away the cache's short lifetime (bank/sessions.ts) still bounds how long a pod may serve it.
+ */
+export async function startSessionBus(bank: BankContext, url: string, prefix: string, logger: Logger): Promise<{ close(): Promise<void> }> {
+  const channel = `${prefix}:sessions`;
+  const origin = crypto.randomBytes(8).toString('hex');
+  const retryStrategy = (times: number) => Math.min(100 * times, 2_000);
+  const pub = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, connectionName: 'sessions-pub', lazyConnect: true });
+  const sub = new Redis(url, { maxRetriesPerRequest: null, retryStrategy, connectionName: 'sessions-sub', lazyConnect: true });
+  for (const c of [pub, sub]) c.on('error', (err) => logger.debug({ err }, 'session bus: redis error'));
+  sub.on('message', (_ch: string, message: string) => {
+    try {
+      const m = JSON.parse(message) as { origin: string } & SessionInvalidation;
+      if (m.origin !== origin) invalidateSessionsLocally(bank, { sessionIds: m.sessionIds, userIds: m.userIds });
+    } catch {
+      // Not ours: ignore.
+    }
+  });
+  await Promise.all([pub.connect(), sub.connect()]).catch((err) => logger.warn({ err }, 'session bus: redis not reachable yet; retrying'));
+  await sub.subscribe(channel).catch(() => undefined);
+  const onInvalidated = (what: SessionInvalidation) => {
+    pub.publish(channel, JSON.stringify({ origin, ...what })).catch((err) => logger.warn({ err }, 'session bus: publish failed (other pods drop it within the cache lifetime)'));
+  };
+  bank.signals.on('sessions.invalidated', onInvalidated);
+  return {
+    async close() {
+      bank.signals.off('sessions.invalidated', onInvalidated);
+      pub.disconnect();
+      sub.disconnect();
+    },
+  };
+}

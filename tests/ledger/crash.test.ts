@@ -1,0 +1,106 @@
+import crypto from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
+import { bankOn, createCustomer, openTestAccount, seedReference, userWithSession, TELLER } from '../helpers/fixtures.js';
+import { spawnServer, type ServerProcess } from '../helpers/hub.js';
+import * as ledger from '../../bank/ledger.js';
+import { verifyLedger } from '../../bank/verify.js';
+import { verifyAudit } from '../../bank/audit.js';
+
+// A server killed (SIGKILL) while groups of 50+ transfers are being written loses no answered
+// request and doubles none: every request is retried with its key afterwards, and each key
+// ends up as exactly one transaction.
+
+const servers: ServerProcess[] = [];
+const dbs: TestDb[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.kill('SIGKILL');
+  for (const d of dbs) await d.destroy();
+});
+
+describe.each(DIALECTS)('a SIGKILL during group commit on %s', (dialect) => {
+  it('loses no answered transfer and doubles none when every request is retried with its key', async () => {
+    const tdb = await createTestDb(dialect);
+    dbs.push(tdb);
+    const bank = await bankOn(tdb.db);
+    await seedReference(tdb.db);
+    const customers = await Promise.all(Array.from({ length: 8 }, (_, i) => createCustomer(tdb.db, `Crash${dialect}${i}`)));
+    const accounts = [];
+    for (let i = 0; i < 40; i++) accounts.push(await openTestAccount(bank, customers[i % customers.length], 'CUR'));
+    for (const a of accounts) await ledger.deposit(bank, TELLER, { accountId: a.id, amount: '100000' });
+    const staff = await userWithSession(bank, 'manager');
+    const totalBefore = await total(tdb);
+
+    const env = { DATABASE_URL: tdb.url, DATABASE_POOL_MAX: '5' };
+    let server = await spawnServer(env);
+    servers.push(server);
+    const requests = Array.from({ length: 400 }, (_, i) => {
+      const from = accounts[i % accounts.length];
+      let to = accounts[(i * 7 + 3) % accounts.length];
+      if (to.id === from.id) to = accounts[(i + 1) % accounts.length];
+      return { key: `crash-${dialect}-${i}-${crypto.randomUUID()}`, body: { fromAccountId: from.id, toAccountNumber: to.number, amount: `${1 + (i % 9)}.25` } };
+    });
+    const send = (url: string, r: (typeof requests)[number]) =>
+      fetch(`${url}/api/v1/transfers`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${staff.token}`, 'Content-Type': 'application/json', 'Idempotency-Key': r.key },
+        body: JSON.stringify(r.body),
+      }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id?: number }, replayed: res.headers.get('idempotent-replayed') === 'true' }));
+
+    // Everything at once: the writer takes them in groups; kill as soon as the first groups answer.
+    const answered = new Map<string, number>();
+    let killing: Promise<string> | null = null;
+    const victim = server;
+    const inFlight = requests.map((r) =>
+      send(victim.url, r).then(
+        (res) => {
+          if (res.status === 201 && res.body.id) answered.set(r.key, res.body.id);
+          // Read the group sizes, then kill mid-stream.
+          if (answered.size >= 60 && !killing) {
+            killing = fetch(`${victim.url}/metrics`).then((m) => m.text(), () => '').finally(() => victim.child.kill('SIGKILL'));
+          }
+        },
+        () => undefined, // the connection died with the process: unanswered
+      ),
+    );
+    await Promise.all(inFlight);
+    const killed = killing !== null;
+    const metricsBefore = (await killing) ?? '';
+    await server.exited;
+    expect(killed).toBe(true);
+    expect(answered.size).toBeGreaterThanOrEqual(60);
+    expect(answered.size).toBeLessThan(requests.length);
+    // Groups of more than 50 were being written.
+    const buckets = Object.fromEntries([...metricsBefore.matchAll(/bank_ledger_group_size_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => [m[1], Number(m[2])]));
+    expect(buckets['50']).toBeLessThan(buckets['+Inf']);
+
+    // Restart and retry every request with its key.
+    server = await spawnServer(env);
+    servers.push(server);
+    const retried = await Promise.all(requests.map((r) => send(server.url, r)));
+    const txOf = new Map<string, number>();
+    retried.forEach((res, i) => {
+      expect(res.status).toBe(201);
+      txOf.set(requests[i].key, res.body.id!);
+      const first = answered.get(requests[i].key);
+      // An answered request replays exactly its answer.
+      if (first !== undefined) {
+        expect(res.replayed).toBe(true);
+        expect(res.body.id).toBe(first);
+      }
+    });
+    // Each key is exactly one transaction; nothing else was posted.
+    expect(new Set(txOf.values()).size).toBe(requests.length);
+    const posted = await tdb.db('transactions').where({ kind: 'transfer' }).count({ n: '*' }).first();
+    expect(Number(posted!.n)).toBe(requests.length);
+    expect(await total(tdb)).toBe(totalBefore);
+    expect((await verifyLedger(bank)).ok).toBe(true);
+    expect((await verifyAudit(bank)).ok).toBe(true);
+    await server.kill();
+  }, 120_000);
+});
+
+async function total(tdb: TestDb): Promise<number> {
+  const r = await tdb.db('accounts').where({ kind: 'customer' }).sum({ s: 'balance' }).first();
+  return Number(r!.s);
+}
