@@ -36,6 +36,7 @@ export function createApp(deps: AppDeps): Koa {
   const { bank, config, services, logger } = deps;
   const app = new Koa({ proxy: config.TRUST_PROXY });
   app.silent = true;
+  const debug = logger.isLevelEnabled('debug');
 
   // Request id, structured log line, and the error envelope: no exception escapes as a 5xx body.
   app.use(async (ctx, next) => {
@@ -65,13 +66,14 @@ export function createApp(deps: AppDeps): Koa {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const routeName = (ctx.state.routePath as string | undefined) ?? (OPS_PATHS.has(ctx.path) ? ctx.path : ctx.path.startsWith('/api/') ? 'unmatched' : 'static');
       services.observe?.http?.(ctx.method, routeName, ctx.status, seconds);
-      if (ctx.path !== '/healthz' && ctx.path !== '/metrics') {
+      if (debug && ctx.path !== '/healthz' && ctx.path !== '/metrics') {
         logger.debug({ requestId, method: ctx.method, route: routeName, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
       }
     }
   });
 
-  app.use(
+  // The security headers never change: helmet computes them once, here, not per request.
+  const security = staticHeaders(
     helmet({
       contentSecurityPolicy: {
         useDefaults: false,
@@ -93,6 +95,10 @@ export function createApp(deps: AppDeps): Koa {
       hsts: config.COOKIE_SECURE ? { maxAge: 15552000 } : false,
     }),
   );
+  app.use((ctx, next) => {
+    for (const [name, value] of security) ctx.res.setHeader(name, value);
+    return next();
+  });
 
   // CORS is closed unless origins are listed: same-origin browsers need none.
   const allowed = new Set(config.CORS_ORIGINS);
@@ -198,4 +204,21 @@ function hasNul(v: unknown, depth = 0): boolean {
   if (depth > 20 || !v || typeof v !== 'object') return false;
   if (Array.isArray(v)) return v.some((x) => hasNul(x, depth + 1));
   return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x, depth + 1));
+}
+
+/**
+ * Runs a header-only middleware (helmet) once against a stand-in response and keeps the
+ * headers it set, so each request only copies them.
+ */
+function staticHeaders(mw: Koa.Middleware): [string, string | string[]][] {
+  const headers = new Map<string, string | string[]>();
+  const res = {
+    setHeader: (k: string, v: string | string[]) => headers.set(k, v),
+    removeHeader: (k: string) => headers.delete(k),
+    getHeader: (k: string) => headers.get(k),
+  };
+  void mw({ req: { headers: {} }, res } as unknown as Koa.Context, async () => undefined);
+  // helmet sets its headers synchronously; a version that did not would leave us without them.
+  if (!headers.size) throw new Error('helmet did not set its headers synchronously');
+  return [...headers];
 }

@@ -25,7 +25,7 @@ describe.each(DIALECTS)('a SIGKILL during group commit on %s', (dialect) => {
     const bank = await bankOn(tdb.db);
     await seedReference(tdb.db);
     const customers = await Promise.all(Array.from({ length: 8 }, (_, i) => createCustomer(tdb.db, `Crash${dialect}${i}`)));
-    const accounts = [];
+    const accounts: Awaited<ReturnType<typeof openTestAccount>>[] = [];
     for (let i = 0; i < 40; i++) accounts.push(await openTestAccount(bank, customers[i % customers.length], 'CUR'));
     for (const a of accounts) await ledger.deposit(bank, TELLER, { accountId: a.id, amount: '100000' });
     const staff = await userWithSession(bank, 'manager');
