@@ -1,3 +1,5 @@
+import type { ServerEvent } from '../../shared/events';
+
 // Shapes of the public contract (API.md). Money fields are decimal strings, ids integers,
 // times ISO 8601 UTC strings.
 
@@ -212,53 +214,16 @@ export interface EventMeta {
   at: string;
 }
 
-export interface BalanceUpdated extends EventMeta {
-  accountId: number;
-  accountNumber: string;
-  balance: string;
-  availableBalance: string;
-  transactionId: number | null;
-}
-
-export interface TransactionEvent extends EventMeta {
-  transaction: Transaction;
-}
-
-export interface TicketEvent extends EventMeta {
-  ticket: Ticket;
-}
-
-export interface TicketMessageEvent extends EventMeta {
-  ticketId: number;
-  message: TicketMessage;
-}
-
-export interface AnnouncementEvent extends EventMeta {
-  announcement: Announcement;
-}
-
-export interface NotificationEvent extends EventMeta {
-  id: number;
-  kind: string;
-  title: string;
-  body: string;
-}
-
-export interface PresenceEvent extends Partial<EventMeta> {
-  ticketId: number;
-  viewers: Viewer[];
-}
-
-/** Not in the contract's server→client table; understood if the server relays typing. */
-export interface TypingEvent extends Partial<EventMeta> {
-  ticketId: number;
-  userId?: number;
-  displayName?: string;
-}
-
-export interface SessionRevoked extends Partial<EventMeta> {
-  reason?: string;
-}
+// Event payloads: the server's own definitions (shared/events.ts), with seq and at.
+export type BalanceUpdated = ServerEvent<'balance.updated'>;
+export type TransactionEvent = ServerEvent<'transaction.posted'>;
+export type TicketEvent = ServerEvent<'ticket.updated'>;
+export type TicketMessageEvent = ServerEvent<'ticket.message'>;
+export type AnnouncementEvent = ServerEvent<'announcement.published'>;
+export type NotificationEvent = ServerEvent<'notification'>;
+export type PresenceEvent = ServerEvent<'presence.ticket'>;
+export type TypingEvent = ServerEvent<'ticket.typing'>;
+export type SessionRevoked = ServerEvent<'session.revoked'>;
 
 export interface InterestRate {
   id: number;

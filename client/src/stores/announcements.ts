@@ -3,6 +3,7 @@ import { computed, ref } from 'vue';
 import * as api from '../api';
 import type { Announcement } from '../types';
 import { readStorage, writeStorage } from '../storage';
+import { onServerEvent } from '../events';
 
 const DISMISSED_KEY = 'bank.dismissedAnnouncements';
 
@@ -68,6 +69,12 @@ export const useAnnouncements = defineStore('announcements', () => {
     byId.value = {};
     error.value = null;
   }
+
+
+  // ---- live ----
+  onServerEvent('announcement.published', (e) => apply('published', e.announcement));
+  onServerEvent('announcement.updated', (e) => apply('updated', e.announcement));
+  onServerEvent('announcement.withdrawn', (e) => apply('withdrawn', e.announcement));
 
   return { byId, all, visible, error, load, upsert, apply, forget, dismiss, clear };
 });

@@ -2,6 +2,11 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import * as api from '../api';
 import type { Transaction } from '../types';
+import { onServerEvent } from '../events';
+import { formatMoney } from '../money';
+import { href, route } from '../router';
+import { useSession } from './session';
+import { useToasts } from './toasts';
 
 /** The queue may list transactions or records wrapping one; normalise to the transaction. */
 export function toTransaction(item: api.ApprovalItem): api.ApprovalItem {
@@ -76,6 +81,18 @@ export const useApprovals = defineStore('approvals', () => {
     decided.value = {};
     loaded.value = false;
     error.value = null;
+  }
+
+
+  // ---- live: the manager's queue ----
+  for (const name of ['transaction.pending', 'transaction.approved', 'transaction.rejected', 'transaction.cancelled'] as const) {
+    onServerEvent(name, (e, ctx) => {
+      const kind = name.slice('transaction.'.length) as 'pending' | 'approved' | 'rejected' | 'cancelled';
+      apply(kind, e.transaction as Transaction);
+      if (!ctx.replayed && kind === 'pending' && useSession().atLeast('manager') && route.value.name !== 'staff-approvals') {
+        useToasts().push(`${formatMoney(e.transaction.amount, e.transaction.currency)} ${e.transaction.kind} awaits approval.`, 'info', { href: href('/staff/approvals') });
+      }
+    });
   }
 
   return { byId, pending, loaded, loading, error, decided, load, apply, decide, clear };

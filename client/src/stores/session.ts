@@ -5,6 +5,7 @@ import { ApiError } from '../api';
 import { hasRole, isStaffRole } from '../roles';
 import { readStorage, writeStorage } from '../storage';
 import type { SessionPolicy, StaffRole, User } from '../types';
+import { onServerEvent } from '../events';
 import { resetStores } from './reset';
 
 const TOKEN_KEY = 'bank.token';
@@ -94,5 +95,23 @@ export const useSession = defineStore('session', () => {
     writeStorage('session', TOKEN_KEY, value);
   }
 
+
+  // A live revocation ends this session (a replayed one belongs to an earlier session). Our own
+  // sign-out revokes it too: that one is expected, not news from another window.
+  onServerEvent('session.revoked', (e, ctx) => {
+    if (ctx.replayed || leaving.value || !user.value) return;
+    end(`You were signed out${e.reason ? `: ${describeReason(e.reason)}` : '.'}`);
+  });
   return { user, token, expiresAt, ready, notice, leaving, policy, isStaff, isCustomer, atLeast, restore, login, logout, endForInactivity, end };
 });
+
+function describeReason(reason: string): string {
+  const known: Record<string, string> = {
+    logout: 'you signed out in another window',
+    password_changed: 'your password was changed',
+    expired: 'your session expired',
+    revoked: 'your session was signed out from another device',
+    deactivated: 'your user was deactivated',
+  };
+  return known[reason] ?? reason.replace(/_/g, ' ');
+}

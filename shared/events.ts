@@ -1,0 +1,77 @@
+// The socket's server → client events and their payloads: one definition for the server, which
+// records them (bank/events.ts checks every payload it writes against this), and for the web
+// client, which listens to them. Types only: nothing here runs.
+
+export type Role = 'customer' | 'teller' | 'manager' | 'admin';
+
+export interface TransactionPayload {
+  id: number;
+  kind: 'deposit' | 'withdrawal' | 'transfer' | 'interest' | 'reversal';
+  status: 'posted' | 'pending_approval' | 'rejected' | 'cancelled';
+  amount: string;
+  currency: string;
+  fromAccountNumber: string | null;
+  toAccountNumber: string | null;
+  memo: string | null;
+  createdAt: string;
+  postedAt: string | null;
+}
+
+export interface TicketMessagePayload {
+  id: number;
+  authorId: number;
+  authorRole: Role;
+  body: string;
+  at: string;
+}
+
+export interface TicketPayload {
+  id: number;
+  customerId: number;
+  category: 'account' | 'card' | 'transaction' | 'security' | 'general';
+  subject: string;
+  status: 'open' | 'in_progress' | 'resolved' | 'closed';
+  priority: 'low' | 'normal' | 'high' | 'urgent';
+  assigneeId: number | null;
+  resolution: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AnnouncementPayload {
+  id: number;
+  title: string;
+  message: string;
+  audience: 'all' | 'customers' | 'staff';
+  active: boolean;
+  publishedAt: string | null;
+  expiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Every event's payload (what the server records), by event name. `seq` and `at` come on top. */
+export interface ServerEvents {
+  'balance.updated': { accountId: number; accountNumber: string; balance: string; availableBalance: string; transactionId: number | null };
+  'transaction.posted': { transaction: TransactionPayload };
+  'transaction.pending': { transaction: TransactionPayload };
+  'transaction.approved': { transaction: TransactionPayload };
+  'transaction.rejected': { transaction: TransactionPayload };
+  'transaction.cancelled': { transaction: TransactionPayload };
+  'ticket.created': { ticket: TicketPayload };
+  /** `escalated`: the SLA job raised its priority. */
+  'ticket.updated': { ticket: TicketPayload; escalated?: boolean };
+  'ticket.message': { ticketId: number; message: TicketMessagePayload };
+  'announcement.published': { announcement: AnnouncementPayload };
+  'announcement.updated': { announcement: AnnouncementPayload };
+  'announcement.withdrawn': { announcement: AnnouncementPayload };
+  notification: { id: number; kind: string; title: string; body: string };
+  'presence.ticket': { ticketId: number; viewers: Array<{ userId: number; displayName: string }> };
+  'ticket.typing': { ticketId: number; userId?: number; displayName?: string };
+  'session.revoked': { reason?: string; sessionId?: number };
+}
+
+export type ServerEventName = keyof ServerEvents;
+
+/** What a client receives: the payload with its place in the stream. */
+export type ServerEvent<E extends ServerEventName> = ServerEvents[E] & { seq: number; at: string };
