@@ -97,3 +97,25 @@ export function useNoticeGroups() {
   }
   return { groups, readGroup };
 }
+
+/** A list read page by page (newest first): the first page, then "Show older". */
+export function usePagedList<T>(fetchPage: (cursor: string | null) => Promise<{ items: T[]; nextCursor: string | null }>) {
+  const items = ref<T[]>([]) as Ref<T[]>;
+  const next = ref<string | null>(null);
+  const error = ref<unknown>(null);
+  const busy = ref(false);
+  async function load(more = false) {
+    busy.value = true;
+    error.value = null;
+    try {
+      const page = await fetchPage(more ? next.value : null);
+      items.value = more ? [...items.value, ...page.items] : page.items;
+      next.value = page.nextCursor;
+    } catch (err) {
+      error.value = err;
+    } finally {
+      busy.value = false;
+    }
+  }
+  return { items, next, error, busy, load };
+}

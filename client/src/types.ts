@@ -1,4 +1,4 @@
-import type { ServerEvent } from '../../shared/events';
+import type { AnnouncementPayload, ServerEvent, TicketMessagePayload, TicketPayload, TransactionPayload } from '../../shared/events';
 
 // Shapes of the public contract (API.md). Money fields are decimal strings, ids integers,
 // times ISO 8601 UTC strings.
@@ -115,61 +115,18 @@ export interface DailyBalance {
   balance: string;
 }
 
-export type TransactionKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest';
-export type TransactionStatus = 'posted' | 'pending_approval' | 'rejected' | 'cancelled';
+export type TransactionKind = TransactionPayload['kind'];
+export type TransactionStatus = TransactionPayload['status'];
+export type Transaction = TransactionPayload;
 
-export interface Transaction {
-  id: number;
-  kind: TransactionKind;
-  status: TransactionStatus;
-  amount: string;
-  currency: string;
-  fromAccountNumber: string | null;
-  toAccountNumber: string | null;
-  memo: string | null;
-  createdAt: string;
-  postedAt: string | null;
-}
+export type TicketCategory = TicketPayload['category'];
+export type TicketStatus = TicketPayload['status'];
+export type TicketPriority = TicketPayload['priority'];
+export type TicketMessage = TicketMessagePayload;
+export type Ticket = TicketPayload & { messages?: TicketMessage[] };
 
-export type TicketCategory = 'account' | 'card' | 'transaction' | 'security' | 'general';
-export type TicketStatus = 'open' | 'in_progress' | 'resolved' | 'closed';
-export type TicketPriority = 'low' | 'normal' | 'high' | 'urgent';
-
-export interface TicketMessage {
-  id: number;
-  authorId: number;
-  authorRole: Role;
-  body: string;
-  at: string;
-}
-
-export interface Ticket {
-  id: number;
-  customerId: number;
-  category: TicketCategory;
-  subject: string;
-  status: TicketStatus;
-  priority: TicketPriority;
-  assigneeId: number | null;
-  resolution: string | null;
-  createdAt: string;
-  updatedAt: string;
-  messages?: TicketMessage[];
-}
-
-export type Audience = 'all' | 'customers' | 'staff';
-
-export interface Announcement {
-  id: number;
-  title: string;
-  message: string;
-  audience: Audience;
-  active: boolean;
-  publishedAt: string | null;
-  expiresAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type Audience = AnnouncementPayload['audience'];
+export type Announcement = AnnouncementPayload;
 
 export interface Notification {
   id: number;
