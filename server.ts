@@ -49,7 +49,7 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
     observe: metrics.observe,
   };
 
-  const sessionBus = config.REDIS_URL ? await startSessionBus(bank, config.REDIS_URL, config.HUB_REDIS_PREFIX, logger) : null;
+  const sessionBus = config.REDIS_URL ? startSessionBus(bank, config.REDIS_URL, config.HUB_REDIS_PREFIX, logger) : null;
   let server: http.Server | null = null;
   let hub: Hub | null = null;
   let jobs: Jobs | null = null;

@@ -9,12 +9,12 @@ import type { Logger } from './log.js';
  * user change committed on one pod drops the cached session on every pod at once. While Redis
  * is away the cache's short lifetime (bank/sessions.ts) still bounds how long a pod may serve it.
  */
-export async function startSessionBus(bank: BankContext, url: string, prefix: string, logger: Logger): Promise<{ close(): Promise<void> }> {
+export function startSessionBus(bank: BankContext, url: string, prefix: string, logger: Logger): { close(): Promise<void> } {
   const channel = `${prefix}:sessions`;
   const origin = crypto.randomBytes(8).toString('hex');
   const retryStrategy = (times: number) => Math.min(100 * times, 2_000);
-  const pub = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, connectionName: 'sessions-pub', lazyConnect: true });
-  const sub = new Redis(url, { maxRetriesPerRequest: null, retryStrategy, connectionName: 'sessions-sub', lazyConnect: true });
+  const pub = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, connectionName: 'sessions-pub' });
+  const sub = new Redis(url, { maxRetriesPerRequest: null, retryStrategy, connectionName: 'sessions-sub' });
   for (const c of [pub, sub]) c.on('error', (err) => logger.debug({ err }, 'session bus: redis error'));
   sub.on('message', (_ch: string, message: string) => {
     try {
@@ -24,8 +24,8 @@ export async function startSessionBus(bank: BankContext, url: string, prefix: st
       // Not ours: ignore.
     }
   });
-  await Promise.all([pub.connect(), sub.connect()]).catch((err) => logger.warn({ err }, 'session bus: redis not reachable yet; retrying'));
-  await sub.subscribe(channel).catch(() => undefined);
+  // Never waits for Redis: the subscription is made (again) whenever the connection is up.
+  sub.subscribe(channel).catch((err) => logger.warn({ err }, 'session bus: subscribe failed'));
   const onInvalidated = (what: SessionInvalidation) => {
     pub.publish(channel, JSON.stringify({ origin, ...what })).catch((err) => logger.warn({ err }, 'session bus: publish failed (other pods drop it within the cache lifetime)'));
   };

@@ -2,7 +2,7 @@ import type { Actor, BankContext } from './context.js';
 import { lockAccounts, type LockedAccount } from './accounts-core.js';
 import { BatchItemFailed, Conflict, DomainError, RuleViolation, domainErrorFromJSON } from './errors.js';
 import { isUniqueViolation } from './checks.js';
-import { IDEMPOTENCY_TTL_MS, requestHash } from './idempotency.js';
+import { IDEMPOTENCY_TTL_MS, insertKeys, requestHash } from './idempotency.js';
 import { Journal } from './journal.js';
 import { planTransfer } from './ledger.js';
 import { requireCan } from './permissions.js';
@@ -23,8 +23,11 @@ export interface BatchResult {
   error: { code: string; message: string } | null;
 }
 
-/** Items per database transaction when the batch is not atomic: short row locks, few statements. */
-const CHUNK = 500;
+/**
+ * Items per database transaction when the batch is not atomic: short row locks on PostgreSQL;
+ * SQLite has one writer whatever the size, so fewer, larger transactions cost less.
+ */
+const chunkFor = (ctx: BankContext) => (ctx.dialect === 'pg' ? 500 : 2_500);
 const LOOKUP = 400;
 
 const failure = (err: DomainError) => ({ code: err.code, message: err.message });
@@ -48,8 +51,9 @@ export async function batchTransfers(ctx: BankContext, actor: Actor, input: { at
   const scope = `${actor.userId ?? 'system'}:batch-transfer`;
   if (input.atomic) return { results: await withTx(ctx, (t) => runChunk(t, actor, scope, input.items, 0, true)) };
   const results: BatchResult[] = [];
-  for (let start = 0; start < input.items.length; start += CHUNK) {
-    results.push(...(await withTx(ctx, (t) => runChunk(t, actor, scope, input.items.slice(start, start + CHUNK), start, false))));
+  const chunk = chunkFor(ctx);
+  for (let start = 0; start < input.items.length; start += chunk) {
+    results.push(...(await withTx(ctx, (t) => runChunk(t, actor, scope, input.items.slice(start, start + chunk), start, false))));
   }
   return { results };
 }
@@ -118,7 +122,7 @@ async function runChunk(t: Tx, actor: Actor, scope: string, items: BatchItem[], 
     ...refusals.map((r) => ({ key: r.key, hash: r.hash, status: 422, body: { ok: false, error: r.err.toJSON() } })),
   ].map((r) => ({ scope, key: r.key, request_hash: r.hash, state: 'done', response_status: r.status, response_body: JSON.stringify(r.body), created_at: t.now, expires_at: expires }));
   try {
-    for (let i = 0; i < keyRows.length; i += 200) await t.q('idempotency_keys').insert(keyRows.slice(i, i + 200));
+    await insertKeys(t, keyRows);
   } catch (err) {
     // Another request carrying some of these keys committed first: this chunk posts nothing.
     if (isUniqueViolation(err)) throw new Conflict('Another request with some of these idempotency keys is being processed; retry to get its answers', 'idempotency_in_flight');

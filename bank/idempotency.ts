@@ -156,7 +156,7 @@ export async function settleKeys(t: Tx, outcomes: KeyOutcome[]): Promise<void> {
   const updates = outcomes.filter((o) => o.answer && o.id !== null).map((o) => ({ id: o.id!, ...done(o) }));
   const fast = await fastSql(t.q);
   if (release.length) await t.q('idempotency_keys').whereIn('id', release).delete();
-  await fast.insert(KEYS, inserts.map((r) => [r.scope, r.key, r.request_hash, r.state, r.response_status, r.response_body, r.created_at, r.expires_at]));
+  await insertKeys(t, inserts);
   if (!updates.length) return;
   if (fast.dialect === 'pg') {
     await fast.query('idem_settle', {
@@ -169,6 +169,13 @@ export async function settleKeys(t: Tx, outcomes: KeyOutcome[]): Promise<void> {
   } else {
     for (const { id, ...row } of updates) await t.q('idempotency_keys').where({ id }).update(row);
   }
+}
+
+type KeyInsert = { scope: string; key: string; request_hash: string; state: string; response_status: number | null; response_body: string | null; created_at: string; expires_at: string };
+
+/** Inserts answered keys (the batch writes its items' keys through this too). */
+export async function insertKeys(t: Tx, rows: KeyInsert[]): Promise<void> {
+  await (await fastSql(t.q)).insert(KEYS, rows.map((r) => [r.scope, r.key, r.request_hash, r.state, r.response_status, r.response_body, r.created_at, r.expires_at]));
 }
 
 const KEYS: Table = {

@@ -5,6 +5,7 @@ import { loadEvents, markPublished, type OutboxEvent } from './outbox.js';
 import type { PendingEvent } from '../bank/events.js';
 
 const BATCH = 500;
+const MARK_EVERY_MS = 100;
 
 /**
  * The live path: right after a transaction commits (bank.signals 'committed'), takes its
@@ -20,6 +21,8 @@ export class Publisher {
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly marking = new Set<Promise<unknown>>();
+  private toMark: number[] = [];
+  private markTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly bank: BankContext, private readonly deliver: Deliver, private readonly logger: Logger) {}
 
@@ -59,10 +62,8 @@ export class Publisher {
         // The emits happen now; only their Redis confirmation is awaited, off the path of the
         // next batch (a dying Redis connection must not delay local pushes).
         const marking = this.deliver(events, 'live')
-          .then(async ({ delivered }) => {
-            if (delivered.length) await markPublished(this.bank.db, delivered, new Date().toISOString());
-          })
-          .catch((err) => this.logger.warn({ err }, 'marking events published failed; the relay will re-emit them'))
+          .then(({ delivered }) => this.markLater(delivered))
+          .catch((err) => this.logger.warn({ err }, 'live publish failed; the relay will re-emit them'))
           .finally(() => this.marking.delete(marking));
         this.marking.add(marking);
       } catch (err) {
@@ -71,9 +72,30 @@ export class Publisher {
     }
   }
 
+  /**
+   * Marks published rows in one write every MARK_EVERY_MS instead of one per batch: on SQLite
+   * every write queues behind the ledger's, and the relay waits far longer than this anyway.
+   */
+  private markLater(seqs: number[]) {
+    if (!seqs.length) return;
+    this.toMark.push(...seqs);
+    this.markTimer ??= setTimeout(() => void this.flushMarks(), MARK_EVERY_MS);
+  }
+
+  private async flushMarks() {
+    this.markTimer = null;
+    const seqs = this.toMark.splice(0);
+    if (!seqs.length) return;
+    await markPublished(this.bank.db, seqs, new Date().toISOString()).catch((err) =>
+      this.logger.warn({ err }, 'marking events published failed; the relay will re-emit them'),
+    );
+  }
+
   async close() {
     this.stopped = true;
     await this.running;
     await Promise.allSettled([...this.marking]);
+    if (this.markTimer) clearTimeout(this.markTimer);
+    await this.flushMarks();
   }
 }
