@@ -30,7 +30,7 @@ WORKDIR /app
 # Owned by root and read-only to the app user: the process cannot rewrite its own code.
 COPY --from=build /app/package.json /app/package-lock.json /app/tsconfig.json ./
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/server.ts /app/config.ts /app/log.ts ./
+COPY --from=build /app/server.ts /app/config.ts /app/log.ts /app/session-bus.ts ./
 COPY --from=build /app/bank ./bank
 COPY --from=build /app/db ./db
 COPY --from=build /app/rest ./rest

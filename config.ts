@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSla } from './bank/sla.js';
 
 const bool = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
@@ -46,6 +47,23 @@ const schema = z.object({
   LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   JOBS_PROCESS_EVERY_MS: z.coerce.number().int().min(100).default(5000),
   TRUST_PROXY: bool.default(false),
+  /** Ticket service-level targets: "urgent=15m/4h,high=1h/8h,normal=4h/1d,low=1d/5d" (first response / resolution). */
+  TICKET_SLA: z.string().default('').transform((s, ctx) => {
+    try {
+      return parseSla(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** First webhook retry delay; each further one doubles (with jitter), capped at an hour. */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
+  /** Allow webhook URLs on loopback and private networks (development, tests). */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** How long one webhook attempt may take (connect and answer). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Attempts in flight at once per endpoint (endpoints never wait for each other). */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -33,7 +33,7 @@ export interface Running {
 export async function startBank(config: Config, opts: { logger?: Logger } = {}): Promise<Running> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, backgroundCheckpoint: true });
-  const bank = createBankContext(db, { currency: config.CURRENCY });
+  const bank = createBankContext(db, { currency: config.CURRENCY, ticketSla: config.TICKET_SLA });
   const demoLogins = await oneAtATime(config.DATABASE_URL, async () => {
     await migrateLatest(db);
     await ensureBankAccounts(bank, config.CURRENCY);

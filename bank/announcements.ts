@@ -1,6 +1,7 @@
 import type { Actor, BankContext } from './context.js';
 import { toPage } from './paging.js';
 import { Forbidden, Invalid, NotFound } from './errors.js';
+import { requiredText } from './checks.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms, type Room } from './events.js';
 import { can, requireCan } from './permissions.js';
@@ -46,13 +47,6 @@ const AUDIENCE_ROOM: Record<Audience, Room> = { all: rooms.all, customers: rooms
 
 /** The audiences an actor belongs to. */
 const audiencesOf = (actor: Actor): Audience[] => (actor.role === 'customer' ? ['all', 'customers'] : ['all', 'staff']);
-
-function text(value: string, field: string, max: number): string {
-  const v = value.trim();
-  if (!v) throw new Invalid(`${field} must not be blank`, { fields: [field] });
-  if (v.length > max) throw new Invalid(`${field} must be at most ${max} characters`, { fields: [field] });
-  return v;
-}
 
 /** ISO strings in one canonical form, so the stored strings order as the times do. */
 function isoTime(value: string, field: string): string {
@@ -109,8 +103,8 @@ export interface NewAnnouncement {
 export async function createAnnouncement(ctx: BankContext, actor: Actor, input: NewAnnouncement): Promise<AnnouncementDto> {
   requireCan(actor, 'announcements.write');
   checkAudience(input.audience);
-  const title = text(input.title, 'title', TITLE_MAX);
-  const message = text(input.message, 'message', MESSAGE_MAX);
+  const title = requiredText(input.title, 'title', TITLE_MAX);
+  const message = requiredText(input.message, 'message', MESSAGE_MAX);
   return withTx(ctx, async (t) => {
     const publishedAt = input.publishedAt === undefined ? t.now : isoTime(input.publishedAt, 'publishedAt');
     const expiresAt = input.expiresAt == null ? null : isoTime(input.expiresAt, 'expiresAt');
@@ -148,8 +142,8 @@ export interface AnnouncementPatch {
 export async function updateAnnouncement(ctx: BankContext, actor: Actor, id: number, patch: AnnouncementPatch): Promise<AnnouncementDto> {
   requireCan(actor, 'announcements.write');
   if (patch.audience !== undefined) checkAudience(patch.audience);
-  const title = patch.title === undefined ? undefined : text(patch.title, 'title', TITLE_MAX);
-  const message = patch.message === undefined ? undefined : text(patch.message, 'message', MESSAGE_MAX);
+  const title = patch.title === undefined ? undefined : requiredText(patch.title, 'title', TITLE_MAX);
+  const message = patch.message === undefined ? undefined : requiredText(patch.message, 'message', MESSAGE_MAX);
   return withTx(ctx, async (t) => {
     const row = await findAnnouncement(t, id);
     const changes: Partial<AnnouncementRow> = {};

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
 import { dialectOf, type Dialect } from '../db/knex.js';
+import { DEFAULT_SLA, type SlaTargets } from './sla.js';
 
 export type Role = 'customer' | 'teller' | 'manager' | 'admin';
 export const ROLES: readonly Role[] = ['customer', 'teller', 'manager', 'admin'];
@@ -22,6 +23,8 @@ export interface BankOptions {
   /** Shards of each hot bank-owned account (cash, interest expense) per currency. */
   hotShards?: number;
   now?: () => Date;
+  /** Ticket service-level targets per priority (TICKET_SLA). */
+  ticketSla?: SlaTargets;
 }
 
 export interface BankContext {
@@ -30,6 +33,7 @@ export interface BankContext {
   currency: string;
   hotShards: number;
   now: () => Date;
+  ticketSla: SlaTargets;
   /**
    * Emits 'committed' (seqs, events) for each transaction right after it commits. The hub
    * and the metrics listen; bank/ never imports them.
@@ -48,6 +52,7 @@ export function createBankContext(db: Knex, opts: BankOptions): BankContext {
     currency: opts.currency,
     hotShards: opts.hotShards ?? 8,
     now: opts.now ?? (() => new Date()),
+    ticketSla: opts.ticketSla ?? DEFAULT_SLA,
     signals,
   };
 }

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { SYSTEM, type BankContext } from './context.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
@@ -29,28 +30,31 @@ export interface EscalationResult {
 /** Escalates every overdue ticket, each in its own transaction. Safe to run twice or at once on several workers. */
 export async function escalateTickets(ctx: BankContext, opts: { progress?: Progress } = {}): Promise<EscalationResult> {
   const nowMs = ctx.now().getTime();
-  const result: EscalationResult = { escalated: 0, ticketIds: [] };
+  const ticketIds = await eachCandidate(ctx, (q) => q.andWhere((w) => {
+    for (const [priority, window] of Object.entries(ESCALATION_WINDOW_MS)) {
+      w.orWhere((p) => p.where('priority', priority).andWhereRaw('COALESCE(escalated_at, created_at) <= ?', [new Date(nowMs - window).toISOString()]));
+    }
+  }), (id) => escalateOne(ctx, id), opts.progress);
+  return { escalated: ticketIds.length, ticketIds };
+}
+
+/**
+ * Pages through the open and in-progress tickets the filter names, by id, and runs `one`
+ * on each (its own transaction, which checks again under the lock); returns the ids it acted on.
+ */
+async function eachCandidate(ctx: BankContext, filter: (q: Knex.QueryBuilder) => Knex.QueryBuilder, one: (id: number) => Promise<boolean>, progress?: Progress): Promise<number[]> {
+  const done: number[] = [];
   let after = 0;
   for (;;) {
-    const page: TicketRow[] = await ctx.db('tickets')
-      .whereIn('status', ['open', 'in_progress']).andWhere('id', '>', after)
-      .andWhere((w) => {
-        for (const [priority, window] of Object.entries(ESCALATION_WINDOW_MS)) {
-          w.orWhere((p) => p.where('priority', priority).andWhereRaw('COALESCE(escalated_at, created_at) <= ?', [new Date(nowMs - window).toISOString()]));
-        }
-      })
-      .orderBy('id').limit(200);
-    if (!page.length) break;
-    for (const r of page) {
-      after = r.id;
-      if (await escalateOne(ctx, r.id)) {
-        result.escalated++;
-        result.ticketIds.push(r.id);
-      }
-      await opts.progress?.();
+    const page: { id: number }[] = await filter(ctx.db('tickets').whereIn('status', ['open', 'in_progress']).andWhere('id', '>', after))
+      .orderBy('id').limit(200).select('id');
+    if (!page.length) return done;
+    for (const { id } of page) {
+      after = id;
+      if (await one(id)) done.push(id);
+      await progress?.();
     }
   }
-  return result;
 }
 
 async function escalateOne(ctx: BankContext, id: number): Promise<boolean> {
@@ -77,6 +81,54 @@ async function escalateOne(ctx: BankContext, id: number): Promise<boolean> {
       before: { priority: before.priority, escalationLevel: Number(before.escalation_level) },
       after: { priority: after.priority, escalationLevel: after.escalation_level, escalatedAt: t.now },
     });
+    return true;
+  });
+}
+
+// ---- service-level breaches --------------------------------------------------------------------
+
+export interface BreachResult {
+  breached: number;
+  breachedIds: number[];
+}
+
+/**
+ * Flags every open or in-progress ticket past a due time it has not met (no staff reply by
+ * its first-response time, or not resolved by its resolution time): once per ticket, with a
+ * ticket.updated to the staff desk, a notification to the assignee and an audit row.
+ */
+export async function flagBreaches(ctx: BankContext, opts: { progress?: Progress } = {}): Promise<BreachResult> {
+  const now = ctx.now().toISOString();
+  const breachedIds = await eachCandidate(ctx, (q) => q.where({ breached: false })
+    .andWhere((w) => w.where((f) => f.whereNull('first_responded_at').andWhere('first_response_due_at', '<=', now)).orWhere('resolution_due_at', '<=', now)),
+  (id) => flagOne(ctx, id), opts.progress);
+  return { breached: breachedIds.length, breachedIds };
+}
+
+const missed = (r: TicketRow, now: string): 'first_response' | 'resolution' | null =>
+  r.first_responded_at === null && r.first_response_due_at !== null && r.first_response_due_at <= now ? 'first_response'
+    : r.resolution_due_at !== null && r.resolution_due_at <= now ? 'resolution' : null;
+
+async function flagOne(ctx: BankContext, id: number): Promise<boolean> {
+  return withTx(ctx, async (t) => {
+    let q = t.q<TicketRow>('tickets').where({ id });
+    if (t.ctx.dialect === 'pg') q = q.forUpdate();
+    const before = await q.first();
+    if (!before || before.breached || !['open', 'in_progress'].includes(before.status)) return false;
+    const target = missed(before, t.now);
+    if (!target) return false;
+    // Guarded: a concurrent run that flagged it first leaves nothing to update.
+    const n = await t.q('tickets').where({ id, breached: false }).update({ breached: true, breached_at: t.now });
+    if (!n) return false;
+    const after: TicketRow = { ...before, breached: true, breached_at: t.now };
+    recordEvent(t, 'ticket.updated', [rooms.staff], { ticket: ticketDto(after), breach: target });
+    if (after.assignee_id !== null) {
+      await notifyUsers(t, [after.assignee_id], {
+        kind: 'ticket_breached', title: `Ticket #${id} missed its ${target === 'first_response' ? 'first-response' : 'resolution'} target`,
+        body: `"${after.subject}" (${after.priority}) was due by ${target === 'first_response' ? after.first_response_due_at : after.resolution_due_at}.`,
+      });
+    }
+    await audit(t, SYSTEM, { action: 'ticket.breached', entity: 'ticket', entityId: id, before: { breached: false }, after: { breached: true, target, breachedAt: t.now } });
     return true;
   });
 }

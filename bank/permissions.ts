@@ -42,6 +42,7 @@ export const CAPABILITIES = {
   'audit.verify': { minStaff: 'admin', customer: false },
   'ledger.verify': { minStaff: 'admin', customer: false },
   'jobs.run': { minStaff: 'admin', customer: false },
+  'webhooks.manage': { minStaff: 'admin', customer: false },
 } as const satisfies Record<string, { minStaff: Role | null; customer: boolean }>;
 
 export type Capability = keyof typeof CAPABILITIES;

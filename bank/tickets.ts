@@ -3,10 +3,12 @@ import { toPage } from './paging.js';
 import type { Actor, BankContext, Role } from './context.js';
 import { isStaff } from './context.js';
 import { Conflict, Forbidden, Invalid, NotFound } from './errors.js';
+import { requiredText } from './checks.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
 import { notifyCustomers, notifyUsers } from './notify.js';
 import { can, requireCan } from './permissions.js';
+import { dueTimes } from './sla.js';
 import { type Tx, withTx } from './tx.js';
 
 export const TICKET_CATEGORIES = ['account', 'card', 'transaction', 'security', 'general'] as const;
@@ -39,6 +41,11 @@ export interface TicketRow {
   escalated_at: string | null;
   created_at: string;
   updated_at: string;
+  first_response_due_at: string | null;
+  resolution_due_at: string | null;
+  first_responded_at: string | null;
+  breached: boolean | number;
+  breached_at: string | null;
 }
 
 export interface TicketMessageRow {
@@ -48,10 +55,16 @@ export interface TicketMessageRow {
   author_role: Role;
   body: string;
   at: string;
+  internal: boolean | number;
+  /** The author's display name (users.display_name), joined in when read. */
+  author_name?: string | null;
 }
 
+/** Staff messages are signed with the author's display name, the same one the typing indicator shows. */
 export function messageDto(m: TicketMessageRow) {
-  return { id: m.id, authorId: m.author_id, authorRole: m.author_role, body: m.body, at: m.at };
+  return {
+    id: m.id, authorId: m.author_id, authorRole: m.author_role, authorName: m.author_name ?? null, body: m.body, at: m.at, internal: !!m.internal,
+  };
 }
 export type TicketMessageDto = ReturnType<typeof messageDto>;
 
@@ -66,6 +79,10 @@ export function ticketDto(r: TicketRow, messages?: TicketMessageRow[]) {
     assigneeId: r.assignee_id,
     resolution: r.resolution,
     escalationLevel: Number(r.escalation_level ?? 0),
+    firstResponseDueAt: r.first_response_due_at,
+    resolutionDueAt: r.resolution_due_at,
+    firstRespondedAt: r.first_responded_at,
+    breached: !!r.breached,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     ...(messages ? { messages: messages.map(messageDto) } : {}),
@@ -73,18 +90,27 @@ export function ticketDto(r: TicketRow, messages?: TicketMessageRow[]) {
 }
 export type TicketDto = ReturnType<typeof ticketDto>;
 
-/** Trimmed, non-blank, at most max characters; otherwise 400 naming the field. */
-function text(value: string, field: string, max: number): string {
-  const v = value.trim();
-  if (!v) throw new Invalid(`${field} must not be blank`, { fields: [field] });
-  if (v.length > max) throw new Invalid(`${field} must be at most ${max} characters`, { fields: [field] });
-  return v;
-}
-
 const excerpt = (s: string, n = 500) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** Who hears about a ticket: its owner, the staff desk, and anyone watching it. */
 const ticketRooms = (r: TicketRow) => [rooms.customer(r.customer_id), rooms.staff, rooms.ticket(r.id)];
+/**
+ * Who hears about an internal note: staff only. Not the ticket's room either: its owner
+ * watches it (staff watching it are in the staff room anyway).
+ */
+const INTERNAL_ROOMS = [rooms.staff];
+
+/** What the actor may read of a thread: customers never see internal notes. */
+export const visibleMessages = <M extends Pick<TicketMessageRow, 'internal'>>(actor: Actor, messages: M[]): M[] =>
+  isStaff(actor) ? messages : messages.filter((m) => !m.internal);
+
+/** Display names of these users, by id. */
+async function namesOf(q: Tx['q'] | BankContext['db'], ids: number[]): Promise<Map<number, string>> {
+  const unique = [...new Set(ids)];
+  if (!unique.length) return new Map();
+  const rows = await q('users').whereIn('id', unique).select('id', 'display_name');
+  return new Map(rows.map((r: { id: number; display_name: string }) => [Number(r.id), r.display_name]));
+}
 
 /** Customers see only their own tickets; what they may not see does not exist for them. */
 const visibleTo = (actor: Actor, row: TicketRow | undefined): row is TicketRow =>
@@ -100,10 +126,11 @@ export async function findVisibleTicket(q: Tx['q'] | BankContext['db'], actor: A
   return row;
 }
 
-async function insertMessage(t: Tx, actor: Actor, ticketId: number, body: string): Promise<TicketMessageRow> {
-  const row = { ticket_id: ticketId, author_id: actor.userId!, author_role: actor.role as Role, body, at: t.now };
+async function insertMessage(t: Tx, actor: Actor, ticketId: number, body: string, internal = false): Promise<TicketMessageRow> {
+  const row = { ticket_id: ticketId, author_id: actor.userId!, author_role: actor.role as Role, body, at: t.now, internal };
   const [ins] = await t.q('ticket_messages').insert(row, ['id']);
-  return { ...row, id: typeof ins === 'object' ? ins.id : ins };
+  const author_name = (await namesOf(t.q, [actor.userId!])).get(actor.userId!) ?? null;
+  return { ...row, id: typeof ins === 'object' ? ins.id : ins, author_name };
 }
 
 function requireUser(actor: Actor): void {
@@ -125,12 +152,13 @@ export async function createTicket(ctx: BankContext, actor: Actor, input: NewTic
   if (!TICKET_CATEGORIES.includes(input.category)) throw new Invalid('Unknown category', { fields: ['category'] });
   const priority = input.priority ?? 'normal';
   if (!TICKET_PRIORITIES.includes(priority)) throw new Invalid('Unknown priority', { fields: ['priority'] });
-  const subject = text(input.subject, 'subject', SUBJECT_MAX);
-  const body = text(input.body, 'body', BODY_MAX);
+  const subject = requiredText(input.subject, 'subject', SUBJECT_MAX);
+  const body = requiredText(input.body, 'body', BODY_MAX);
   return withTx(ctx, async (t) => {
     const row = {
       customer_id: actor.customerId!, category: input.category, subject, status: 'open' as const, priority,
       assignee_id: null, resolution: null, escalation_level: 0, escalated_at: null, created_at: t.now, updated_at: t.now,
+      ...dueTimes(t.ctx.ticketSla, priority, t.now), first_responded_at: null, breached: false, breached_at: null,
     };
     const [ins] = await t.q('tickets').insert(row, ['id']);
     const ticket: TicketRow = { ...row, id: typeof ins === 'object' ? ins.id : ins };
@@ -146,8 +174,10 @@ export async function createTicket(ctx: BankContext, actor: Actor, input: NewTic
 export interface TicketFilter {
   status?: TicketStatus;
   priority?: TicketPriority;
-  assigneeId?: number;
+  /** A user id, or 'none' for tickets nobody has taken. */
+  assigneeId?: number | 'none';
   customerId?: number;
+  breached?: boolean;
   limit: number;
   /** The last id seen: the list runs newest first. */
   cursor?: number | null;
@@ -161,7 +191,9 @@ export async function listTickets(ctx: BankContext, actor: Actor, f: TicketFilte
   if (f.customerId !== undefined) q = q.where({ customer_id: f.customerId });
   if (f.status) q = q.where({ status: f.status });
   if (f.priority) q = q.where({ priority: f.priority });
-  if (f.assigneeId !== undefined) q = q.where({ assignee_id: f.assigneeId });
+  if (f.assigneeId === 'none') q = q.whereNull('assignee_id');
+  else if (f.assigneeId !== undefined) q = q.where({ assignee_id: f.assigneeId });
+  if (f.breached !== undefined) q = q.where({ breached: f.breached });
   if (f.cursor) q = q.where('id', '<', f.cursor);
   const rows = await q.orderBy('id', 'desc').limit(f.limit + 1);
   const items = rows.slice(0, f.limit).map((r) => ticketDto(r));
@@ -172,29 +204,47 @@ export async function getTicket(ctx: BankContext, actor: Actor, id: number): Pro
   requireCan(actor, 'tickets.read');
   const ticket = await Ticket.query(ctx.db).findById(id).withGraphFetched('messages(orderById)');
   if (!visibleTo(actor, ticket)) throw new NotFound('Ticket');
-  return ticketDto(ticket, ticket.messages ?? []);
+  const messages = visibleMessages(actor, ticket.messages ?? []);
+  const names = await namesOf(ctx.db, messages.map((m) => m.author_id));
+  return ticketDto(ticket, messages.map((m) => ({ ...m, author_name: names.get(m.author_id) ?? null })));
 }
 
 /**
  * Adds a message. A closed ticket takes no more messages (409). A staff reply to an open
- * ticket moves it to in_progress; a customer reply to a resolved ticket reopens it (the
- * stored resolution is kept, so it may be resolved again as it was).
+ * ticket moves it to in_progress, stops the first-response clock, and gives an unassigned
+ * ticket to the replier; a customer reply to a resolved ticket reopens it (the stored
+ * resolution is kept, so it may be resolved again as it was). An internal note (staff only)
+ * changes nothing of the ticket and reaches staff only: no customer room, no notification.
  */
-export async function addTicketMessage(ctx: BankContext, actor: Actor, id: number, rawBody: string): Promise<TicketMessageDto> {
+export async function addTicketMessage(ctx: BankContext, actor: Actor, id: number, rawBody: string, internal = false): Promise<TicketMessageDto> {
   requireUser(actor);
-  const body = text(rawBody, 'body', BODY_MAX);
+  const body = requiredText(rawBody, 'body', BODY_MAX);
+  if (internal && !can(actor, 'tickets.staff')) throw new Forbidden('Only staff may write internal notes');
   return withTx(ctx, async (t) => {
     const ticket = await findVisibleTicket(t.q, actor, id, t.ctx.dialect === 'pg');
     if (ticket.status === 'closed') throw new Conflict(`Ticket ${id} is closed`);
+    const message = await insertMessage(t, actor, id, body, internal);
+    const messageOut = messageDto(message);
+    if (internal) {
+      // Not even updated_at moves: the owner must not be able to tell that a note was written.
+      recordEvent(t, 'ticket.message', INTERNAL_ROOMS, { ticketId: id, message: messageOut });
+      await audit(t, actor, { action: 'ticket.note', entity: 'ticket', entityId: id, after: { message: messageOut } });
+      return messageOut;
+    }
     const staff = isStaff(actor);
+    const changes: Partial<TicketRow> = {};
     const nextStatus: TicketStatus =
       staff && ticket.status === 'open' ? 'in_progress' : !staff && ticket.status === 'resolved' ? 'open' : ticket.status;
-    const message = await insertMessage(t, actor, id, body);
-    await t.q('tickets').where({ id }).update({ status: nextStatus, updated_at: t.now });
-    const after: TicketRow = { ...ticket, status: nextStatus, updated_at: t.now };
-    const messageOut = messageDto(message);
+    if (nextStatus !== ticket.status) changes.status = nextStatus;
+    if (staff && ticket.first_responded_at === null) {
+      changes.first_responded_at = t.now;
+      if (!ticket.breached && ticket.first_response_due_at !== null && t.now > ticket.first_response_due_at) Object.assign(changes, { breached: true, breached_at: t.now });
+    }
+    if (staff && ticket.assignee_id === null) changes.assignee_id = actor.userId;
+    await t.q('tickets').where({ id }).update({ ...changes, updated_at: t.now });
+    const after: TicketRow = { ...ticket, ...changes, updated_at: t.now };
     recordEvent(t, 'ticket.message', ticketRooms(ticket), { ticketId: id, message: messageOut });
-    if (nextStatus !== ticket.status) recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: ticketDto(after) });
+    if (Object.keys(changes).length) recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: ticketDto(after) });
     if (staff) {
       await notifyCustomers(t, [{
         customerId: ticket.customer_id, kind: 'ticket_reply', title: `New reply on ticket #${id}`, body: `${ticket.subject}: ${excerpt(body)}`,
@@ -204,10 +254,11 @@ export async function addTicketMessage(ctx: BankContext, actor: Actor, id: numbe
         kind: 'ticket_customer_reply', title: `Customer replied on ticket #${id}`, body: `${ticket.subject}: ${excerpt(body)}`,
       });
     }
+    const before = Object.fromEntries(Object.keys(changes).map((k) => [k, ticket[k as keyof TicketRow]]));
     await audit(t, actor, {
       action: 'ticket.message', entity: 'ticket', entityId: id,
-      before: nextStatus !== ticket.status ? { status: ticket.status } : null,
-      after: { message: messageOut, ...(nextStatus !== ticket.status ? { status: nextStatus } : {}) },
+      before: Object.keys(changes).length ? before : null,
+      after: { message: messageOut, ...changes },
     });
     return messageOut;
   });
@@ -237,7 +288,7 @@ async function checkAssignee(t: Tx, userId: number): Promise<void> {
 
 /** Staff change status, priority, assignee and resolution; resolving needs a resolution. */
 export async function updateTicket(ctx: BankContext, actor: Actor, id: number, patch: TicketPatch): Promise<TicketDto> {
-  const resolution = patch.resolution === undefined ? undefined : text(patch.resolution, 'resolution', BODY_MAX);
+  const resolution = patch.resolution === undefined ? undefined : requiredText(patch.resolution, 'resolution', BODY_MAX);
   if (patch.status !== undefined && !TICKET_STATUSES.includes(patch.status)) throw new Invalid('Unknown status', { fields: ['status'] });
   if (patch.priority !== undefined && !TICKET_PRIORITIES.includes(patch.priority)) throw new Invalid('Unknown priority', { fields: ['priority'] });
   return withTx(ctx, async (t) => {
@@ -251,6 +302,10 @@ export async function updateTicket(ctx: BankContext, actor: Actor, id: number, p
     if (!Object.keys(changes).length) return ticketDto(ticket);
     if (ticket.status === 'closed') throw new Conflict(`Ticket ${id} is closed`);
     if (changes.assignee_id != null) await checkAssignee(t, changes.assignee_id);
+    // A new priority has its own targets, counted from when the ticket was opened.
+    if (changes.priority) Object.assign(changes, dueTimes(t.ctx.ticketSla, changes.priority, ticket.created_at));
+    const resolving = changes.status === 'resolved' || changes.status === 'closed';
+    if (resolving && !ticket.breached && ticket.resolution_due_at !== null && t.now > ticket.resolution_due_at) Object.assign(changes, { breached: true, breached_at: t.now });
     if (changes.status === 'resolved' && !(changes.resolution ?? ticket.resolution)) {
       throw new Invalid('Resolving a ticket requires a resolution', { fields: ['resolution'] });
     }

@@ -429,6 +429,11 @@ export class Ticket extends BankModel {
   declare escalated_at: string | null;
   declare created_at: string;
   declare updated_at: string;
+  declare first_response_due_at: string | null;
+  declare resolution_due_at: string | null;
+  declare first_responded_at: string | null;
+  declare breached: Bool;
+  declare breached_at: string | null;
 
   declare messages?: TicketMessage[];
   declare customer?: Customer;
@@ -449,6 +454,7 @@ export class TicketMessage extends BankModel {
   declare author_role: 'customer' | 'teller' | 'manager' | 'admin';
   declare body: string;
   declare at: string;
+  declare internal: Bool;
 
   declare ticket?: Ticket;
   declare author?: User;
@@ -591,8 +597,72 @@ export class JobCursor extends BankModel {
   declare updated_at: string;
 }
 
+export class CannedReply extends BankModel {
+  static tableName = 'canned_replies';
+  declare id: number;
+  declare title: string;
+  declare body: string;
+  declare created_by: number;
+  declare created_at: string;
+  declare updated_at: string;
+
+  declare creator?: User;
+
+  static relationMappings = (): RelationMappings => ({
+    creator: belongsTo(User, 'canned_replies.created_by', 'users.id'),
+  });
+}
+
+// ---- webhooks ----------------------------------------------------------------------------------------
+
+export class WebhookEndpoint extends BankModel {
+  static tableName = 'webhook_endpoints';
+  declare id: number;
+  declare url: string;
+  declare description: string | null;
+  /** JSON array of event names. */
+  declare events: string;
+  declare secret: string;
+  declare active: Bool;
+  declare after_seq: number;
+  declare created_at: string;
+  declare updated_at: string;
+  declare deleted_at: string | null;
+
+  declare deliveries?: WebhookDelivery[];
+
+  static relationMappings = (): RelationMappings => ({
+    deliveries: hasMany(WebhookDelivery, 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id'),
+  });
+}
+
+export class WebhookDelivery extends BankModel {
+  static tableName = 'webhook_deliveries';
+  declare id: number;
+  declare endpoint_id: number;
+  declare seq: number;
+  declare event: string;
+  declare status: 'pending' | 'delivered' | 'failed';
+  declare attempts: number;
+  declare last_status_code: number | null;
+  declare last_error: string | null;
+  declare next_attempt_at: string | null;
+  declare locked_until: string | null;
+  declare give_up_at: string;
+  declare delivered_at: string | null;
+  declare created_at: string;
+  declare updated_at: string;
+
+  declare endpoint?: WebhookEndpoint;
+
+  static relationMappings = (): RelationMappings => ({
+    endpoint: belongsTo(WebhookEndpoint, 'webhook_deliveries.endpoint_id', 'webhook_endpoints.id'),
+  });
+}
+
 export const MODELS = [
   User, Session, LoginEvent, Customer, Address, Branch, AccountType, InterestRate, Account, AccountEdit, ClosedAccount,
   Transaction, Entry, BalanceSnapshot, InterestAccrual, InterestPosting, IdempotencyKey, Ticket, TicketMessage,
   Announcement, Notification, AuditEntry, AuditHead, OutboxEvent, EventRoom, MailOutbox, JobCursor,
+  CannedReply, WebhookEndpoint, WebhookDelivery,
 ] as const;

@@ -4,6 +4,7 @@ import { onboardCustomer } from '../bank/customers.js';
 import { openAccount } from '../bank/accounts.js';
 import * as ledger from '../bank/ledger.js';
 import { createTicket, addTicketMessage, updateTicket } from '../bank/tickets.js';
+import { createCannedReply } from '../bank/desk.js';
 import { createAnnouncement } from '../bank/announcements.js';
 import { createUserIn } from '../bank/users-core.js';
 import { hashPassword } from '../bank/passwords.js';
@@ -125,7 +126,14 @@ export async function seedDemo(bank: BankContext): Promise<DemoLogin[]> {
   at(2, 9);
   await updateTicket(demo, teller, card.id, { status: 'resolved', resolution: 'Enabled international card use for 30 days.' });
   at(1, 15);
-  await createTicket(demo, meera.actor, { category: 'transaction', subject: 'Statement shows a duplicate withdrawal?', body: 'I see two cash withdrawals last week but I only made one. Can you check?', priority: 'normal' });
+  const duplicate = await createTicket(demo, meera.actor, { category: 'transaction', subject: 'Statement shows a duplicate withdrawal?', body: 'I see two cash withdrawals last week but I only made one. Can you check?', priority: 'normal' });
+  at(1, 16);
+  await addTicketMessage(demo, teller, duplicate.id, 'ATM log shows one dispense and one reversal-pending; waiting for the switch report before answering her.', true);
+  for (const [title, body] of [
+    ['Greeting', 'Hello {{firstName}},\n\nthank you for writing to us. '],
+    ['Card unblocked', 'Hello {{firstName}}, your card is unblocked and works again, at home and abroad. Please try your payment once more.'],
+    ['Looking into it', 'Hello {{firstName}}, thank you for your patience: we are looking into this and will come back to you today.'],
+  ] as const) await createCannedReply(demo, teller, { title, body });
   at(0, 7);
   await createTicket(demo, ravi.actor, { category: 'account', subject: 'Raise my transfer limit', body: 'I need to send a large deposit for a flat this week.', priority: 'low' });
 

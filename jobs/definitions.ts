@@ -1,6 +1,6 @@
 import type { BankContext } from '../bank/context.js';
 import { previousPeriod } from '../bank/days.js';
-import { escalateTickets } from '../bank/escalation.js';
+import { escalateTickets, flagBreaches } from '../bank/escalation.js';
 import { type AccountFailure, accrueInterest, postInterest } from '../bank/interest.js';
 import { collectMail, deliverDueMails, queueStatementsOnce } from '../bank/mail-outbox.js';
 import { cleanup } from '../bank/maintenance.js';
@@ -71,10 +71,14 @@ export const JOBS: JobSpec[] = [
     },
   },
   {
+    // Every minute: a 15-minute first-response target is flagged within a minute of being missed.
     name: 'ticket-escalation',
-    schedule: '0 */5 * * * *',
+    schedule: '0 * * * * *',
     frequent: true,
-    run: ({ bank, progress }) => escalateTickets(bank, { progress }),
+    async run({ bank, progress }) {
+      const breaches = await flagBreaches(bank, { progress });
+      return { ...(await escalateTickets(bank, { progress })), ...breaches };
+    },
   },
   {
     name: 'cleanup',

@@ -8,6 +8,7 @@ import { NotFound } from '../bank/errors.js';
 import { createAgenda, stopAgenda } from './agenda.js';
 import { JOBS, type JobSpec } from './definitions.js';
 import { createMailSender, type MailSender } from './mailer.js';
+import { startWebhookSender, type WebhookSender } from './webhooks.js';
 
 export interface JobsDeps {
   bank: BankContext;
@@ -58,6 +59,8 @@ export async function startJobs(deps: JobsDeps): Promise<Jobs> {
   };
 
   let agenda: Agenda | null = null;
+  // Webhook deliveries run where the jobs are scheduled (worker, all), not on web pods.
+  let webhooks: WebhookSender | null = null;
   if (deps.runScheduler) {
     agenda = await createAgenda({
       db: bank.db,
@@ -81,6 +84,7 @@ export async function startJobs(deps: JobsDeps): Promise<Jobs> {
     agenda.on('fail', (err: unknown, job: { attrs: { name: string } }) => logger.error({ err, job: job.attrs.name }, 'job failed'));
     await scheduleRecurring(agenda);
     await agenda.start();
+    webhooks = startWebhookSender({ bank, config, logger, metrics });
   }
 
   return {
@@ -91,6 +95,7 @@ export async function startJobs(deps: JobsDeps): Promise<Jobs> {
       return execute(spec, async () => undefined);
     },
     async stop() {
+      await webhooks?.stop();
       if (agenda) {
         const { running } = await stopAgenda(agenda, { timeoutMs: 10_000 });
         if (running) logger.warn({ running }, 'jobs still running at shutdown; their locks expire and another worker resumes them');

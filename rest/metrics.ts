@@ -68,6 +68,37 @@ export function createMetrics(bank: BankContext) {
     buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800],
     registers: [registry],
   });
+  const webhookDeliveries = new client.Counter({
+    name: 'bank_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by what became of the delivery: delivered, retrying (due again later) or failed (retry window over)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const webhookAttempts = new client.Counter({
+    name: 'bank_webhook_attempts_total',
+    help: 'Webhook HTTP attempts by endpoint id and result (success: a 2xx answer)',
+    labelNames: ['endpoint', 'result'] as const,
+    registers: [registry],
+  });
+  const webhookLag = new client.Histogram({
+    name: 'bank_webhook_delivery_lag_seconds',
+    help: 'Time from an event being committed to its webhook being delivered (retries included)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120, 600, 3600, 86400],
+    registers: [registry],
+  });
+  new client.Gauge({
+    name: 'bank_webhook_pending',
+    help: 'Webhook deliveries waiting to be delivered (first try or retry)',
+    registers: [registry],
+    async collect() {
+      try {
+        const [{ n }] = await bank.db('webhook_deliveries').where({ status: 'pending' }).count({ n: '*' });
+        this.set(Number(n));
+      } catch {
+        // Database unreachable (or not migrated yet): leave the last value.
+      }
+    },
+  });
   new client.Gauge({
     name: 'bank_outbox_backlog',
     help: 'Committed events not yet published',
@@ -121,6 +152,9 @@ export function createMetrics(bank: BankContext) {
     jobRuns,
     jobDuration,
     jobLag,
+    webhookDeliveries,
+    webhookAttempts,
+    webhookLag,
     text: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     observe: {
       http: (method: string, route: string, status: number, seconds: number) => httpDuration.observe({ method, route, status: String(status) }, seconds),

@@ -21,8 +21,12 @@ export interface TicketMessagePayload {
   id: number;
   authorId: number;
   authorRole: Role;
+  /** The author's display name: staff messages are signed with it. */
+  authorName?: string | null;
   body: string;
   at: string;
+  /** A note between staff (never sent to the customer). */
+  internal?: boolean;
 }
 
 export interface TicketPayload {
@@ -34,6 +38,10 @@ export interface TicketPayload {
   priority: 'low' | 'normal' | 'high' | 'urgent';
   assigneeId: number | null;
   resolution: string | null;
+  firstResponseDueAt?: string | null;
+  resolutionDueAt?: string | null;
+  firstRespondedAt?: string | null;
+  breached?: boolean;
   createdAt: string;
   updatedAt: string;
 }

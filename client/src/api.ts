@@ -24,6 +24,8 @@ import type {
   Notification,
   Page,
   Role,
+  CannedReply,
+  StaffUser,
   Ticket,
   TicketCategory,
   TicketMessage,
@@ -31,6 +33,8 @@ import type {
   TicketStatus,
   Transaction,
   User,
+  WebhookDelivery,
+  WebhookEndpoint,
 } from './types';
 
 export const API_BASE = '/api/v1';
@@ -304,16 +308,36 @@ export const approvals = {
 // ---- tickets ----
 
 export const tickets = {
-  list: (query: { status?: string; assigneeId?: number; priority?: string; cursor?: string | null } = {}) =>
+  list: (query: { status?: string; assigneeId?: number | 'none'; priority?: string; breached?: boolean; customerId?: number; cursor?: string | null; limit?: number } = {}) =>
     list<Ticket>('/tickets', { limit: 200, ...query }),
   get: (ticketId: number) => get<Ticket>(`/tickets/${id(ticketId)}`),
   create: (input: { category: TicketCategory; subject: string; body: string; priority?: TicketPriority }) =>
     post<Ticket>('/tickets', input),
-  post: (ticketId: number, body: string) => post<TicketMessage>(`/tickets/${id(ticketId)}/messages`, { body }),
+  post: (ticketId: number, body: string, internal = false) =>
+    post<TicketMessage>(`/tickets/${id(ticketId)}/messages`, internal ? { body, internal } : { body }),
+  staff: async () => (await get<{ items: StaffUser[] }>('/staff-users')).items,
   update: (
     ticketId: number,
     changes: { status?: TicketStatus; priority?: TicketPriority; assigneeId?: number | null; resolution?: string },
   ) => patch<Ticket>(`/tickets/${id(ticketId)}`, changes),
+};
+
+export const canned = {
+  list: async () => (await get<{ items: CannedReply[] }>('/canned-replies')).items,
+  create: (input: { title: string; body: string }) => post<CannedReply>('/canned-replies', input),
+  update: (replyId: number, changes: { title?: string; body?: string }) => patch<CannedReply>(`/canned-replies/${id(replyId)}`, changes),
+  remove: (replyId: number) => del<void>(`/canned-replies/${id(replyId)}`),
+};
+
+// ---- webhooks (admin) ----
+
+export const webhooks = {
+  list: async () => (await get<{ items: WebhookEndpoint[] }>('/webhooks')).items,
+  create: (input: { url: string; events: string[]; description?: string }) => post<WebhookEndpoint>('/webhooks', input),
+  update: (hookId: number, changes: { url?: string; events?: string[]; active?: boolean }) => patch<WebhookEndpoint>(`/webhooks/${id(hookId)}`, changes),
+  remove: (hookId: number) => del<void>(`/webhooks/${id(hookId)}`),
+  deliveries: (hookId: number, query: { status?: string; cursor?: string | null } = {}) => list<WebhookDelivery>(`/webhooks/${id(hookId)}/deliveries`, { limit: 50, ...query }),
+  redeliver: (hookId: number, deliveryId: number) => post<WebhookDelivery>(`/webhooks/${id(hookId)}/deliveries/${id(deliveryId)}/redeliver`, {}),
 };
 
 // ---- announcements ----

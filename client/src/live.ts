@@ -50,6 +50,8 @@ let authRetry: ReturnType<typeof setTimeout> | null = null;
 let freshStart = false;
 /** Tickets the open views are watching (ticketId → number of views): re-watched after every reconnect. */
 const watched = new Map<number, number>();
+/** Accounts staff views are watching for live balances (accountId → number of views). */
+const watchedAccounts = new Map<number, number>();
 const typingSentAt = new Map<number, number>();
 
 export function isLive(): boolean {
@@ -99,6 +101,7 @@ export function startLive(user: User, token: string | null): void {
     if (socket !== s) return;
     conn.set('syncing');
     for (const ticketId of watched.keys()) emitQuiet('ticket.watch', { ticketId });
+    for (const accountId of watchedAccounts.keys()) emitQuiet('account.watch', { accountId });
     void runSync(s);
   });
 
@@ -149,6 +152,7 @@ export function stopLive(): void {
     s.disconnect();
   }
   watched.clear();
+  watchedAccounts.clear();
   typingSentAt.clear();
   forgetSurfaced();
   useConnection().clear();
@@ -230,20 +234,33 @@ function emitQuiet(event: string, payload: unknown) {
   ask(s, event, payload).catch((err) => console.warn(`[live] ${event} refused`, err));
 }
 
-/** Watch a ticket while a view shows it (joins its room, shows up in presence). */
-export function watchTicket(ticketId: number): void {
-  const n = watched.get(ticketId) ?? 0;
-  watched.set(ticketId, n + 1);
-  if (n === 0) emitQuiet('ticket.watch', { ticketId });
+/** Counts the views watching each id; the hub is told on the first watch and the last unwatch. */
+function refCounted(map: Map<number, number>, watchCmd: string, unwatchCmd: string, key: string) {
+  return {
+    watch(id: number): void {
+      const n = map.get(id) ?? 0;
+      map.set(id, n + 1);
+      if (n === 0) emitQuiet(watchCmd, { [key]: id });
+    },
+    unwatch(id: number): void {
+      const n = map.get(id) ?? 0;
+      if (n <= 1) {
+        map.delete(id);
+        if (n === 1) emitQuiet(unwatchCmd, { [key]: id });
+      } else map.set(id, n - 1);
+    },
+  };
 }
 
-export function unwatchTicket(ticketId: number): void {
-  const n = watched.get(ticketId) ?? 0;
-  if (n <= 1) {
-    watched.delete(ticketId);
-    if (n === 1) emitQuiet('ticket.unwatch', { ticketId });
-  } else watched.set(ticketId, n - 1);
-}
+const ticketWatch = refCounted(watched, 'ticket.watch', 'ticket.unwatch', 'ticketId');
+const accountWatch = refCounted(watchedAccounts, 'account.watch', 'account.unwatch', 'accountId');
+
+/** Watch a ticket while a view shows it (joins its room, shows up in presence). */
+export const watchTicket = ticketWatch.watch;
+export const unwatchTicket = ticketWatch.unwatch;
+/** Staff: an account's balance live while a view shows it (customers get their own anyway). */
+export const watchAccount = accountWatch.watch;
+export const unwatchAccount = accountWatch.unwatch;
 
 /** Call on every keystroke; emits `ticket.typing` at most once per throttle window. */
 export function sendTyping(ticketId: number): void {

@@ -45,6 +45,7 @@ const ICON = {
   percent: 'M19 5L5 19M7 7h.01M17 17h.01',
   log: 'M5 4h14v16H5zM8 8h8M8 12h8M8 16h5',
   key: 'M15 7a4 4 0 1 1-3.9 5H4v3H2v-5h9.1A4 4 0 0 1 15 7z',
+  link: 'M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1',
 } as const;
 
 export const ROUTES: AppRoute[] = [
@@ -62,6 +63,7 @@ export const ROUTES: AppRoute[] = [
   { name: 'staff-onboard', path: '/staff/customers/new', view: () => import('./views/staff/OnboardView.vue'), access: 'teller', title: 'Onboard a customer', nav: { group: 'Desk', label: 'Onboard', icon: ICON.plus, testid: 'nav-onboard' } },
   { name: 'staff-customer', path: '/staff/customers/:id(\\d+)', view: () => import('./views/staff/CustomerView.vue'), access: 'teller', title: 'Customer' },
   { name: 'staff-tickets', path: '/staff/tickets', view: () => import('./views/staff/TicketDeskView.vue'), access: 'teller', title: 'Ticket desk', nav: { group: 'Desk', label: 'Ticket desk', icon: ICON.support, testid: 'nav-ticket-desk', alsoOn: ['staff-ticket'] } },
+  { name: 'staff-canned', path: '/staff/canned-replies', view: () => import('./views/staff/CannedRepliesView.vue'), access: 'teller', title: 'Canned replies', nav: { group: 'Desk', label: 'Canned replies', icon: ICON.log, testid: 'nav-canned' } },
   { name: 'staff-ticket', path: '/staff/tickets/:id(\\d+)', view: () => import('./views/staff/StaffTicketView.vue'), access: 'teller', title: 'Ticket' },
 
   // Management
@@ -74,6 +76,7 @@ export const ROUTES: AppRoute[] = [
 
   // Administration
   { name: 'admin-users', path: '/admin/users', view: () => import('./views/admin/UsersView.vue'), access: 'admin', title: 'Users', nav: { group: 'Administration', label: 'Users', icon: ICON.users, testid: 'nav-users' } },
+  { name: 'admin-webhooks', path: '/admin/webhooks', view: () => import('./views/admin/WebhooksView.vue'), access: 'admin', title: 'Webhooks', nav: { group: 'Administration', label: 'Webhooks', icon: ICON.link, testid: 'nav-webhooks' } },
   { name: 'admin-ops', path: '/admin/operations', view: () => import('./views/admin/OperationsView.vue'), access: 'admin', title: 'Operations', nav: { group: 'Administration', label: 'Operations', icon: ICON.gear, testid: 'nav-operations' } },
 
   // Everyone

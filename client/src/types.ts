@@ -125,6 +125,47 @@ export type TicketPriority = TicketPayload['priority'];
 export type TicketMessage = TicketMessagePayload;
 export type Ticket = TicketPayload & { messages?: TicketMessage[] };
 
+export interface StaffUser {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+}
+
+export interface CannedReply {
+  id: number;
+  title: string;
+  body: string;
+  createdBy: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WebhookEndpoint {
+  id: number;
+  url: string;
+  description: string | null;
+  events: string[];
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** Only in the answer to its creation. */
+  secret?: string;
+}
+
+export interface WebhookDelivery {
+  id: number;
+  seq: number;
+  event: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+}
+
 export type Audience = AnnouncementPayload['audience'];
 export type Announcement = AnnouncementPayload;
 

@@ -9,3 +9,4 @@ import './tickets.js';
 import './announcements.js';
 import './notifications.js';
 import './operations.js';
+import './events.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as tickets from '../../bank/tickets.js';
+import * as desk from '../../bank/desk.js';
 import { route, listQuery, decodeCursor, idParam } from '../route.js';
 
 const subject = z.string().trim().min(1).max(tickets.SUBJECT_MAX);
@@ -17,8 +18,9 @@ route({
   query: listQuery.extend({
     status: z.enum(tickets.TICKET_STATUSES).optional(),
     priority: z.enum(tickets.TICKET_PRIORITIES).optional(),
-    assigneeId: idParam.optional(),
+    assigneeId: z.union([z.literal('none'), idParam]).optional(),
     customerId: idParam.optional(),
+    breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   }),
   handler: async ({ bank, actor, query }) => tickets.listTickets(bank, actor, { ...query, cursor: decodeCursor(query.cursor) }),
 });
@@ -30,9 +32,9 @@ route({
 
 route({
   method: 'post', path: '/tickets/:id/messages', tag: 'Tickets', summary: 'Reply on a ticket', roles: 'owner, teller+',
-  body: z.object({ body }).strict(),
-  responses: { 201: 'The new message' },
-  handler: async ({ bank, actor, id, body }) => ({ status: 201, body: await tickets.addTicketMessage(bank, actor, id(), body.body) }),
+  body: z.object({ body, internal: z.boolean().optional() }).strict(),
+  responses: { 201: 'The new message (internal: a note between staff, never shown to the owner)' },
+  handler: async ({ bank, actor, id, body }) => ({ status: 201, body: await tickets.addTicketMessage(bank, actor, id(), body.body, body.internal ?? false) }),
 });
 
 route({
@@ -44,4 +46,35 @@ route({
     resolution: body.optional(),
   }).strict(),
   handler: async ({ bank, actor, id, body }) => tickets.updateTicket(bank, actor, id(), body),
+});
+
+route({
+  method: 'get', path: '/staff-users', tag: 'Tickets', summary: 'Active staff users, to assign tickets by name', roles: 'teller+',
+  handler: async ({ bank, actor }) => ({ items: await desk.listStaff(bank, actor) }),
+});
+
+const cannedTitle = z.string().trim().min(1).max(desk.TITLE_MAX);
+const cannedBody = z.string().trim().min(1).max(desk.CANNED_BODY_MAX);
+
+route({
+  method: 'get', path: '/canned-replies', tag: 'Tickets', summary: 'Canned replies, by title', roles: 'teller+',
+  handler: async ({ bank, actor }) => ({ items: await desk.listCannedReplies(bank, actor) }),
+});
+
+route({
+  method: 'post', path: '/canned-replies', tag: 'Tickets', summary: 'Create a canned reply ({{firstName}} is filled in on insertion)', roles: 'teller+',
+  body: z.object({ title: cannedTitle, body: cannedBody }).strict(),
+  responses: { 201: 'The new canned reply' },
+  handler: async ({ bank, actor, body }) => ({ status: 201, body: await desk.createCannedReply(bank, actor, body) }),
+});
+
+route({
+  method: 'patch', path: '/canned-replies/:id', tag: 'Tickets', summary: 'Change a canned reply', roles: 'its author, manager+',
+  body: z.object({ title: cannedTitle.optional(), body: cannedBody.optional() }).strict(),
+  handler: async ({ bank, actor, id, body }) => desk.updateCannedReply(bank, actor, id(), body),
+});
+
+route({
+  method: 'delete', path: '/canned-replies/:id', tag: 'Tickets', summary: 'Delete a canned reply', roles: 'its author, manager+',
+  handler: async ({ bank, actor, id }) => desk.deleteCannedReply(bank, actor, id()),
 });

@@ -1,3 +1,6 @@
+import { SYSTEM } from '../../bank/context.js';
+import { createCannedReply } from '../../bank/desk.js';
+import { createWebhook } from '../../bank/webhooks.js';
 import { PASSWORD, type Caller, type Expect, type Req, type World } from './world.js';
 
 export type Row = { expect: Record<Caller, Expect>; req: (w: World, caller: Caller) => Promise<Req> | Req };
@@ -82,5 +85,40 @@ export const MATRIX: Record<string, Row> = {
   'GET /ledger/verify': { expect: ADMIN, req: () => ({ path: '/ledger/verify' }) },
   'GET /jobs': { expect: ADMIN, req: () => ({ path: '/jobs' }) },
   'POST /jobs/:name/run': { expect: ADMIN, req: () => ({ path: '/jobs/cleanup/run' }) },
+  'GET /staff-users': { expect: STAFF, req: () => ({ path: '/staff-users' }) },
+  'GET /canned-replies': { expect: STAFF, req: () => ({ path: '/canned-replies' }) },
+  'POST /canned-replies': { expect: STAFF, req: () => ({ path: '/canned-replies', body: { title: 'Greeting', body: 'Hello {{firstName}},' } }) },
+  // Its author (or a manager) may change it: each staff caller edits one of its own.
+  'PATCH /canned-replies/:id': { expect: STAFF, req: async (w, c) => ({ path: `/canned-replies/${await ownCanned(w, c)}`, body: { title: 'Renamed' } }) },
+  'DELETE /canned-replies/:id': { expect: STAFF, req: async (w, c) => ({ path: `/canned-replies/${await ownCanned(w, c)}` }) },
+  'GET /events': { expect: SIGNED_IN, req: () => ({ path: '/events?since=0&limit=10' }) },
+  'POST /webhooks': { expect: ADMIN, req: () => ({ path: '/webhooks', body: { url: PUBLIC_HOOK, events: ['ticket.created'] } }) },
+  'GET /webhooks': { expect: ADMIN, req: () => ({ path: '/webhooks' }) },
+  'PATCH /webhooks/:id': { expect: ADMIN, req: async (w) => ({ path: `/webhooks/${(await freshWebhook(w)).id}`, body: { active: false } }) },
+  'DELETE /webhooks/:id': { expect: ADMIN, req: async (w) => ({ path: `/webhooks/${(await freshWebhook(w)).id}` }) },
+  'GET /webhooks/:id/deliveries': { expect: ADMIN, req: async (w) => ({ path: `/webhooks/${(await freshWebhook(w)).id}/deliveries` }) },
+  'POST /webhooks/:id/deliveries/:deliveryId/redeliver': { expect: ADMIN, req: async (w) => { const d = await freshDelivery(w); return { path: `/webhooks/${d.endpointId}/deliveries/${d.id}/redeliver` }; } },
 };
+
+/** A public address literal: passes the private-address guard without DNS (the web role sends nothing). */
+const PUBLIC_HOOK = 'https://93.184.216.34/hooks/bank';
+
+async function ownCanned(w: World, c: Caller): Promise<number> {
+  const author = c === 'teller' || c === 'manager' || c === 'admin' ? w.people[c].actor : w.people.teller.actor;
+  return (await createCannedReply(w.bank, author, { title: w.unique('Reply '), body: 'Hello {{firstName}}' })).id;
+}
+
+async function freshWebhook(w: World) {
+  return createWebhook(w.bank, { ...SYSTEM, role: 'admin', userId: w.people.admin.actor.userId }, { url: PUBLIC_HOOK, events: ['*'] }, { allowPrivate: false });
+}
+
+async function freshDelivery(w: World) {
+  const hook = await freshWebhook(w);
+  const ev = await w.db('events').orderBy('seq', 'desc').first('seq', 'type');
+  const now = new Date().toISOString();
+  const [ins] = await w.db('webhook_deliveries').insert({
+    endpoint_id: hook.id, seq: ev.seq, event: ev.type, status: 'failed', attempts: 3, give_up_at: now, created_at: now, updated_at: now,
+  }, ['id']);
+  return { endpointId: hook.id, id: Number(typeof ins === 'object' ? ins.id : ins) };
+}
 

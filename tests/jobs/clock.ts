@@ -26,11 +26,11 @@ process.once('exit', () => mailDirs.forEach((d) => fs.rmSync(d, { recursive: tru
 /** A bank on a hand-moved clock, and its jobs (run on demand only, as on a web pod, unless runScheduler). */
 export async function bankWithClock(db: Knex, start: string, env: Record<string, string> = {}, runScheduler = false): Promise<{ clock: Clock; bank: BankContext; jobs: Jobs; mailDir: string; metrics: ReturnType<typeof createMetrics> }> {
   const clock = new Clock(new Date(start));
-  const bank = createBankContext(db, { currency: 'INR', now: () => clock.at });
-  await ensureBankAccounts(bank, 'INR');
   const mailDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bank-mail-'));
   mailDirs.push(mailDir);
   const config = loadConfig({ LOG_LEVEL: 'silent', MAIL_DIR: mailDir, ...env });
+  const bank = createBankContext(db, { currency: 'INR', now: () => clock.at, ticketSla: config.TICKET_SLA });
+  await ensureBankAccounts(bank, 'INR');
   const metrics = createMetrics(bank);
   const jobs = await startJobs({ bank, config, logger: createLogger('silent'), metrics, runScheduler });
   return { clock, bank, jobs, mailDir, metrics };

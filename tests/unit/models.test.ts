@@ -15,6 +15,8 @@ import { login } from '../../bank/auth.js';
 import { customerDto, getCustomer, onboardCustomer, searchCustomers } from '../../bank/customers.js';
 import { approve, deposit, transfer } from '../../bank/ledger.js';
 import { createTicket, getTicket, ticketDto, updateTicket } from '../../bank/tickets.js';
+import { createCannedReply } from '../../bank/desk.js';
+import { createWebhook } from '../../bank/webhooks.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { bankOn, openTestAccount, seedReference, TEST_PASSWORD, userWithSession } from '../helpers/fixtures.js';
 
@@ -155,6 +157,10 @@ async function seed(bank: BankContext): Promise<Seeded> {
   await db('interest_postings').insert({ account_id: acct.id, period: '2030-01', accrued_micro: 7, carry_in_micro: 0, posted_minor: 0, carry_out_micro: 7, transaction_id: dep.value.id, created_at: now });
   await db('mail_outbox').insert({ dedupe_key: 'statement:1', kind: 'statement', customer_id: customer.id, to_address: 'asha@example.com', subject: 'Statement', body: 'Hello', next_attempt_at: now, created_at: now, updated_at: now });
   await db('job_cursors').insert({ name: 'mail:notifications', position: 0, updated_at: now });
+  await createCannedReply(bank, teller.actor, { title: 'Greeting', body: 'Hello {{firstName}},' });
+  const hook = await createWebhook(bank, { ...manager.actor, role: 'admin' }, { url: 'https://93.184.216.34/hook', events: ['*'] }, { allowPrivate: false });
+  const ev = await db('events').orderBy('seq').first('seq', 'type');
+  await db('webhook_deliveries').insert({ endpoint_id: hook.id, seq: ev.seq, event: ev.type, status: 'pending', attempts: 0, next_attempt_at: now, give_up_at: now, created_at: now, updated_at: now });
 
   return {
     customerId: customer.id, otherCustomerId: other.id, loginId: customer.userId!, customerActor, managerId: manager.user.id,
@@ -305,7 +311,8 @@ describe.each(DIALECTS)('Objection models on %s', (dialect) => {
     expect(found.items).toEqual([expected, other]);
 
     const ticketRow = await db()('tickets').where({ id: s.ticketId }).first();
-    const messages = await db()('ticket_messages').where({ ticket_id: s.ticketId }).orderBy('id');
+    const messages = await db()('ticket_messages as m').join('users as u', 'u.id', 'm.author_id').where({ ticket_id: s.ticketId }).orderBy('m.id')
+      .select('m.*', 'u.display_name as author_name');
     const ticket = await getTicket(bank, s.customerActor, s.ticketId);
     expect(ticket).toEqual(ticketDto(ticketRow, messages));
     expect(ticket.messages).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import * as api from '../api';
-import type { Ticket, TicketMessage, TicketPriority, TicketStatus, Viewer } from '../types';
+import type { CannedReply, StaffUser, Ticket, TicketMessage, TicketPriority, TicketStatus, Viewer } from '../types';
 import { markSurfaced, onServerEvent } from '../events';
 import { href, route } from '../router';
 import { useSession } from './session';
@@ -12,6 +12,27 @@ export interface DeskFilters {
   priority: TicketPriority | '';
   /** Only tickets assigned to this user id (the "mine" filter), or null for everyone's. */
   assigneeId: number | null;
+  /** Only tickets nobody has taken. */
+  unassigned: boolean;
+  /** Only tickets that missed a service-level target. */
+  breached: boolean;
+}
+
+const isOpen = (t: Ticket) => t.status === 'open' || t.status === 'in_progress';
+
+/**
+ * The next service-level deadline of a ticket still being worked: its first response while
+ * nobody has answered, then its resolution. Null when resolved or closed (nothing is due).
+ */
+export function nextDue(t: Ticket): { at: string; kind: 'first_response' | 'resolution' } | null {
+  if (!isOpen(t)) return null;
+  if (!t.firstRespondedAt && t.firstResponseDueAt) return { at: t.firstResponseDueAt, kind: 'first_response' };
+  return t.resolutionDueAt ? { at: t.resolutionDueAt, kind: 'resolution' } : null;
+}
+
+/** `{{firstName}}` (and `{{ firstName }}`) filled in; the rest of the text as written. */
+export function fillCanned(body: string, vars: { firstName?: string | null }): string {
+  return body.replace(/\{\{\s*firstName\s*\}\}/g, vars.firstName?.trim() || 'there');
 }
 
 const TYPING_MS = 4000;
@@ -21,6 +42,8 @@ export function matchesFilters(t: Ticket, f: DeskFilters): boolean {
   if (f.status && t.status !== f.status) return false;
   if (f.priority && t.priority !== f.priority) return false;
   if (f.assigneeId !== null && t.assigneeId !== f.assigneeId) return false;
+  if (f.unassigned && t.assigneeId !== null) return false;
+  if (f.breached && !t.breached) return false;
   return true;
 }
 
@@ -34,7 +57,9 @@ export const useTickets = defineStore('tickets', () => {
   const mineIds = ref<number[]>([]);
   /** The staff desk list under the current filters. */
   const deskIds = ref<number[]>([]);
-  const deskFilters = ref<DeskFilters>({ status: '', priority: '', assigneeId: null });
+  const deskFilters = ref<DeskFilters>({ status: '', priority: '', assigneeId: null, unassigned: false, breached: false });
+  const staff = ref<StaffUser[]>([]);
+  const cannedReplies = ref<CannedReply[]>([]);
   const deskLoaded = ref(false);
   const mineLoaded = ref(false);
   /** Tickets that changed since the desk last looked at them (live highlight). */
@@ -48,8 +73,10 @@ export const useTickets = defineStore('tickets', () => {
       .map((id) => byId.value[id])
       .filter(Boolean)
       .sort((a, b) => {
-        const open = (t: Ticket) => (t.status === 'open' || t.status === 'in_progress' ? 0 : 1);
-        return open(a) - open(b) || PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || byRecent(a, b);
+        // Open work first, what is due soonest (overdue first) on top; then priority, then recent.
+        const open = (t: Ticket) => (isOpen(t) ? 0 : 1);
+        const due = (t: Ticket) => nextDue(t)?.at ?? '9999';
+        return open(a) - open(b) || due(a).localeCompare(due(b)) || PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || byRecent(a, b);
       }),
   );
 
@@ -74,7 +101,8 @@ export const useTickets = defineStore('tickets', () => {
     const page = await api.tickets.list({
       status: f.status || undefined,
       priority: f.priority || undefined,
-      assigneeId: f.assigneeId ?? undefined,
+      assigneeId: f.unassigned ? 'none' : (f.assigneeId ?? undefined),
+      breached: f.breached || undefined,
     });
     page.items.forEach(upsert);
     deskIds.value = page.items.map((t) => t.id);
@@ -101,8 +129,22 @@ export const useTickets = defineStore('tickets', () => {
     if (message.at && message.at > t.updatedAt) t.updatedAt = message.at;
   }
 
-  async function send(ticketId: number, body: string): Promise<TicketMessage> {
-    const message = await api.tickets.post(ticketId, body);
+  async function loadStaff() {
+    staff.value = await api.tickets.staff();
+  }
+
+  /** A staff member's display name, never a bare id. */
+  function staffName(userId: number | null | undefined): string {
+    if (userId === null || userId === undefined) return 'Unassigned';
+    return staff.value.find((u) => u.id === userId)?.displayName ?? 'A former colleague';
+  }
+
+  async function loadCanned() {
+    cannedReplies.value = await api.canned.list();
+  }
+
+  async function send(ticketId: number, body: string, internal = false): Promise<TicketMessage> {
+    const message = await api.tickets.post(ticketId, body, internal);
     addMessage(ticketId, message);
     return message;
   }
@@ -179,6 +221,8 @@ export const useTickets = defineStore('tickets', () => {
     deskLoaded.value = false;
     mineLoaded.value = false;
     fresh.value = {};
+    staff.value = [];
+    cannedReplies.value = [];
     presence.value = {};
     typing.value = {};
   }
@@ -211,8 +255,8 @@ export const useTickets = defineStore('tickets', () => {
   });
 
   return {
-    byId, mine, mineIds, desk, deskIds, deskFilters, deskLoaded, mineLoaded, fresh, presence, typing,
-    upsert, loadMine, loadDesk, load, create, send, update, applyTicket, applyMessage, applyPresence, applyTyping,
+    byId, mine, mineIds, desk, deskIds, deskFilters, deskLoaded, mineLoaded, fresh, presence, typing, staff, cannedReplies,
+    upsert, loadMine, loadDesk, loadStaff, staffName, loadCanned, load, create, send, update, applyTicket, applyMessage, applyPresence, applyTyping,
     typingNames, seen, clear,
   };
 });
