@@ -31,6 +31,7 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json /app/tsconfig.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/server.ts /app/config.ts /app/log.ts /app/session-bus.ts ./
+COPY --from=build /app/shared ./shared
 COPY --from=build /app/bank ./bank
 COPY --from=build /app/db ./db
 COPY --from=build /app/rest ./rest
