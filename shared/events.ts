@@ -67,8 +67,8 @@ export interface ServerEvents {
   'transaction.rejected': { transaction: TransactionPayload };
   'transaction.cancelled': { transaction: TransactionPayload };
   'ticket.created': { ticket: TicketPayload };
-  /** `escalated`: the SLA job raised its priority. */
-  'ticket.updated': { ticket: TicketPayload; escalated?: boolean };
+  /** `escalated`: the SLA job raised its priority; `breach`: which service target it just missed. */
+  'ticket.updated': { ticket: TicketPayload; escalated?: boolean; breach?: 'first_response' | 'resolution' };
   'ticket.message': { ticketId: number; message: TicketMessagePayload };
   'announcement.published': { announcement: AnnouncementPayload };
   'announcement.updated': { announcement: AnnouncementPayload };
