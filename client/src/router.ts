@@ -14,6 +14,9 @@ declare module 'vue-router' {
   }
 }
 
+// Links from before real paths (bookmarks, mails: "/#/tickets/12") still open their page.
+if (typeof location !== 'undefined' && location.hash.startsWith('#/')) history.replaceState(history.state, '', location.hash.slice(1));
+
 export const router = createRouter({
   history: createWebHistory('/'),
   routes: [
