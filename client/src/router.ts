@@ -83,6 +83,10 @@ export function paramId(r: Route, key = 'id'): number | null {
  * the page, as RouterLink does; downloads, the API, new tabs and modified clicks are left alone.
  */
 export function interceptLinks(root: Document = document): void {
+  // An old-style link followed within the page ("#/tickets/12") goes to its real path.
+  window.addEventListener('hashchange', () => {
+    if (location.hash.startsWith('#/')) void router.replace(location.hash.slice(1));
+  });
   // Capture phase: a link's own @click.stop must not turn it into a full page load.
   root.addEventListener('click', (e) => {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
