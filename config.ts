@@ -31,6 +31,7 @@ const schema = z.object({
     .or(z.literal('').transform(() => undefined)),
   MAIL_DIR: z.string().default('./data/mail'),
   MAIL_FROM: z.string().default('Banking Hub <no-reply@bank.local>'),
+  BANK_NAME: z.string().trim().min(1).max(80).default('Banking Hub'),
   CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO code').default('INR'),
   CORS_ORIGINS: z
     .string()
@@ -47,6 +48,15 @@ const schema = z.object({
   LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   JOBS_PROCESS_EVERY_MS: z.coerce.number().int().min(100).default(5000),
   TRUST_PROXY: bool.default(false),
+  /** Seals TOTP secrets at rest (AES-256-GCM, key derived with HKDF); unset = the public development key. */
+  TOTP_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').optional().or(z.literal('').transform(() => undefined)),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().or(z.literal('').transform(() => undefined)),
+  HUB_MAX_SOCKETS_PER_SESSION: z.coerce.number().int().min(1).default(8),
+  HUB_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(20),
+  /** `sync` commands answered at once by this process; more wait in a short queue, then are refused. */
+  HUB_SYNC_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  HUB_SYNC_QUEUE: z.coerce.number().int().min(0).default(64),
   /** Ticket service-level targets: "urgent=15m/4h,high=1h/8h,normal=4h/1d,low=1d/5d" (first response / resolution). */
   TICKET_SLA: z.string().default('').transform((s, ctx) => {
     try {

@@ -13,6 +13,7 @@ import { ensureAdmin } from './bank/users-core.js';
 import { createApp } from './rest/app.js';
 import type { Services } from './rest/services.js';
 import { createMetrics } from './rest/metrics.js';
+import { createLoginLimiter } from './rest/login-limiter.js';
 import { attachHub, type Hub } from './hub/index.js';
 import { startJobs, type Jobs } from './jobs/index.js';
 
@@ -33,7 +34,8 @@ export interface Running {
 export async function startBank(config: Config, opts: { logger?: Logger } = {}): Promise<Running> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, backgroundCheckpoint: true });
-  const bank = createBankContext(db, { currency: config.CURRENCY, ticketSla: config.TICKET_SLA });
+  const bank = createBankContext(db, { currency: config.CURRENCY, ticketSla: config.TICKET_SLA, totpEncryptionKey: config.TOTP_ENCRYPTION_KEY });
+  if (!config.TOTP_ENCRYPTION_KEY) logger.warn('TOTP_ENCRYPTION_KEY is not set: TOTP secrets are sealed with the public development key; set your own outside development');
   const demoLogins = await oneAtATime(config.DATABASE_URL, async () => {
     await migrateLatest(db);
     await ensureBankAccounts(bank, config.CURRENCY);
@@ -42,8 +44,10 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
   });
 
   const metrics = createMetrics(bank);
+  const loginLimiter = createLoginLimiter({ perMinute: config.LOGIN_RATE_PER_MINUTE, redisUrl: config.REDIS_URL, prefix: config.HUB_REDIS_PREFIX, logger });
   const services: Services = {
     sessionPolicy: { idleMinutes: config.SESSION_IDLE_MINUTES, absoluteHours: config.SESSION_ABSOLUTE_HOURS },
+    loginLimiter,
     readiness: [],
     metricsText: metrics.text,
     observe: metrics.observe,
@@ -89,6 +93,7 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
         server!.close(() => resolve());
         server!.closeAllConnections?.();
       });
+      await loginLimiter.close();
       // Movements already accepted are written (and answered) before the database closes.
       await writerOf(bank).drain();
       await sessionBus?.close();

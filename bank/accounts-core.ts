@@ -17,6 +17,10 @@ export interface AccountRow {
   balance: number;
   held: number;
   status: 'active' | 'frozen' | 'closed';
+  /** Who froze it (NULL unless frozen): the customer may lift only their own freeze. */
+  frozen_by?: 'customer' | 'bank' | null;
+  /** Balance alerts on the account (bank/alerts.ts): none, and a posting skips the look-up. */
+  alert_count?: number;
   opened_at: string;
   closed_at: string | null;
 }
@@ -41,6 +45,7 @@ export function accountDto(a: AccountRow) {
     balance: formatAmount(a.balance, a.currency),
     availableBalance: formatAmount(a.balance - a.held, a.currency),
     status: a.status,
+    frozenBy: a.status === 'frozen' ? (a.frozen_by ?? 'bank') : null,
     openedAt: a.opened_at,
     closedAt: a.closed_at,
   };

@@ -90,14 +90,19 @@ export async function editAccount(ctx: BankContext, actor: Actor, id: number, ed
     for (const field of ['status', 'branch', 'type'] as const) {
       if (edit[field] !== undefined && edit[field] !== a[field]) changes[field] = [a[field], edit[field]];
     }
+    // A freeze set here is the bank's; freezing a customer-frozen account takes the freeze over.
+    const frozenBy = edit.status === undefined ? (a.frozen_by ?? null) : edit.status === 'frozen' ? 'bank' : null;
+    const takeover = frozenBy !== (a.frozen_by ?? null) && !changes.status;
+    if (takeover) changes.frozen_by = [a.frozen_by ?? null, frozenBy];
     if (!Object.keys(changes).length && !edit.note) return accountDto(a);
     const before = accountDto(a);
-    const patch = Object.fromEntries(Object.entries(changes).map(([k, [, v]]) => [k, v]));
+    const patch: Record<string, unknown> = Object.fromEntries(Object.entries(changes).map(([k, [, v]]) => [k, v]));
+    if (changes.status) patch.frozen_by = frozenBy;
     if (Object.keys(patch).length) await t.q('accounts').where({ id }).update(patch);
     const after = accountDto({ ...a, ...patch } as AccountRow);
     await t.q('account_edits').insert({ account_id: id, by: actor.userId, changes: JSON.stringify(changes), note: edit.note ?? null, at: t.now });
     recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], { account: after, changes });
-    await audit(t, actor, { action: changes.status ? `account.${edit.status === 'frozen' ? 'frozen' : 'unfrozen'}` : 'account.edited', entity: 'account', entityId: id, before, after });
+    await audit(t, actor, { action: changes.status || changes.frozen_by ? `account.${edit.status === 'frozen' ? 'frozen' : 'unfrozen'}` : 'account.edited', entity: 'account', entityId: id, before, after });
     return after;
   });
 }
@@ -239,10 +244,14 @@ export async function statement(ctx: BankContext, actor: Actor, id: number, r: R
   };
 }
 
-const csvCell = (v: unknown) => {
+/**
+ * One CSV cell. A cell a spreadsheet would read as a formula (starting with = + - @, tab or
+ * carriage return) gets a leading apostrophe, unless it is exactly a plain number (a signed
+ * amount such as -12.50): "-1+1+cmd|…" is text, not a number (OWASP "CSV injection").
+ */
+export const csvCell = (v: unknown) => {
   const s = v === null || v === undefined ? '' : String(v);
-  // Quote, and defuse spreadsheet formulas in free text.
-  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 };
 
@@ -316,7 +325,7 @@ export async function accountPending(ctx: BankContext, actor: Actor, id: number)
 
 export async function transactionDtos(ctx: BankContext, rows: TransactionRow[]) {
   const ids = [...new Set(rows.flatMap((r) => [r.from_account_id, r.to_account_id]).filter((x): x is number => x !== null))];
-  const accts = ids.length ? await ctx.db('accounts').whereIn('id', ids).select('id', 'number') : [];
+  const accts = ids.length ? await ctx.db('accounts').whereIn('id', ids).andWhere({ kind: 'customer' }).select('id', 'number') : [];
   const numbers = new Map(accts.map((a) => [a.id as number, a.number as string]));
   return rows.map((r) => transactionDto(r, numbers));
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
 import { dialectOf, type Dialect } from '../db/knex.js';
+import { DEV_TOTP_KEY, deriveKey, type SecretKey } from './secret-box.js';
 import { DEFAULT_SLA, type SlaTargets } from './sla.js';
 
 export type Role = 'customer' | 'teller' | 'manager' | 'admin';
@@ -23,6 +24,8 @@ export interface BankOptions {
   /** Shards of each hot bank-owned account (cash, interest expense) per currency. */
   hotShards?: number;
   now?: () => Date;
+  /** TOTP_ENCRYPTION_KEY: seals TOTP secrets at rest (the public development key when absent). */
+  totpEncryptionKey?: string;
   /** Ticket service-level targets per priority (TICKET_SLA). */
   ticketSla?: SlaTargets;
 }
@@ -39,6 +42,8 @@ export interface BankContext {
    * and the metrics listen; bank/ never imports them.
    */
   signals: EventEmitter;
+  /** The key TOTP secrets are sealed with (bank/secret-box.ts). */
+  totpKey: SecretKey;
   /** Bounds of the group-commit writer (bank/writer.ts); defaults when unset. */
   writerOptions?: { maxItems: number; maxBytes: number };
 }
@@ -54,6 +59,7 @@ export function createBankContext(db: Knex, opts: BankOptions): BankContext {
     now: opts.now ?? (() => new Date()),
     ticketSla: opts.ticketSla ?? DEFAULT_SLA,
     signals,
+    totpKey: deriveKey(opts.totpEncryptionKey ?? DEV_TOTP_KEY),
   };
 }
 

@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { toPage } from './paging.js';
 import { Customer } from '../db/models.js';
 import type { Actor, BankContext } from './context.js';
-import { Conflict, DomainError, Forbidden, Invalid, NotFound } from './errors.js';
+import { Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated } from './errors.js';
+import { notifyUsers } from './notify.js';
+import { verifyPassword } from './passwords.js';
 import { audit } from './audit.js';
 import { isCountryCode } from './countries.js';
 import { recordEvent, rooms } from './events.js';
@@ -294,8 +296,16 @@ async function customerChanged(t: Tx, actor: Actor, id: number, action: string, 
   return dto;
 }
 
-export async function editCustomer(ctx: BankContext, actor: Actor, id: number, edit: Partial<CustomerFields>): Promise<CustomerDto> {
+/**
+ * Edits a customer. A customer changing their own email must confirm it with their current
+ * password (a stolen session must not redirect the bank's mail), and is told by notification.
+ * Emails are contact addresses, not identities (sign-in is by username and nothing looks a
+ * customer up by email), so two customers may share one (a household); refusing a duplicate
+ * would also tell a customer that someone else banks here with that address.
+ */
+export async function editCustomer(ctx: BankContext, actor: Actor, id: number, input: Partial<CustomerFields> & { currentPassword?: string }): Promise<CustomerDto> {
   requireCan(actor, 'customers.edit');
+  const { currentPassword, ...edit } = input;
   const given = (Object.keys(edit) as (keyof CustomerFields)[]).filter((k) => edit[k] !== undefined && k in FIELD_COLUMNS);
   if (actor.role === 'customer') {
     // Ownership first: another customer's id is "not found", never "forbidden".
@@ -306,6 +316,8 @@ export async function editCustomer(ctx: BankContext, actor: Actor, id: number, e
   const p: Problems = new Map();
   checkPerson(p, edit, ctx.now().toISOString().slice(0, 10), true);
   raise(p);
+  const selfEmailChange = actor.role === 'customer' && edit.email !== undefined && (await ctx.db('customers').where({ id }).first('email'))?.email !== edit.email.trim();
+  if (selfEmailChange) await confirmPassword(ctx, actor, currentPassword);
   return withTx(ctx, async (t) => {
     const c = await lockCustomer(t, actor, id);
     const wanted = personRow(edit);
@@ -317,9 +329,18 @@ export async function editCustomer(ctx: BankContext, actor: Actor, id: number, e
     const { addresses: _after, ...after } = dto;
     const changes = Object.fromEntries((Object.keys(FIELD_COLUMNS) as (keyof CustomerFields)[]).filter((k) => before[k] !== after[k]).map((k) => [k, [before[k], after[k]]]));
     recordEvent(t, 'customer.updated', [rooms.customer(id), rooms.staff], { customer: dto, changes });
+    if (selfEmailChange && actor.userId !== null && 'email' in changes) {
+      await notifyUsers(t, [actor.userId], { kind: 'security', title: 'Email changed', body: `Your email is now ${after.email}. If this was not you, contact the bank.` });
+    }
     await audit(t, actor, { action: 'customer.updated', entity: 'customer', entityId: id, before, after });
     return dto;
   });
+}
+
+async function confirmPassword(ctx: BankContext, actor: Actor, currentPassword: string | undefined): Promise<void> {
+  if (!currentPassword) throw new Invalid('Changing your email needs your current password', { fields: ['currentPassword'] });
+  const user = actor.userId === null ? undefined : await ctx.db('users').where({ id: actor.userId }).first('password_hash');
+  if (!user || !(await verifyPassword(user.password_hash, currentPassword))) throw new Unauthenticated('invalid_credentials', 'The current password is wrong');
 }
 
 // ---- addresses -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ export type ErrorCode =
   | 'unauthenticated' | 'invalid_credentials' | 'otp_required' | 'invalid_otp'
   | 'forbidden' | 'not_found' | 'conflict' | 'idempotency_in_flight'
   | 'insufficient_funds' | 'account_frozen' | 'account_closed' | 'currency_mismatch' | 'same_account'
-  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch'
+  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch' | 'already_reversed'
   | 'account_locked' | 'rate_limited';
 
 export class DomainError extends Error {
@@ -55,8 +55,8 @@ export class Conflict extends DomainError {
 }
 export type RuleCode =
   | 'insufficient_funds' | 'account_frozen' | 'account_closed' | 'currency_mismatch' | 'same_account'
-  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch'
-  /** The thing is in the wrong state for this rule (e.g. cancelling a transaction no longer pending). */
+  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch' | 'already_reversed'
+  /** The thing is in the wrong state for this rule (e.g. cancelling a transaction no longer pending, reversing one that is not posted). */
   | 'conflict';
 /** A business rule refused the operation (HTTP 422, whatever its code). */
 export class RuleViolation extends DomainError {
@@ -93,3 +93,39 @@ export class BatchItemFailed extends DomainError {
     super(cause.code, `Item ${index}: ${cause.message}`, { index, ...(cause.details ?? {}) });
   }
 }
+
+const STORE_DOWN_CODES = new Set([
+  // PostgreSQL: the server shut the connection or cannot take it now; connection exceptions.
+  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300',
+  // The network under it.
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND',
+  // SQLite: another process holds the write lock past the busy timeout.
+  'SQLITE_BUSY', 'SQLITE_LOCKED',
+]);
+const STORE_DOWN_MESSAGES = /Connection terminated|connection error|not queryable|Timeout acquiring a connection|Connection ended unexpectedly/i;
+
+/**
+ * Why the database cannot serve right now (it went away, is restarting, is locked, is
+ * full), or null for any other error. Such a failure is not the client's fault and not a
+ * bug: it answers 503 with Retry-After, and the same request (same Idempotency-Key) may be
+ * sent again. Nothing was half-written: the transaction did not commit.
+ */
+export function storeUnavailable(err: unknown): { reason: 'unreachable' | 'busy' | 'full' | 'aborted'; retryAfterSeconds: number } | null {
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return null;
+  const code = typeof e.code === 'string' ? e.code : '';
+  // SQLite rolls a transaction back by itself on a full disk, an I/O error or lack of
+  // memory; the ROLLBACK that follows then fails and hides the cause. Nothing committed.
+  if (/cannot rollback - no transaction is active/.test(String(e.message ?? ''))) return { reason: 'aborted', retryAfterSeconds: 5 };
+  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === '53100') return { reason: 'full', retryAfterSeconds: 30 };
+  if (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED') return { reason: 'busy', retryAfterSeconds: 1 };
+  if (STORE_DOWN_CODES.has(code) || e.name === 'KnexTimeoutError' || STORE_DOWN_MESSAGES.test(String(e.message ?? ''))) return { reason: 'unreachable', retryAfterSeconds: 1 };
+  return null;
+}
+
+export const UNAVAILABLE_MESSAGE = {
+  unreachable: 'The bank is briefly unavailable; nothing was changed. Try again (with the same Idempotency-Key).',
+  busy: 'The bank is busy; nothing was changed. Try again (with the same Idempotency-Key).',
+  full: 'The bank cannot store anything right now; nothing was changed. Try again later.',
+  aborted: 'The bank could not store this just now; nothing was changed. Try again shortly.',
+} as const;

@@ -4,6 +4,7 @@ import { auditMany } from './audit.js';
 import { recordEvent, rooms, type Room } from './events.js';
 import { formatAmount } from './money.js';
 import { notifyCustomers } from './notify.js';
+import { evaluateAlerts } from './alerts.js';
 import type { Tx } from './tx.js';
 import { fastSql, type Table } from '../db/fast.js';
 
@@ -27,7 +28,7 @@ export interface Move {
 
 export interface TransactionDto {
   id: number;
-  kind: MoveKind;
+  kind: MoveKind | 'reversal';
   status: 'posted' | 'pending_approval' | 'rejected';
   amount: string;
   currency: string;
@@ -36,6 +37,9 @@ export interface TransactionDto {
   memo: string;
   createdAt: string;
   postedAt: string | null;
+  /** The transaction this one reverses, and the posted reversal of this one. */
+  reversalOf: number | null;
+  reversedBy: number | null;
 }
 
 interface Planned extends Move {
@@ -131,6 +135,7 @@ export class Journal {
       m.memo, m.externalRef ?? null, (m.actor ?? actor).userId, t.now, m.pending ? null : t.now,
     ]));
     await fast.insert(ENTRIES, moves.flatMap((m, i) => m.entries.map((e) => [ids[i], e.accountId, e.amount, e.balanceAfter, t.now])));
+    await evaluateAlerts(t, () => moves.flatMap((m) => m.entries.map((e) => ({ account_id: e.accountId, amount: e.amount, balance_after: e.balanceAfter }))), this.touched.values());
     await updateBalances(t, [...this.touched.values()]);
 
     const dtos: TransactionDto[] = moves.map((m, i) => ({
@@ -138,7 +143,7 @@ export class Journal {
       // Bank-owned accounts (cash, interest expense) are not shown to clients.
       fromAccountNumber: m.kind === 'transfer' || m.kind === 'withdrawal' ? m.from.number : null,
       toAccountNumber: m.kind === 'withdrawal' ? null : m.to.number,
-      memo: m.memo, createdAt: t.now, postedAt: m.pending ? null : t.now,
+      memo: m.memo, createdAt: t.now, postedAt: m.pending ? null : t.now, reversalOf: null, reversedBy: null,
     }));
     const lastTx = new Map<number, number>();
     moves.forEach((m, i) => {

@@ -10,11 +10,14 @@ import { writerOf, type GroupAccounts } from './writer.js';
 import { Journal, balanceUpdated, partyRooms, type Move, type TransactionDto } from './journal.js';
 import { requireCan } from './permissions.js';
 import { notifyCustomers } from './notify.js';
+import { creditsWhileFrozen } from './freeze.js';
+import { evaluateAlerts } from './alerts.js';
+import { reversalPosted } from './reversals.js';
 import { type Tx, withTx } from './tx.js';
 
 export type { TransactionDto } from './journal.js';
 
-export type TxKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest';
+export type TxKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest' | 'reversal';
 export type TxStatus = 'posted' | 'pending_approval' | 'rejected';
 
 export interface TransactionRow {
@@ -33,6 +36,8 @@ export interface TransactionRow {
   created_at: string;
   posted_at: string | null;
   decided_at: string | null;
+  reversal_of?: number | null;
+  reversed_by?: number | null;
 }
 
 export function transactionDto(r: TransactionRow, numbers: Map<number, string>): TransactionDto {
@@ -43,11 +48,13 @@ export function transactionDto(r: TransactionRow, numbers: Map<number, string>):
     amount: formatAmount(r.amount, r.currency),
     currency: r.currency,
     // Bank-owned accounts (cash, interest expense) are not shown to clients.
-    fromAccountNumber: (r.kind === 'transfer' || r.kind === 'withdrawal') && r.from_account_id !== null ? numbers.get(r.from_account_id) ?? null : null,
+    fromAccountNumber: (r.kind === 'transfer' || r.kind === 'withdrawal' || r.kind === 'reversal') && r.from_account_id !== null ? numbers.get(r.from_account_id) ?? null : null,
     toAccountNumber: r.kind !== 'withdrawal' && r.to_account_id !== null ? numbers.get(r.to_account_id) ?? null : null,
     memo: r.memo,
     createdAt: r.created_at,
     postedAt: r.posted_at,
+    reversalOf: r.reversal_of == null ? null : Number(r.reversal_of),
+    reversedBy: r.reversed_by == null ? null : Number(r.reversed_by),
   };
 }
 
@@ -67,7 +74,7 @@ function visible<A extends Pick<AccountRow, 'kind' | 'customer_id'>>(actor: Acto
 
 function assertUsable(a: AccountRow, direction: 'debit' | 'credit', opts: { allowFrozen?: boolean } = {}) {
   if (a.status === 'closed') throw new RuleViolation('account_closed', `Account ${a.number} is closed`, { accountNumber: a.number });
-  if (a.status === 'frozen' && !opts.allowFrozen) throw new RuleViolation('account_frozen', `Account ${a.number} is frozen`, { accountNumber: a.number, direction });
+  if (a.status === 'frozen' && !opts.allowFrozen && !creditsWhileFrozen(a, direction)) throw new RuleViolation('account_frozen', `Account ${a.number} is frozen`, { accountNumber: a.number, direction });
 }
 
 function assertFunds(a: LockedAccount, amount: number, opts: { payoutToZero?: boolean } = {}) {
@@ -94,10 +101,13 @@ async function post(t: Tx, txId: number, legs: { account: AccountRow; amount: nu
     leg.account.balance += leg.amount;
     await t.q('accounts').where({ id: leg.account.id }).update({ balance: leg.account.balance });
   }
-  await t.q('entries').insert(legs.map((l) => ({ transaction_id: txId, account_id: l.account.id, amount: l.amount, balance_after: l.account.balance, at: t.now })));
+  const entries = legs.map((l) => ({ transaction_id: txId, account_id: l.account.id, amount: l.amount, balance_after: l.account.balance, at: t.now }));
+  await t.q('entries').insert(entries);
+  await evaluateAlerts(t, entries, legs.map((l) => l.account));
 }
 
-const numbersOf = (accounts: AccountRow[]) => new Map(accounts.map((a) => [a.id, a.number]));
+// Bank-owned accounts (cash, interest expense) are not shown to clients: a reversal may name one.
+const numbersOf = (accounts: AccountRow[]) => new Map(accounts.filter((a) => a.kind === 'customer').map((a) => [a.id, a.number]));
 
 export interface MoveInput {
   accountId: number;
@@ -226,6 +236,7 @@ async function decide(ctx: BankContext, actor: Actor, txId: number, decision: 'a
       assertUsable(dst, 'credit');
       Object.assign(tx, { status: 'posted', posted_at: t.now });
       await post(t, tx.id, [{ account: src, amount: -tx.amount }, { account: dst, amount: tx.amount }]);
+      if (tx.kind === 'reversal') await reversalPosted(t, tx);
     } else {
       tx.status = 'rejected';
     }

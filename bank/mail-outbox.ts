@@ -13,7 +13,7 @@ import { type Tx, withTx } from './tx.js';
 // only customers (customers.email) get mail.
 
 /** Notification kinds worth an email (the rest stay in-app). */
-export const MAIL_NOTIFICATION_KINDS = ['ticket_reply', 'ticket_resolved', 'security', 'transaction.rejected'] as const;
+export const MAIL_NOTIFICATION_KINDS = ['ticket_reply', 'ticket_resolved', 'security', 'transaction.rejected', 'alert', 'standing_order', 'standing_order_failed', 'reversal'] as const;
 
 /** Deposits, withdrawals and transfers of at least this many major units are mailed to each customer party. */
 export const LARGE_TRANSACTION_MAJOR = '10000';

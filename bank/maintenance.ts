@@ -37,6 +37,7 @@ export interface CleanupResult {
   idempotencyKeys: number;
   events: number;
   agendaJobs: number;
+  payeeLookups: number;
 }
 
 /**
@@ -60,6 +61,8 @@ export async function cleanup(ctx: BankContext, opts: { progress?: Progress } = 
       }),
     agendaJobs: await deleteInChunks(ctx, 'agenda_jobs', 'id',
       (q) => q.where('type', 'normal').whereNull('next_run_at').whereNull('locked_at').andWhere('last_finished_at', '<', iso(nowMs - ONE_OFF_JOB_RETENTION_MS)), opts.progress),
+    // Confirmation-of-payee look-ups only feed the per-minute limit.
+    payeeLookups: await deleteInChunks(ctx, 'payee_lookups', 'id', (q) => q.where('at', '<', iso(nowMs - SESSION_RETENTION_MS)), opts.progress),
   };
   if (Object.values(result).some((n) => n > 0)) await auditRun(ctx, SYSTEM, 'maintenance.cleanup', result, 'cleanup');
   return result;

@@ -13,16 +13,25 @@ export const totpUri = (secret: string, username: string) => generateURI({ issue
 export const totpCode = (secret: string, at: Date = new Date()) => generate({ secret, epoch: Math.floor(at.getTime() / 1000) });
 
 /**
- * Whether a code is valid now, allowing one step of clock drift either way. Malformed
- * input is simply invalid (otplib throws on it).
+ * The RFC 6238 time step a code belongs to, when it is valid now (one step of clock drift
+ * allowed either way) and later than `afterStep` (the step of the last code accepted, so a
+ * code is never accepted twice); otherwise null. Malformed input is simply invalid.
  */
-export async function totpValid(secret: string, code: string | undefined | null, at: Date = new Date()): Promise<boolean> {
+export async function totpStep(secret: string, code: string | undefined | null, at: Date = new Date(), afterStep: number | null = null): Promise<number | null> {
   const token = (code ?? '').trim();
-  if (!CODE_RE.test(token)) return false;
+  if (!CODE_RE.test(token)) return null;
   try {
-    const r = await verify({ secret, token, epoch: Math.floor(at.getTime() / 1000), epochTolerance: STEP_SECONDS });
-    return r.valid;
+    const epoch = Math.floor(at.getTime() / 1000);
+    const r = await verify({ secret, token, epoch, epochTolerance: STEP_SECONDS });
+    if (!r.valid) return null;
+    const step = Math.floor(epoch / STEP_SECONDS) + r.delta;
+    return afterStep !== null && step <= afterStep ? null : step;
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** Whether a code is valid now (ignoring single use; see totpStep). */
+export async function totpValid(secret: string, code: string | undefined | null, at: Date = new Date()): Promise<boolean> {
+  return (await totpStep(secret, code, at)) !== null;
 }

@@ -3,6 +3,8 @@ import * as m0001 from './migrations/0001_bank.js';
 import * as m0002 from './migrations/0002_agenda_jobs.js';
 import * as m0003 from './migrations/0003_jobs.js';
 import * as m0004 from './migrations/0004_audit_heads.js';
+import * as m0006 from './migrations/0006_security.js';
+import * as m0007 from './migrations/0007_everyday_banking.js';
 import * as m0008 from './migrations/0008_desk_webhooks.js';
 import * as m0009 from './migrations/0009_cancelled_transactions.js';
 
@@ -15,6 +17,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_agenda_jobs': m0002,
   '0003_jobs': m0003,
   '0004_audit_heads': m0004,
+  '0006_security': m0006,
+  '0007_everyday_banking': m0007,
   '0008_desk_webhooks': m0008,
   '0009_cancelled_transactions': m0009,
 };

@@ -84,8 +84,13 @@ export class User extends BankModel {
   declare active: Bool;
   declare failed_logins: number;
   declare locked_until: string | null;
+  /** Sealed (bank/secret-box.ts). */
   declare totp_secret: string | null;
   declare totp_enabled: Bool;
+  /** The time step of the last TOTP code accepted: a code is accepted once. */
+  declare totp_last_step: number | null;
+  /** JSON array of SHA-256 hashes of the unused recovery codes. */
+  declare totp_recovery_codes: string | null;
   declare created_at: string;
   declare updated_at: string;
 
@@ -147,6 +152,18 @@ export class LoginEvent extends BankModel {
   static relationMappings = (): RelationMappings => ({
     user: belongsTo(User, 'login_events.user_id', 'users.id'),
   });
+}
+
+/** Failed sign-ins per (username as typed, client address), known usernames or not: no relation on purpose. */
+export class LoginThrottle extends BankModel {
+  static tableName = 'login_throttles';
+  declare id: number;
+  declare username: string;
+  declare ip: string;
+  declare failures: number;
+  declare locks: number;
+  declare locked_until: string | null;
+  declare updated_at: string;
 }
 
 // ---- reference data ---------------------------------------------------------------------------
@@ -225,6 +242,8 @@ export class Account extends BankModel {
   declare status: 'active' | 'frozen' | 'closed';
   declare opened_at: string;
   declare closed_at: string | null;
+  declare frozen_by: 'customer' | 'bank' | null;
+  declare alert_count: number;
 
   declare customer?: Customer | null;
   // Not `type`/`branch`: those names are the code columns.
@@ -295,7 +314,7 @@ export class ClosedAccount extends BankModel {
 export class Transaction extends BankModel {
   static tableName = 'transactions';
   declare id: number;
-  declare kind: 'deposit' | 'withdrawal' | 'transfer' | 'interest';
+  declare kind: 'deposit' | 'withdrawal' | 'transfer' | 'interest' | 'reversal';
   declare status: 'posted' | 'pending_approval' | 'rejected';
   declare amount: number;
   declare currency: string;
@@ -309,12 +328,18 @@ export class Transaction extends BankModel {
   declare created_at: string;
   declare posted_at: string | null;
   declare decided_at: string | null;
+  /** A reversal: the transaction it reverses. */
+  declare reversal_of: number | null;
+  /** A reversed transaction: its posted reversal. */
+  declare reversed_by: number | null;
 
   declare entries?: Entry[];
   declare fromAccount?: Account | null;
   declare toAccount?: Account | null;
   declare creator?: User | null;
   declare decider?: User | null;
+  declare reversed?: Transaction | null;
+  declare reversal?: Transaction | null;
 
   static relationMappings = (): RelationMappings => ({
     entries: hasMany(Entry, 'transactions.id', 'entries.transaction_id'),
@@ -322,6 +347,8 @@ export class Transaction extends BankModel {
     toAccount: belongsTo(Account, 'transactions.to_account_id', 'accounts.id'),
     creator: belongsTo(User, 'transactions.created_by', 'users.id'),
     decider: belongsTo(User, 'transactions.decided_by', 'users.id'),
+    reversed: belongsTo(Transaction, 'transactions.reversal_of', 'transactions.id'),
+    reversal: belongsTo(Transaction, 'transactions.reversed_by', 'transactions.id'),
   });
 }
 
@@ -503,6 +530,115 @@ export class Notification extends BankModel {
   });
 }
 
+// ---- everyday banking: payees, standing orders, alerts -------------------------------------------
+
+export class Payee extends BankModel {
+  static tableName = 'payees';
+  declare id: number;
+  declare customer_id: number;
+  declare account_id: number;
+  declare nickname: string;
+  declare created_by: number | null;
+  declare created_at: string;
+
+  declare customer?: Customer;
+  declare account?: Account;
+  declare creator?: User | null;
+
+  static relationMappings = (): RelationMappings => ({
+    customer: belongsTo(Customer, 'payees.customer_id', 'customers.id'),
+    account: belongsTo(Account, 'payees.account_id', 'accounts.id'),
+    creator: belongsTo(User, 'payees.created_by', 'users.id'),
+  });
+}
+
+/** One confirmation-of-payee look-up (the per-user rate limit counts these). */
+export class PayeeLookup extends BankModel {
+  static tableName = 'payee_lookups';
+  declare id: number;
+  declare user_id: number;
+  declare account_number: string;
+  declare found: Bool;
+  declare at: string;
+
+  declare user?: User;
+
+  static relationMappings = (): RelationMappings => ({
+    user: belongsTo(User, 'payee_lookups.user_id', 'users.id'),
+  });
+}
+
+export class StandingOrder extends BankModel {
+  static tableName = 'standing_orders';
+  declare id: number;
+  declare from_account_id: number;
+  declare to_account_id: number;
+  declare amount: number;
+  declare currency: string;
+  declare memo: string;
+  declare frequency: 'once' | 'daily' | 'weekly' | 'monthly';
+  declare start_date: string;
+  declare end_date: string | null;
+  declare day_of_month: number;
+  declare next_run_date: string | null;
+  declare status: 'active' | 'paused' | 'cancelled' | 'completed';
+  declare created_by: number | null;
+  declare created_at: string;
+  declare updated_at: string;
+
+  declare fromAccount?: Account;
+  declare toAccount?: Account;
+  declare creator?: User | null;
+  declare runs?: StandingOrderRun[];
+
+  static relationMappings = (): RelationMappings => ({
+    fromAccount: belongsTo(Account, 'standing_orders.from_account_id', 'accounts.id'),
+    toAccount: belongsTo(Account, 'standing_orders.to_account_id', 'accounts.id'),
+    creator: belongsTo(User, 'standing_orders.created_by', 'users.id'),
+    runs: hasMany(StandingOrderRun, 'standing_orders.id', 'standing_order_runs.standing_order_id'),
+  });
+}
+
+export class StandingOrderRun extends BankModel {
+  static tableName = 'standing_order_runs';
+  declare id: number;
+  declare standing_order_id: number;
+  declare date: string;
+  declare status: 'posted' | 'pending_approval' | 'failed';
+  declare transaction_id: number | null;
+  declare error_code: string | null;
+  declare error_message: string | null;
+  declare created_at: string;
+
+  declare order?: StandingOrder;
+  declare transaction?: Transaction | null;
+
+  static relationMappings = (): RelationMappings => ({
+    order: belongsTo(StandingOrder, 'standing_order_runs.standing_order_id', 'standing_orders.id'),
+    transaction: belongsTo(Transaction, 'standing_order_runs.transaction_id', 'transactions.id'),
+  });
+}
+
+export class BalanceAlert extends BankModel {
+  static tableName = 'balance_alerts';
+  declare id: number;
+  declare account_id: number;
+  declare kind: 'balance_below' | 'balance_above' | 'debit_over' | 'credit_over';
+  declare threshold: number;
+  declare active: Bool;
+  declare created_by: number | null;
+  declare last_triggered_at: string | null;
+  declare created_at: string;
+
+  declare account?: Account;
+  declare creator?: User | null;
+
+  static relationMappings = (): RelationMappings => ({
+    account: belongsTo(Account, 'balance_alerts.account_id', 'accounts.id'),
+    creator: belongsTo(User, 'balance_alerts.created_by', 'users.id'),
+  });
+}
+
 // ---- audit, outbox, jobs ---------------------------------------------------------------------------
 
 /** A row of the audit hash chains. actor_id is a user id but deliberately no foreign key. */
@@ -661,8 +797,9 @@ export class WebhookDelivery extends BankModel {
 }
 
 export const MODELS = [
-  User, Session, LoginEvent, Customer, Address, Branch, AccountType, InterestRate, Account, AccountEdit, ClosedAccount,
+  User, Session, LoginEvent, LoginThrottle, Customer, Address, Branch, AccountType, InterestRate, Account, AccountEdit, ClosedAccount,
   Transaction, Entry, BalanceSnapshot, InterestAccrual, InterestPosting, IdempotencyKey, Ticket, TicketMessage,
   Announcement, Notification, AuditEntry, AuditHead, OutboxEvent, EventRoom, MailOutbox, JobCursor,
   CannedReply, WebhookEndpoint, WebhookDelivery,
+  Payee, PayeeLookup, StandingOrder, StandingOrderRun, BalanceAlert,
 ] as const;

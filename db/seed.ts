@@ -9,6 +9,9 @@ import { createAnnouncement } from '../bank/announcements.js';
 import { createUserIn } from '../bank/users-core.js';
 import { hashPassword } from '../bank/passwords.js';
 import { withTx } from '../bank/tx.js';
+import { addPayee } from '../bank/payees.js';
+import { createStandingOrder } from '../bank/standing-orders.js';
+import { createAlert } from '../bank/alerts.js';
 
 export interface DemoLogin {
   username: string;
@@ -118,6 +121,24 @@ export async function seedDemo(bank: BankContext): Promise<DemoLogin[]> {
   at(0, 8);
   // One large transfer waiting for a manager's approval.
   await ledger.transfer(demo, ravi.actor, { fromAccountId: ravi.accounts[0].id, toAccountNumber: asha.accounts[0].number, amount: '210000.00', memo: 'Flat deposit' });
+
+  // Everyday banking: each customer has a saved payee, a monthly standing order to them and a
+  // low-balance alert. The orders start next month, on today's date (the 31st falls back).
+  at(0, 8);
+  const nextMonth = new Date(Date.now());
+  nextMonth.setUTCDate(1);
+  nextMonth.setUTCMonth(nextMonth.getUTCMonth() + 1);
+  const startDate = `${nextMonth.toISOString().slice(0, 8)}${String(Math.min(new Date().getUTCDate(), 28)).padStart(2, '0')}`;
+  const plans = [
+    { who: asha, to: meera, nickname: 'Meera (yoga class)', amount: '1500.00', memo: 'Yoga class', alert: '20000.00' },
+    { who: ravi, to: asha, nickname: 'Asha Verma', amount: '5000.00', memo: 'Monthly loan repayment', alert: '50000.00' },
+    { who: meera, to: ravi, nickname: 'Landlord (Ravi)', amount: '18000.00', memo: 'Rent', alert: '10000.00' },
+  ];
+  for (const p of plans) {
+    await addPayee(demo, p.who.actor, { accountNumber: p.to.accounts[0].number, nickname: p.nickname });
+    await createStandingOrder(demo, p.who.actor, { fromAccountId: p.who.accounts[1].id, toAccountNumber: p.to.accounts[0].number, amount: p.amount, memo: p.memo, frequency: 'monthly', startDate });
+    await createAlert(demo, p.who.actor, p.who.accounts[1].id, { kind: 'balance_below', threshold: p.alert });
+  }
 
   at(3, 11);
   const card = await createTicket(demo, asha.actor, { category: 'card', subject: 'Debit card not working abroad', body: 'My card was declined twice in Singapore today. Is international use blocked?', priority: 'high' });

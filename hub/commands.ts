@@ -1,14 +1,15 @@
 import { z, ZodError } from 'zod';
 import type { BankContext } from '../bank/context.js';
-import { DomainError } from '../bank/errors.js';
+import { DomainError, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/errors.js';
 import { rooms } from '../bank/events.js';
 import type { SessionPolicy } from '../bank/sessions.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../rest/metrics.js';
 import { assertAccountWatchable, assertTicketVisible } from './access.js';
 import { recheck, type HubSocket } from './auth.js';
+import { Bucket, type HubLimits } from './limits.js';
 import type { Presence } from './presence.js';
-import { entitledRooms } from './rooms.js';
+import { entitledRooms, isStaffRole } from './rooms.js';
 import { syncEvents, syncInput } from './sync.js';
 
 export interface CommandDeps {
@@ -17,6 +18,7 @@ export interface CommandDeps {
   presence: Presence;
   metrics: Metrics;
   logger: Logger;
+  limits: HubLimits;
 }
 
 export interface AckError {
@@ -33,25 +35,10 @@ export function ackError(err: unknown, logger: Logger): AckError {
     const fields = [...new Set(err.issues.map((i) => i.path.join('.') || '(payload)'))];
     return { code: 'invalid_request', message: 'The command payload is not valid', details: { fields } };
   }
+  const down = storeUnavailable(err);
+  if (down) return { code: 'unavailable', message: UNAVAILABLE_MESSAGE[down.reason], details: { retryAfterSeconds: down.retryAfterSeconds } };
   logger.error({ err }, 'socket command failed');
   return { code: 'internal', message: 'Internal error' };
-}
-
-/** A token bucket per socket: bursts are fine, floods are refused. */
-export class Bucket {
-  private tokens: number;
-  private last = Date.now();
-  constructor(private readonly capacity = 30, private readonly perSecond = 10) {
-    this.tokens = capacity;
-  }
-  take(): boolean {
-    const now = Date.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
 }
 
 const MAX_WATCHED = 100;
@@ -80,7 +67,7 @@ export function handlers(deps: CommandDeps): Record<string, Handler> {
     // Replays from the database; see hub/sync.ts. Clients de-duplicate by seq.
     async sync(socket, payload) {
       const { since } = syncInput.parse(payload);
-      const answer = await syncEvents(bank, entitledRooms(socket.data), since);
+      const answer = await deps.limits.sync(socket.data.sessionId, () => syncEvents(bank, entitledRooms(socket.data), since));
       metrics.eventsReplayed.inc(answer.events.length);
       return { events: answer.events, upTo: answer.upTo };
     },
@@ -101,7 +88,10 @@ export function handlers(deps: CommandDeps): Record<string, Handler> {
       const { ticketId } = ticketInput.parse(payload);
       if (!socket.data.watching.includes(rooms.ticket(ticketId))) await assertTicketVisible(bank, socket.data, ticketId);
       const d = socket.data;
-      socket.to([rooms.staff, rooms.ticket(ticketId)]).emit('ticket.typing', { ticketId, userId: d.userId, displayName: d.displayName, at: new Date().toISOString() });
+      // Staff typing reaches staff only (an internal note in progress is not the owner's to see);
+      // the owner's typing reaches staff and the owner's other tabs.
+      const audience = isStaffRole(d.role) ? [rooms.staff] : [rooms.staff, rooms.ticket(ticketId)];
+      socket.to(audience).emit('ticket.typing', { ticketId, userId: d.userId, displayName: d.displayName, at: new Date().toISOString() });
       return { ticketId };
     },
     async 'account.watch'(socket, payload) {

@@ -8,6 +8,7 @@ import type { Services } from '../rest/services.js';
 import { handshakeAuth, type HubSocket } from './auth.js';
 import { handlers, registerCommands } from './commands.js';
 import { deliverer } from './deliver.js';
+import { HubLimits, startBackpressureSweep } from './limits.js';
 import { Presence } from './presence.js';
 import { Publisher } from './publisher.js';
 import { replayLocally } from './recovery.js';
@@ -72,10 +73,15 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
   });
 
   const presence = new Presence(io, log);
-  const commandDeps = { bank, policy: services.sessionPolicy, presence, metrics, logger: log };
+  const limits = new HubLimits({
+    socketsPerSession: config.HUB_MAX_SOCKETS_PER_SESSION, socketsPerUser: config.HUB_MAX_SOCKETS_PER_USER,
+    syncConcurrency: config.HUB_SYNC_CONCURRENCY, syncQueue: config.HUB_SYNC_QUEUE,
+  });
+  const commandDeps = { bank, policy: services.sessionPolicy, presence, metrics, logger: log, limits };
   const table = handlers(commandDeps);
 
   io.use(handshakeAuth(bank, services.sessionPolicy));
+  io.use(limits.admission());
   io.on('connection', (raw) => {
     const socket = raw as unknown as HubSocket;
     metrics.socketConnections.inc();
@@ -97,6 +103,7 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
     replayLocally(io, bank, metrics, log, downSince).catch((err) => log.warn({ err }, 'replay after the Redis gap failed'));
   });
   const sweep = startSessionSweep(io, bank, services.sessionPolicy, log, opts.sweepEveryMs);
+  const backpressure = startBackpressureSweep(io, { onCut: (n) => log.warn({ sockets: n }, 'disconnected sockets that stopped reading (too much queued for them)') });
 
   let closing: Promise<void> | null = null;
   return {
@@ -105,6 +112,8 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
       (closing ??= (async () => {
         bank.signals.off('committed', publisher.onCommitted);
         presence.close();
+        limits.close();
+        backpressure.stop();
         await Promise.allSettled([relay.stop(), sweep.stop(), publisher.close()]);
         // io.close() would also close the http.Server and wait for its keep-alive
         // connections; the server's owner does that. Close only what is ours.

@@ -53,7 +53,8 @@ export class Presence {
           state.again = false;
           const viewers = await this.viewers(ticketId);
           if (this.closed) return;
-          this.io.to([rooms.staff, rooms.ticket(ticketId)]).emit('presence.ticket', { ticketId, viewers, at: new Date().toISOString() });
+          // Staff only (API.md): who at the bank is looking is not the ticket owner's business.
+          this.io.to(rooms.staff).emit('presence.ticket', { ticketId, viewers, at: new Date().toISOString() });
         } while (state.again && !this.closed);
       } catch (err) {
         this.logger.debug({ err, ticketId }, 'presence update failed');

@@ -5,6 +5,7 @@ import { type AccountFailure, accrueInterest, postInterest } from '../bank/inter
 import { collectMail, deliverDueMails, queueStatementsOnce } from '../bank/mail-outbox.js';
 import { cleanup } from '../bank/maintenance.js';
 import { type Progress, snapshotBalances } from '../bank/snapshots.js';
+import { runDueStandingOrders } from '../bank/standing-orders.js';
 import type { MailSender } from './mailer.js';
 
 export interface JobContext {
@@ -78,6 +79,18 @@ export const JOBS: JobSpec[] = [
     async run({ bank, progress }) {
       const breaches = await flagBreaches(bank, { progress });
       return { ...(await escalateTickets(bank, { progress })), ...breaches };
+    },
+  },
+  {
+    // Every ten minutes: an order due today runs soon after it is made, and a date runs once
+    // however often this does (bank/standing-orders.ts).
+    name: 'standing-orders',
+    schedule: '0 */10 * * * *',
+    frequent: true,
+    async run({ bank, progress }) {
+      const r = await runDueStandingOrders(bank, { progress });
+      if (r.errors.length) throw new Error(`standing orders failed unexpectedly for ${r.errors.length} order(s): ${r.errors.slice(0, 5).map((e) => `#${e.orderId}: ${e.error}`).join('; ')}`);
+      return r;
     },
   },
   {

@@ -12,7 +12,7 @@ import type { BankContext } from '../bank/context.js';
 import { DomainError } from '../bank/errors.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { authMiddleware } from './auth.js';
+import { authMiddleware, bearerToken } from './auth.js';
 import { toHttpError } from './errors.js';
 import { ROUTES, handle } from './route.js';
 import { DOCS_CSS, DOCS_HTML, DOCS_JS, buildOpenApi } from './openapi.js';
@@ -54,6 +54,7 @@ export function createApp(deps: AppDeps): Koa {
     } catch (err) {
       const mapped = toHttpError(err);
       if (mapped) {
+        if (mapped.status === 503) logger.warn({ err, requestId, method: ctx.method, path: ctx.path }, 'database unavailable: answered 503');
         ctx.status = mapped.status;
         ctx.body = mapped.body;
         for (const [k, v] of Object.entries(mapped.headers ?? {})) ctx.set(k, v);
@@ -82,7 +83,8 @@ export function createApp(deps: AppDeps): Koa {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'", "'unsafe-inline'"],
           imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'", 'ws:', 'wss:'],
+          // 'self' covers the same origin's ws:/wss: (CSP Level 3); no other host may be reached.
+          connectSrc: ["'self'"],
           fontSrc: ["'self'", 'data:'],
           objectSrc: ["'none'"],
           frameAncestors: ["'none'"],
@@ -152,6 +154,12 @@ export function createApp(deps: AppDeps): Koa {
       ctx.status = 404;
       return;
     }
+    if (config.METRICS_TOKEN && !tokenMatches(bearerToken(ctx.get('Authorization')), config.METRICS_TOKEN)) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+      ctx.body = { error: { code: 'unauthenticated', message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>' } };
+      return;
+    }
     const m = await services.metricsText();
     ctx.type = m.contentType;
     ctx.body = m.body;
@@ -204,6 +212,14 @@ function hasNul(v: unknown, depth = 0): boolean {
   if (depth > 20 || !v || typeof v !== 'object') return false;
   if (Array.isArray(v)) return v.some((x) => hasNul(x, depth + 1));
   return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x, depth + 1));
+}
+
+/** Constant-time comparison of a presented token with the configured one. */
+function tokenMatches(given: string | null, expected: string): boolean {
+  if (!given) return false;
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(expected).digest();
+  return crypto.timingSafeEqual(a, b);
 }
 
 /**

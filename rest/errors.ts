@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { BatchItemFailed, DomainError, RuleViolation, type ErrorCode } from '../bank/errors.js';
+import { BatchItemFailed, DomainError, RuleViolation, type ErrorCode, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/errors.js';
 
 /** The one place domain errors become HTTP statuses. */
 export const STATUS: Record<ErrorCode, number> = {
@@ -7,7 +7,7 @@ export const STATUS: Record<ErrorCode, number> = {
   unauthenticated: 401, invalid_credentials: 401, otp_required: 401, invalid_otp: 401,
   forbidden: 403, not_found: 404, conflict: 409, idempotency_in_flight: 409,
   insufficient_funds: 422, account_frozen: 422, account_closed: 422, currency_mismatch: 422, same_account: 422,
-  limit_exceeded: 422, nonzero_balance: 422, idempotency_mismatch: 422,
+  limit_exceeded: 422, nonzero_balance: 422, idempotency_mismatch: 422, already_reversed: 422,
   account_locked: 423, rate_limited: 429,
 };
 
@@ -39,6 +39,14 @@ export function toHttpError(err: unknown): HttpError | null {
     return {
       status: 400,
       body: { error: { code: amountOnly ? 'invalid_amount' : 'invalid_request', message: 'The request is not valid', details: zodDetails(err) } },
+    };
+  }
+  const down = storeUnavailable(err);
+  if (down) {
+    return {
+      status: 503,
+      body: { error: { code: 'unavailable', message: UNAVAILABLE_MESSAGE[down.reason], details: { retryAfterSeconds: down.retryAfterSeconds } } },
+      headers: { 'Retry-After': String(down.retryAfterSeconds) },
     };
   }
   const e = err as { status?: number; expose?: boolean; type?: string; message?: string };

@@ -1,51 +1,51 @@
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimited } from '../bank/errors.js';
+import type { Logger } from '../log.js';
 
-const WINDOW_MS = 60_000;
+/** Sign-in attempts per client address per minute, counted before any password is checked. */
+export interface LoginLimiter {
+  /** Counts one attempt from `address`; throws RateLimited (with Retry-After) over the limit. */
+  hit(address: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) throw new RateLimited(Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
+    throw err;
+  }
+}
 
 /**
- * Sign-in attempts per client address in fixed one-minute windows, in this process's
- * memory. With several pods each pod limits separately (a client spread over N pods gets
- * up to N times the rate); the per-user lockout is the global guard, counted in the
- * database. The map is capped so a flood of addresses cannot grow it without bound.
+ * rate-limiter-flexible: with REDIS_URL the count lives in Redis, so the limit holds across
+ * every pod; without it (one process) in memory. When Redis is unreachable the insurance
+ * limiter (this process's memory) takes over, so sign-in keeps working, limited per pod.
  */
-export class LoginRateLimiter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
+export function createLoginLimiter(opts: { perMinute: number; redisUrl?: string; prefix: string; logger?: Logger }): LoginLimiter {
+  const keyPrefix = `${opts.prefix}:login`;
+  const memory = new RateLimiterMemory({ points: opts.perMinute, duration: 60, keyPrefix });
+  if (!opts.redisUrl) return { hit: (address) => consume(memory, address), close: async () => undefined };
 
-  constructor(
-    private readonly perMinute: number,
-    private readonly maxAddresses = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Counts one attempt from `address`; throws RateLimited (with Retry-After) over the limit. */
-  hit(address: string): void {
-    const now = this.now();
-    let w = this.windows.get(address);
-    if (!w || now - w.start >= WINDOW_MS) {
-      if (w) this.windows.delete(address);
-      else this.makeRoom(now);
-      w = { start: now, count: 0 };
-      this.windows.set(address, w); // insertion order = window age, oldest first
-    }
-    if (w.count >= this.perMinute) throw new RateLimited(Math.max(1, Math.ceil((w.start + WINDOW_MS - now) / 1000)));
-    w.count++;
-  }
-
-  get size(): number {
-    return this.windows.size;
-  }
-
-  private makeRoom(now: number) {
-    if (this.windows.size < this.maxAddresses) return;
-    for (const [key, w] of this.windows) {
-      if (now - w.start < WINDOW_MS) break; // the rest are younger
-      this.windows.delete(key);
-    }
-    // Still full of live windows: forget the oldest rather than grow.
-    while (this.windows.size >= this.maxAddresses) {
-      const oldest = this.windows.keys().next().value;
-      if (oldest === undefined) break;
-      this.windows.delete(oldest);
-    }
-  }
+  const client = new Redis(opts.redisUrl, {
+    enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'login-limiter',
+    retryStrategy: (times: number) => Math.min(100 * times, 2_000),
+  });
+  let warned = false;
+  client.on('error', (err: Error) => {
+    if (!warned) opts.logger?.warn({ err: err.message }, 'login rate limit: Redis unreachable, counting in this process until it returns');
+    warned = true;
+  });
+  client.on('ready', () => {
+    warned = false;
+  });
+  const redis = new RateLimiterRedis({ storeClient: client, points: opts.perMinute, duration: 60, keyPrefix, insuranceLimiter: memory });
+  return {
+    hit: (address) => consume(redis, address),
+    close: async () => {
+      client.disconnect();
+    },
+  };
 }

@@ -74,8 +74,9 @@ export function handle(def: RouteDef, deps: { bank: BankContext; config: Config;
     const query = def.query ? def.query.parse({ ...ctx.query }) : undefined;
     let idem: IdemRequest | null = null;
     const rawKey = ctx.get('Idempotency-Key');
-    if (def.idempotent && rawKey !== '') {
-      const parsed = idemKey.safeParse(rawKey);
+    // A header sent empty or blank is a mistake, not "no key" (API.md, second round).
+    if (def.idempotent && ctx.headers['idempotency-key'] !== undefined) {
+      const parsed = idemKey.refine((k) => k.trim() !== '').safeParse(rawKey);
       if (!parsed.success) throw new DomainError('invalid_request', 'Idempotency-Key must be 1 to 255 characters', { fields: ['Idempotency-Key'] });
       idem = { scope: `${actor?.userId ?? 'anon'}:${def.idemScope ?? `${def.method} ${def.path}`}`, key: parsed.data, payload: { params: ctx.params, body: ctx.request.body ?? null } };
     }

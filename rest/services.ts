@@ -1,8 +1,11 @@
 import type { SessionPolicy } from '../bank/sessions.js';
+import type { LoginLimiter } from './login-limiter.js';
 
 /** What the runtime wires into the REST layer besides the bank itself. */
 export interface Services {
   sessionPolicy: SessionPolicy;
+  /** Sign-in attempts per client address (across pods with Redis); absent: counted in this process's memory. */
+  loginLimiter?: LoginLimiter;
   /** Runs a background job now (admin); set by the jobs role, absent when jobs are not wired. */
   runJob?: (name: string) => Promise<unknown>;
   jobNames?: () => string[];

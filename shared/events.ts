@@ -15,6 +15,50 @@ export interface TransactionPayload {
   memo: string | null;
   createdAt: string;
   postedAt: string | null;
+  /** The transaction a reversal reverses, and the reversal of a reversed one. */
+  reversalOf?: number | null;
+  reversedBy?: number | null;
+}
+
+/** An account as the server describes it (the bank's own accounts have no customer, type or branch). */
+export interface AccountPayload {
+  id: number;
+  number: string;
+  customerId: number | null;
+  type: string | null;
+  branch: string | null;
+  currency: string;
+  balance: string;
+  availableBalance: string;
+  status: 'active' | 'frozen' | 'closed';
+  /** Who froze it: the customer (may lift it) or the bank. */
+  frozenBy?: 'customer' | 'bank' | null;
+  openedAt: string;
+  closedAt: string | null;
+}
+
+export interface StandingOrderRunPayload {
+  date: string;
+  status: 'posted' | 'pending_approval' | 'failed';
+  transactionId: number | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface StandingOrderPayload {
+  id: number;
+  fromAccountId: number;
+  toAccountNumber: string;
+  amount: string;
+  currency: string;
+  memo: string;
+  frequency: 'once' | 'daily' | 'weekly' | 'monthly';
+  startDate: string;
+  endDate: string | null;
+  nextRunDate: string | null;
+  status: 'active' | 'paused' | 'cancelled' | 'completed';
+  lastRun: StandingOrderRunPayload | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface TicketMessagePayload {
@@ -66,6 +110,11 @@ export interface ServerEvents {
   'transaction.approved': { transaction: TransactionPayload };
   'transaction.rejected': { transaction: TransactionPayload };
   'transaction.cancelled': { transaction: TransactionPayload };
+  /** A posted transaction was reversed by the transaction `reversalId`. */
+  'transaction.reversed': { transaction: TransactionPayload; reversalId: number };
+  /** An account changed (status, freeze, branch, type); `changes` holds [before, after] per field. */
+  'account.updated': { account: AccountPayload; changes: Record<string, readonly unknown[]> };
+  'standing_order.updated': { standingOrder: StandingOrderPayload };
   'ticket.created': { ticket: TicketPayload };
   /** `escalated`: the SLA job raised its priority; `breach`: which service target it just missed. */
   'ticket.updated': { ticket: TicketPayload; escalated?: boolean; breach?: 'first_response' | 'resolution' };

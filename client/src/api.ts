@@ -24,6 +24,7 @@ import type {
   Notification,
   Page,
   Role,
+  SignedInDevice,
   CannedReply,
   StaffUser,
   Ticket,
@@ -194,14 +195,26 @@ const id = (n: number | string) => encodeURIComponent(String(n));
 /** GET /auth/me, or the user a login answered with. */
 export type MeAnswer = Me | User;
 
+/** A 6-digit code from the app (spaces ignored) is `otp`; anything else is a recovery code. */
+function secondFactor(code: string | undefined): { otp?: string; recoveryCode?: string } {
+  if (!code) return {};
+  const digits = code.replace(/\s/g, '');
+  return /^\d{6}$/.test(digits) ? { otp: digits } : { recoveryCode: code.trim() };
+}
+
 export const auth = {
+  /** `otp` is the 6-digit code, or a recovery code (anything else) when the phone is lost. */
   login: (username: string, password: string, otp?: string) =>
-    post<LoginResponse>('/auth/login', otp ? { username, password, otp } : { username, password }),
+    post<LoginResponse>('/auth/login', { username, password, ...secondFactor(otp) }),
   logout: () => post<void>('/auth/logout'),
   me: () => get<Me>('/auth/me'),
   changePassword: (currentPassword: string, newPassword: string) => post<void>('/auth/password', { currentPassword, newPassword }),
   totpSetup: () => post<{ secret: string; otpauthUrl: string }>('/auth/totp/setup'),
   totpEnable: (otp: string) => post<void>('/auth/totp/enable', { otp }),
+  totpRecoveryCodes: (otp: string) => post<{ codes: string[] }>('/auth/totp/recovery-codes', { otp }),
+  totpDisable: (password: string, code: string) => post<void>('/auth/totp/disable', { password, ...secondFactor(code) }),
+  sessions: () => get<SignedInDevice[]>('/auth/sessions'),
+  signOutDevice: (sessionId: number) => del<void>(`/auth/sessions/${id(sessionId)}`),
 };
 
 // ---- reference data ----
@@ -376,7 +389,7 @@ export const users = {
     patch<User>(`/users/${id(userId)}`, changes),
 };
 
-export const JOB_NAMES = ['interest-accrual', 'interest-posting', 'balance-snapshot', 'mail', 'ticket-escalation', 'cleanup'] as const;
+export const JOB_NAMES = ['interest-accrual', 'interest-posting', 'balance-snapshot', 'mail', 'ticket-escalation', 'standing-orders', 'cleanup'] as const;
 
 export interface AuditQuery {
   entity?: string;

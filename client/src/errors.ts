@@ -42,6 +42,10 @@ const FIELD_HELP: Record<string, string> = {
   newPassword: 'Choose a longer password (at least 10 characters).',
   currentPassword: 'Enter your current password.',
   memo: 'Keep the note under 140 characters.',
+  startDate: 'The first payment date cannot be in the past.',
+  endDate: 'The last payment date must be on or after the first.',
+  nickname: 'Give the payee a name you will recognise.',
+  threshold: 'Enter an amount greater than zero, like 1250.50.',
   note: 'Keep the note under 500 characters.',
   reason: 'Say why, in a few words.',
   subject: 'Enter a subject.',
@@ -115,6 +119,8 @@ export function describeError(err: unknown, ctx: WordingContext = {}): Wording {
       return { message: 'You are paying the account the money comes from. Choose a different account to pay.', field: 'toAccountNumber' };
     case 'limit_exceeded':
       return { message: 'This is more than can be sent at once. Try a smaller amount.', field: 'amount' };
+    case 'already_reversed':
+      return { message: 'This transaction has already been reversed, or a reversal is waiting for approval.' };
     case 'nonzero_balance':
       return { message: 'An account can only be closed once its balance is zero. Pay out or transfer the money first.' };
     case 'idempotency_mismatch':

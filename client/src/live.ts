@@ -15,6 +15,7 @@ import { useConnection } from './stores/connection';
 import { useNotifications } from './stores/notifications';
 import { useSession } from './stores/session';
 import { useTickets } from './stores/tickets';
+import { useStandingOrders } from './everyday';
 import type { User } from './types';
 
 /** Every server → client event of the contract, plus `ticket.typing` should the server relay it. */
@@ -35,6 +36,9 @@ export const SERVER_EVENTS = [
   'presence.ticket',
   'session.revoked',
   'ticket.typing',
+  'account.updated',
+  'standing_order.updated',
+  'transaction.reversed',
 ] as const;
 
 const ACK_TIMEOUT_MS = 15_000;
@@ -66,6 +70,7 @@ export function startLive(user: User, token: string | null): void {
   useApprovals();
   useNotifications();
   useTickets();
+  useStandingOrders();
   const conn = useConnection();
   const storageKey = seqStorageKey(user.id);
   const tracker = new SeqTracker({ lastSeq: parseStoredSeq(readStorage('local', storageKey)) });

@@ -45,15 +45,18 @@ const ICON = {
   percent: 'M19 5L5 19M7 7h.01M17 17h.01',
   log: 'M5 4h14v16H5zM8 8h8M8 12h8M8 16h5',
   key: 'M15 7a4 4 0 1 1-3.9 5H4v3H2v-5h9.1A4 4 0 0 1 15 7z',
+  payees: 'M9 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM3 20c1-3 3-5 6-5s5 2 6 5M17 8v6M14 11h6',
   link: 'M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1',
 } as const;
 
 export const ROUTES: AppRoute[] = [
   // Customer
-  { name: 'accounts', path: '/accounts', view: () => import('./views/AccountsView.vue'), access: 'customer', title: 'Accounts', nav: { group: 'Banking', label: 'Accounts', icon: ICON.accounts, testid: 'nav-accounts', alsoOn: ['account', 'transaction'] } },
+  { name: 'accounts', path: '/accounts', view: () => import('./views/AccountsView.vue'), access: 'customer', title: 'Accounts', nav: { group: 'Banking', label: 'Accounts', icon: ICON.accounts, testid: 'nav-accounts', alsoOn: ['account', 'transaction', 'standing-orders'] } },
   { name: 'account', path: '/accounts/:id(\\d+)', view: () => import('./views/AccountDetailView.vue'), access: 'any', title: 'Account' },
   { name: 'transaction', path: '/transactions/:id(\\d+)', view: () => import('./views/TransactionView.vue'), access: 'any', title: 'Transaction' },
   { name: 'transfer', path: '/transfer', view: () => import('./views/TransferView.vue'), access: 'any', title: 'Transfer money', nav: { group: 'Banking', label: 'Transfer', icon: ICON.transfer, testid: 'nav-transfer' } },
+  { name: 'payees', path: '/payees', view: () => import('./views/PayeesView.vue'), access: 'customer', title: 'Payees', nav: { group: 'Banking', label: 'Payees', icon: ICON.payees, testid: 'nav-payees' } },
+  { name: 'standing-orders', path: '/accounts/:id(\\d+)/standing-orders', view: () => import('./views/StandingOrdersView.vue'), access: 'any', title: 'Scheduled payments' },
   { name: 'tickets', path: '/tickets', view: () => import('./views/TicketsView.vue'), access: 'customer', title: 'Support', nav: { group: 'Help', label: 'Support', icon: ICON.support, testid: 'nav-tickets', alsoOn: ['ticket'] } },
   { name: 'ticket', path: '/tickets/:id(\\d+)', view: () => import('./views/TicketView.vue'), access: 'customer', title: 'Support ticket' },
 

@@ -14,6 +14,8 @@ export interface User {
   displayName: string;
   /** Not in the contract; some admin listings may carry it. */
   active?: boolean;
+  /** GET /auth/me says whether two-step verification is on. */
+  totpEnabled?: boolean;
 }
 
 /** GET /auth/me also says when the web app should ask "still there?". */
@@ -88,6 +90,8 @@ export interface Account {
   balance: string;
   availableBalance: string;
   status: AccountStatus;
+  /** Who froze it: the customer (may lift it) or the bank. */
+  frozenBy?: 'customer' | 'bank' | null;
   openedAt: string;
   closedAt: string | null;
 }
@@ -253,4 +257,14 @@ export interface AuditRecord {
   ip: string | null;
   at: string;
   hash: string;
+}
+
+/** One of the signed-in user's live sessions (GET /auth/sessions). */
+export interface SignedInDevice {
+  id: number;
+  createdAt: string;
+  lastSeenAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  current: boolean;
 }

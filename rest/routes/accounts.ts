@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as accounts from '../../bank/accounts.js';
+import { statementPdf } from '../../bank/statement-pdf.js';
 import { route, listQuery, decodeCursor, isoDateTime } from '../route.js';
 
 const range = z.object({ from: isoDateTime.optional(), to: isoDateTime.optional() });
@@ -63,9 +64,13 @@ route({
 });
 
 route({
-  method: 'get', path: '/accounts/:id/statement', tag: 'Accounts', summary: 'Statement: opening balance, entries, closing balance (JSON or CSV)', roles: 'owner, teller+',
-  query: range.extend({ format: z.enum(['json', 'csv']).default('json') }),
-  handler: async ({ bank, actor, id, query }) => {
+  method: 'get', path: '/accounts/:id/statement', tag: 'Accounts', summary: 'Statement: opening balance, entries, closing balance (JSON, CSV or PDF)', roles: 'owner, teller+',
+  query: range.extend({ format: z.enum(['json', 'csv', 'pdf']).default('json') }),
+  handler: async ({ bank, actor, id, query, config }) => {
+    if (query.format === 'pdf') {
+      const pdf = await statementPdf(bank, actor, id(), query, config.BANK_NAME);
+      return { body: pdf.stream, headers: { 'Content-Type': 'application/pdf', 'Content-Disposition': `attachment; filename="${pdf.filename}"` } };
+    }
     const s = await accounts.statement(bank, actor, id(), query);
     if (query.format === 'json') return s;
     return {

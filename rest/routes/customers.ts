@@ -62,7 +62,9 @@ route({
   body: closed({
     firstName: person.firstName.optional(), lastName: person.lastName.optional(), email: person.email.optional(),
     phone: person.phone.optional(), dateOfBirth: person.dateOfBirth.optional(),
+    currentPassword: z.string().min(1).max(1000).optional().meta({ description: 'A customer changing their own email confirms it with their password' }),
   }),
+  responses: { 200: 'The customer', 400: 'invalid_request (a customer changing email without currentPassword)', 401: 'invalid_credentials (currentPassword wrong)' },
   handler: async ({ bank, actor, id, body }) => customers.editCustomer(bank, actor, id(), body),
 });
 

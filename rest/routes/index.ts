@@ -3,6 +3,8 @@ import './auth.js';
 import './users.js';
 import './customers.js';
 import './reference.js';
+// Before accounts: /accounts/lookup must not be taken for /accounts/:id.
+import './everyday.js';
 import './accounts.js';
 import './money.js';
 import './tickets.js';

@@ -56,7 +56,7 @@ route({
   method: 'get', path: '/transactions', tag: 'Money', summary: 'Search transactions', roles: 'teller+',
   query: listQuery.extend({
     accountId: z.coerce.number().int().positive().optional(),
-    kind: z.enum(['deposit', 'withdrawal', 'transfer', 'interest']).optional(),
+    kind: z.enum(['deposit', 'withdrawal', 'transfer', 'interest', 'reversal']).optional(),
     status: z.enum(['posted', 'pending_approval', 'rejected', 'cancelled']).optional(),
     from: isoDateTime.optional(),
     to: isoDateTime.optional(),

@@ -118,7 +118,7 @@ describe('accounts', () => {
     expect(csv.text).toContain('closing_balance,749.75');
     const balances = (await owner.get(`/accounts/${a.id}/balances?from=${today}`)).body;
     expect(balances).toEqual([{ date: today, balance: '749.75' }]);
-    expect((await owner.get(`/accounts/${a.id}/statement?format=pdf`)).status).toBe(400);
+    expect((await owner.get(`/accounts/${a.id}/statement?format=xlsx`)).status).toBe(400);
     expect((await owner.get(`/accounts/${a.id}/entries?from=tomorrow`)).status).toBe(400);
     expect((await owner.get(`/accounts/${a.id}/entries?from=2026-02-01&to=2026-01-01`)).status).toBe(400);
     expect((await stranger.get(`/accounts/${a.id}/statement`)).status).toBe(404);

@@ -20,7 +20,7 @@ afterAll(() => srv?.close());
 async function fingerprint(w: World) {
   const db = w.db;
   const tables = ['customers', 'addresses', 'users', 'sessions', 'branches', 'account_types', 'interest_rates', 'accounts', 'account_edits', 'closed_accounts',
-    'transactions', 'entries', 'tickets', 'ticket_messages', 'announcements', 'notifications', 'audit_log', 'events'];
+    'transactions', 'entries', 'tickets', 'ticket_messages', 'announcements', 'notifications', 'audit_log', 'events', 'payees', 'standing_orders', 'standing_order_runs', 'balance_alerts'];
   const out: Record<string, unknown> = {};
   for (const t of tables) out[t] = Number((await db(t).count({ n: '*' }))[0].n);
   const sums = (await db('accounts').sum({ b: 'balance', h: 'held' }))[0];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type ApiClient, type TestServer } from '../helpers/server.js';
-import { createCustomer, openTestAccount, seedReference, userWithSession } from '../helpers/fixtures.js';
+import { createCustomer, openTestAccount, seedReference, TEST_PASSWORD, userWithSession } from '../helpers/fixtures.js';
 
 let srv: TestServer;
 let teller: ApiClient;
@@ -178,7 +178,8 @@ describe('a customer and their own record', () => {
   });
 
   it('may change email and phone; anything else is forbidden and changes nothing', async () => {
-    const ok = await alice.patch(`/customers/${aliceId}`, { email: 'alice.new@example.com', phone: '+91 22222 33333' });
+    // A new email is confirmed with the current password (tests/api/security.test.ts has the refusals).
+    const ok = await alice.patch(`/customers/${aliceId}`, { email: 'alice.new@example.com', phone: '+91 22222 33333', currentPassword: TEST_PASSWORD });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ email: 'alice.new@example.com', phone: '+91 22222 33333', firstName: 'Alice' });
     const [row] = await auditRows('customer.updated', aliceId);

@@ -107,6 +107,8 @@ describe('a transfer waiting for approval', () => {
     await page.getByTestId('transfer-amount').fill('2,50,000');
     await expect.poll(() => page.getByTestId('amount-input-preview').textContent()).toBe('₹2,50,000.00');
     await page.getByTestId('transfer-submit').click();
+    await page.getByTestId('transfer-review').waitFor();
+    await page.getByTestId('transfer-confirm').click();
     await expect.poll(() => page.getByTestId('transfer-result').getAttribute('data-status')).toBe('pending_approval');
     await shoot(page, 'transfer-pending');
 

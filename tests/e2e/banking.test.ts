@@ -7,13 +7,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type ApiClient, type TestServer } from '../helpers/server.js';
-import { launchBrowser, loginThroughForm, openUserPage, screenshot, type UserPage } from '../helpers/browser.js';
+import { EXPECTED_NOISE, LIVE_MS, launchBrowser, loginThroughForm, markPage, notReloaded, openUserPage, screenshot, type UserPage } from '../helpers/browser.js';
 
-const LIVE_MS = 10_000;
 const ROOT = join(import.meta.dirname, '..', '..');
-
-// The only console error expected: the first GET /auth/me of a signed-out page answers 401 by design.
-const EXPECTED_NOISE = [/status of 401.*\/api\/v1\/auth\/me/];
 
 interface AccountDto {
   id: number;
@@ -41,9 +37,6 @@ async function open(username: string): Promise<Page> {
   return pages[username].page;
 }
 
-/** Marks the page's JS world; a reload (or a full navigation) would wipe the mark. */
-const markPage = (page: Page) => page.evaluate(() => ((window as unknown as { e2eMark?: boolean }).e2eMark = true));
-const notReloaded = (page: Page) => page.evaluate(() => (window as unknown as { e2eMark?: boolean }).e2eMark === true);
 
 /** The decimal string a money element shows (data-amount), e.g. "85000.00". */
 const amountOf = (page: Page, testid: string) => page.getByTestId(testid).getAttribute('data-amount');
@@ -142,10 +135,15 @@ describe('banking hub in a real browser', () => {
     await asha.getByTestId('transfer-form').waitFor();
     await asha.getByTestId('transfer-from').selectOption(String(ashaSav.id));
     await asha.getByTestId('transfer-to').fill(ravi.number);
+    // Confirmation of payee: whose account it is, before anything is sent.
+    expect(await asha.getByTestId('transfer-payee-name').textContent()).toBe('R. Kumar');
     await asha.getByTestId('transfer-amount').fill('500.00');
     await asha.getByTestId('transfer-memo').fill('Concert tickets');
     await screenshot(asha, 'e2e-transfer-form');
     await asha.getByTestId('transfer-submit').click();
+    expect(await asha.getByTestId('review-payee-name').textContent()).toBe('R. Kumar');
+    await screenshot(asha, 'e2e-transfer-review');
+    await asha.getByTestId('transfer-confirm').click();
     const result = asha.getByTestId('transfer-result');
     await result.waitFor();
     expect(await result.getAttribute('data-status')).toBe('posted');

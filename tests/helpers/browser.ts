@@ -71,3 +71,13 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   await page.screenshot({ path, fullPage: opts.fullPage ?? true });
   return path;
 }
+
+/** How long a live update may take to reach another user's screen. */
+export const LIVE_MS = 10_000;
+
+/** The only console error expected: the first GET /auth/me of a signed-out page answers 401 by design. */
+export const EXPECTED_NOISE = [/status of 401.*\/api\/v1\/auth\/me/];
+
+/** Marks the page's JS world; a reload (or a full navigation) would wipe the mark. */
+export const markPage = (page: Page) => page.evaluate(() => ((window as unknown as { e2eMark?: boolean }).e2eMark = true));
+export const notReloaded = (page: Page) => page.evaluate(() => (window as unknown as { e2eMark?: boolean }).e2eMark === true);

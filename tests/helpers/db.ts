@@ -41,7 +41,8 @@ export async function createTestDb(dialect: Dialect, opts: { migrate?: boolean; 
   if (opts.migrate !== false) await migrateLatest(db);
   return {
     db, dialect, schema,
-    url: `${PG_URL}?options=-c%20search_path%3D${schema}`,
+    // application_name lets a fault test find (and kill) the server's own connections.
+    url: `${PG_URL}?options=-c%20search_path%3D${schema}&application_name=${schema}`,
     async destroy() {
       await db.destroy();
       const cleanup = createKnex({ url: PG_URL, poolMax: 1 });

@@ -6,6 +6,7 @@ import { createUserIn } from '../../bank/users-core.js';
 import { createSessionIn } from '../../bank/sessions.js';
 import { hashPassword } from '../../bank/passwords.js';
 import { withTx } from '../../bank/tx.js';
+import { DomainError } from '../../bank/errors.js';
 
 export const TEST_PASSWORD = 'correct-horse-42';
 let hashed: Promise<string> | null = null;
@@ -62,4 +63,15 @@ export async function userWithSession(bank: BankContext, role: Role, opts: { cus
     const s = await createSessionIn(t, user, { idleMinutes: 30, absoluteHours: 12 }, {});
     return { user, token: s.token, sessionId: s.sessionId, actor: { userId: user.id, role, customerId: user.customer_id, sessionId: s.sessionId } as Actor };
   });
+}
+
+/** The error code a bank call is refused with, or 'ok' (anything but a DomainError is rethrown). */
+export async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof DomainError) return err.code;
+    throw err;
+  }
 }

@@ -287,7 +287,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   const url = await until(() => {
     if (code !== undefined) throw new Error(`server exited (${code}) before it was ready:\n${out}`);
     return /Banking hub is running at (http:\/\/\S+)/.exec(out)?.[1];
-  }, { timeout: 30_000, every: 50, what: 'server start' });
+  }, { timeout: 90_000, every: 50, what: 'server start' }); // a loaded CI machine starts tsx slowly
   await until(async () => (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)), { timeout: 10_000, what: 'healthz' });
   return {
     url,

@@ -13,6 +13,8 @@ const ADMIN: Record<Caller, Expect> = { ...MANAGER, manager: 403 };
 const OWNED: Record<Caller, Expect> = { anon: 401, owner: 'ok', other: 404, teller: 'ok', manager: 'ok', admin: 'ok' };
 const OWN_ONLY: Record<Caller, Expect> = { anon: 401, owner: 'ok', other: 404, teller: 404, manager: 404, admin: 404 };
 const CUSTOMERS_ONLY: Record<Caller, Expect> = { anon: 401, owner: 'ok', other: 'ok', teller: 403, manager: 403, admin: 403 };
+/** Only the owning customer acts; another customer does not find it, staff may not. */
+const OWNER_ACTS: Record<Caller, Expect> = { anon: 401, owner: 'ok', other: 404, teller: 403, manager: 403, admin: 403 };
 
 /**
  * Every route × every kind of caller. A route missing here fails the test, so a new
@@ -25,6 +27,10 @@ export const MATRIX: Record<string, Row> = {
   'POST /auth/password': { expect: SIGNED_IN, req: async (w, c) => ({ path: '/auth/password', body: { currentPassword: PASSWORD, newPassword: 'another-secret-99' }, token: await w.freshSession(c) }) },
   'POST /auth/totp/setup': { expect: SIGNED_IN, req: async (w, c) => ({ path: '/auth/totp/setup', token: await w.freshSession(c) }) },
   'POST /auth/totp/enable': { expect: SIGNED_IN, req: async (w, c) => { const r = await w.totpReady(c); return { path: '/auth/totp/enable', body: { otp: r.otp }, token: r.token }; } },
+  'POST /auth/totp/recovery-codes': { expect: SIGNED_IN, req: async (w, c) => { const r = await w.totpOn(c); return { path: '/auth/totp/recovery-codes', body: { otp: r.otp }, token: r.token }; } },
+  'POST /auth/totp/disable': { expect: SIGNED_IN, req: async (w, c) => { const r = await w.totpOn(c); return { path: '/auth/totp/disable', body: { password: PASSWORD, otp: r.otp }, token: r.token }; } },
+  'GET /auth/sessions': { expect: SIGNED_IN, req: () => ({ path: '/auth/sessions' }) },
+  'DELETE /auth/sessions/:id': { expect: SIGNED_IN, req: async (w, c) => { const s = await w.freshSessionWithId(c); return { path: `/auth/sessions/${s.id}`, token: s.token }; } },
   'GET /users': { expect: ADMIN, req: () => ({ path: '/users' }) },
   'POST /users': { expect: ADMIN, req: (w) => ({ path: '/users', body: { username: w.unique('user'), password: 'long-enough-pass-1', role: 'teller', displayName: 'New Teller' } }) },
   'GET /users/:id': { expect: ADMIN, req: (w) => ({ path: `/users/${w.people.teller.actor.userId}` }) },
@@ -69,6 +75,21 @@ export const MATRIX: Record<string, Row> = {
   'POST /approvals/:transactionId/approve': { expect: MANAGER, req: async (w) => ({ path: `/approvals/${(await w.freshPending()).id}/approve`, body: {} }) },
   'POST /approvals/:transactionId/reject': { expect: MANAGER, req: async (w) => ({ path: `/approvals/${(await w.freshPending()).id}/reject`, body: { note: 'no' } }) },
   'POST /batch/transfers': { expect: MANAGER, req: (w) => ({ path: '/batch/transfers', body: { atomic: false, items: [{ idempotencyKey: w.unique('k'), fromAccountNumber: w.ownerAccount.number, toAccountNumber: w.otherAccount.number, amount: '0.01' }] } }) },
+  'GET /accounts/lookup': { expect: SIGNED_IN, req: (w) => ({ path: `/accounts/lookup?number=${w.otherAccount.number}` }) },
+  'GET /payees': { expect: SIGNED_IN, req: () => ({ path: '/payees' }) },
+  'POST /payees': { expect: CUSTOMERS_ONLY, req: async (w) => ({ path: '/payees', body: { accountNumber: (await w.freshZeroAccount()).number, nickname: 'Flat mate' } }) },
+  'DELETE /payees/:id': { expect: OWNER_ACTS, req: async (w) => ({ path: `/payees/${(await w.freshPayee()).id}` }) },
+  'POST /accounts/:id/freeze': { expect: OWNED, req: async (w) => ({ path: `/accounts/${(await w.freshZeroAccount()).id}/freeze`, body: { reason: 'lost my card' } }) },
+  'POST /accounts/:id/unfreeze': { expect: OWNED, req: async (w) => ({ path: `/accounts/${(await w.freshFrozenAccount()).id}/unfreeze`, body: {} }) },
+  'GET /accounts/:id/alerts': { expect: OWNED, req: (w) => ({ path: `/accounts/${w.ownerAccount.id}/alerts` }) },
+  'POST /accounts/:id/alerts': { expect: OWNER_ACTS, req: async (w) => ({ path: `/accounts/${(await w.freshZeroAccount()).id}/alerts`, body: { kind: 'balance_below', threshold: '100.00' } }) },
+  'DELETE /accounts/:id/alerts/:alertId': { expect: OWNER_ACTS, req: async (w) => { const a = await w.freshAlert(); return { path: `/accounts/${a.accountId}/alerts/${a.id}` }; } },
+  'POST /standing-orders': { expect: OWNED, req: (w) => ({ path: '/standing-orders', body: { fromAccountId: w.ownerAccount.id, toAccountNumber: w.otherAccount.number, amount: '1.00', frequency: 'weekly', startDate: w.futureDate() } }) },
+  'GET /standing-orders': { expect: SIGNED_IN, req: () => ({ path: '/standing-orders' }) },
+  'GET /standing-orders/:id': { expect: OWNED, req: async (w) => ({ path: `/standing-orders/${(await w.freshOrder()).id}` }) },
+  'PATCH /standing-orders/:id': { expect: OWNED, req: async (w) => ({ path: `/standing-orders/${(await w.freshOrder()).id}`, body: { amount: '2.00' } }) },
+  'GET /standing-orders/:id/runs': { expect: OWNED, req: async (w) => ({ path: `/standing-orders/${(await w.freshOrder()).id}/runs` }) },
+  'POST /transactions/:id/reverse': { expect: STAFF, req: async (w) => ({ path: `/transactions/${(await w.freshPosted()).id}/reverse`, body: { reason: 'entered twice' } }) },
   'POST /tickets': { expect: CUSTOMERS_ONLY, req: () => ({ path: '/tickets', body: { category: 'general', subject: 'Question', body: 'How do I?' } }) },
   'GET /tickets': { expect: SIGNED_IN, req: () => ({ path: '/tickets' }) },
   'GET /tickets/:id': { expect: OWNED, req: (w) => ({ path: `/tickets/${w.ownerTicket.id}` }) },

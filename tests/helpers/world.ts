@@ -11,6 +11,9 @@ import { notifyUsers } from '../../bank/notify.js';
 import { totpCode } from '../../bank/totp.js';
 import { createCustomer, openTestAccount, seedReference, userWithSession, TEST_PASSWORD } from './fixtures.js';
 import { apiClient, type TestServer } from './server.js';
+import { setFrozen } from '../../bank/freeze.js';
+import { createAlert } from '../../bank/alerts.js';
+import { createStandingOrder } from '../../bank/standing-orders.js';
 
 export const CALLERS = ['anon', 'owner', 'other', 'teller', 'manager', 'admin'] as const;
 export type Caller = (typeof CALLERS)[number];
@@ -78,6 +81,27 @@ export async function buildWorld(srv: TestServer) {
     async freshZeroAccount() {
       return openTestAccount(bank, ownerCustomer, 'CUR');
     },
+    async freshFrozenAccount() {
+      const a = await openTestAccount(bank, ownerCustomer, 'CUR');
+      await setFrozen(bank, people.owner.actor, a.id, true);
+      return a;
+    },
+    /** A payee of the owner's (written directly: the look-up rate limit is not what these tests count). */
+    async freshPayee() {
+      const a = await openTestAccount(bank, otherCustomer, 'CUR');
+      const [row] = await db('payees').insert({ customer_id: ownerCustomer, account_id: a.id, nickname: 'Payee', created_by: people.owner.actor.userId, created_at: new Date().toISOString() }, ['id']);
+      return { id: Number(typeof row === 'object' ? row.id : row) };
+    },
+    async freshAlert() {
+      const a = await openTestAccount(bank, ownerCustomer, 'CUR');
+      return createAlert(bank, people.owner.actor, a.id, { kind: 'debit_over', threshold: '100.00' });
+    },
+    async freshOrder() {
+      return createStandingOrder(bank, people.owner.actor, { fromAccountId: ownerAccount.id, toAccountNumber: otherAccount.number, amount: '1.00', frequency: 'monthly', startDate: w.futureDate() });
+    },
+    async freshPosted() {
+      return (await ledger.deposit(bank, SYSTEM, { accountId: ownerAccount.id, amount: '3.00' })).value;
+    },
     async freshPending() {
       return (await ledger.transfer(bank, people.owner.actor, { fromAccountId: ownerBiz.id, toAccountNumber: otherAccount.number, amount: '10000.01' })).value;
     },
@@ -112,6 +136,22 @@ export async function buildWorld(srv: TestServer) {
       if (!token) return { token, otp: '000000' };
       const setup = await apiClient(srv.url, token).post('/auth/totp/setup');
       return { token, otp: setup.status === 200 ? await totpCode(setup.body.secret) : '000000' };
+    },
+    /** A fresh user of the caller's role with TOTP on (enabled with the previous step's code) and the current code. */
+    async totpOn(caller: Caller) {
+      const ready = await w.totpReady(caller);
+      if (!ready.token) return ready;
+      const api = apiClient(srv.url, ready.token);
+      const { secret } = (await api.post('/auth/totp/setup')).body;
+      await api.post('/auth/totp/enable', { otp: await totpCode(secret, new Date(Date.now() - 30_000)) });
+      return { token: ready.token, otp: await totpCode(secret) };
+    },
+    /** A fresh session of the caller's role, with its id. */
+    async freshSessionWithId(caller: Caller) {
+      if (caller === 'anon') return { token: null, id: 1 };
+      const p = people[caller];
+      const u = await userWithSession(bank, p.actor.role as Role, { customerId: p.actor.customerId ?? undefined });
+      return { token: u.token, id: u.sessionId };
     },
     futureDate() {
       day += 1;

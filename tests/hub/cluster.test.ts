@@ -81,19 +81,24 @@ describe('three processes joined by Redis', () => {
   });
 
   it('shows ticket presence and typing across processes', async () => {
-    const { teller, customers } = bankSetup;
+    const { teller, manager, customers } = bankSetup;
     const owner = customers[1];
     const now = new Date().toISOString();
     const [row] = await cluster.bank.db('tickets').insert({ customer_id: owner.customerId, category: 'card', subject: 'Card', status: 'open', priority: 'normal', created_at: now, updated_at: now }, ['id']);
     const ticketId = typeof row === 'object' ? row.id : row;
     const cust = await client(cluster.servers[0].url, owner);
     const staff = await client(cluster.servers[2].url, teller);
+    const colleague = await client(cluster.servers[1].url, manager);
     expect((await cust.emit('ticket.watch', { ticketId })).ok).toBe(true);
     await staff.waitFor('presence.ticket', (d) => d.ticketId === ticketId && d.viewers.some((v: any) => v.userId === owner.userId));
     expect((await staff.emit('ticket.watch', { ticketId })).ok).toBe(true);
-    await cust.waitFor('presence.ticket', (d) => d.ticketId === ticketId && d.viewers.length === 2);
+    await colleague.waitFor('presence.ticket', (d) => d.ticketId === ticketId && d.viewers.length === 2);
     expect((await cust.emit('ticket.typing', { ticketId })).ok).toBe(true);
     await staff.waitFor('ticket.typing', (d) => d.ticketId === ticketId && d.userId === owner.userId);
+    expect((await staff.emit('ticket.typing', { ticketId })).ok).toBe(true);
+    await colleague.waitFor('ticket.typing', (d) => d.ticketId === ticketId && d.userId === teller.userId);
+    // Staff presence and typing reach staff only (API.md, second round).
+    expect(cust.log.filter((r) => r.event === 'presence.ticket' || (r.event === 'ticket.typing' && r.data.userId !== owner.userId))).toEqual([]);
     cust.close();
     await staff.waitFor('presence.ticket', (d) => d.ticketId === ticketId && d.viewers.length === 1);
   });

@@ -159,9 +159,10 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     await srv?.close();
   });
 
-  it('shows who is looking at a ticket and relays typing, to staff and the owner only', async () => {
+  it('shows who is looking at a ticket and relays typing: the owner typing to staff, staff presence and typing to staff only', async () => {
     const ticketId = await insertTicket(bank, alice.customerId);
     const staff = await client(srv.url, { token: tellerUser.token });
+    const colleague = await client(srv.url, { token: (await userWithSession(bank, 'manager')).token });
     const a = await client(srv.url, { token: alice.token });
     const b = await client(srv.url, { token: bob.token });
 
@@ -172,7 +173,7 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     expect(p1.data.at).toMatch(/Z$/);
 
     expect((await staff.emit('ticket.watch', { ticketId })).ok).toBe(true);
-    const both = await a.waitFor('presence.ticket', (d) => d.ticketId === ticketId && d.viewers.length === 2);
+    const both = await colleague.waitFor('presence.ticket', (d) => d.ticketId === ticketId && d.viewers.length === 2);
     expect(both.data.viewers.map((v: any) => v.userId).sort()).toEqual([alice.userId, tellerUser.user.id].sort());
 
     // Another customer can neither watch nor type on it, nor hear about it.
@@ -184,9 +185,11 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     const typing = await staff.waitFor('ticket.typing', (d) => d.ticketId === ticketId);
     expect(typing.data).toMatchObject({ ticketId, userId: alice.userId, displayName: expect.any(String), at: expect.any(String) });
     expect((await staff.emit('ticket.typing', { ticketId })).ok).toBe(true);
-    await a.waitFor('ticket.typing', (d) => d.userId === tellerUser.user.id);
+    await colleague.waitFor('ticket.typing', (d) => d.userId === tellerUser.user.id);
     await new Promise((r) => setTimeout(r, 100));
-    expect(a.ephemeral('ticket.typing').filter((r) => r.data.userId === alice.userId)).toEqual([]);
+    // The owner hears of no staff: neither who is looking (presence) nor who is typing.
+    expect(a.log.filter((r) => r.event === 'presence.ticket')).toEqual([]);
+    expect(a.ephemeral('ticket.typing')).toEqual([]);
     expect(b.log.filter((r) => r.event === 'ticket.typing' || r.event === 'presence.ticket')).toEqual([]);
 
     a.close();
@@ -223,8 +226,9 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     expect(await a.emit('ticket.watch', { ticketId: 'a' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
     expect(await a.emit('no.such.thing', {})).toMatchObject({ ok: false, error: { code: 'not_found' } });
     const acks = await Promise.all(Array.from({ length: 80 }, () => a.emit('sync', { since: 1e12 })));
-    expect(acks.filter((x) => x.ok).length).toBeGreaterThan(10);
-    expect(acks.filter((x) => !x.ok && x.error.code === 'rate_limited').length).toBeGreaterThan(10);
+    // A session runs two syncs at once at most (tests/hub/abuse.test.ts has the bounds).
+    expect(acks.filter((x) => x.ok).length).toBeGreaterThan(0);
+    expect(acks.filter((x) => !x.ok && x.error.code === 'rate_limited').length).toBeGreaterThan(60);
     // A message over the size limit closes the connection instead of being read.
     const big = await client(srv.url, { token: alice.token });
     big.socket.emit('sync', { since: 0, pad: 'x'.repeat(200_000) });

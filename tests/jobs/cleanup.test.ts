@@ -51,7 +51,7 @@ describe.each(DIALECTS)('cleanup on %s', (dialect) => {
     ]);
 
     const r = await jobs.runNow('cleanup');
-    expect(r).toEqual({ sessions: 2, idempotencyKeys: 1, events: 1, agendaJobs: 1 });
+    expect(r).toEqual({ sessions: 2, idempotencyKeys: 1, events: 1, agendaJobs: 1, payeeLookups: 0 });
 
     const tokens = (await t.db('sessions').orderBy('id')).map((s) => s.id === live ? 'live' : s.token_hash);
     expect(tokens).toEqual(['live', ...['revoked-recently', 'expired-recently'].map((n) => crypto.createHash('sha256').update(n).digest('hex'))]);
@@ -63,7 +63,7 @@ describe.each(DIALECTS)('cleanup on %s', (dialect) => {
     expect(audits).toHaveLength(1);
     expect(JSON.parse(audits[0].after)).toEqual(r);
 
-    expect(await jobs.runNow('cleanup')).toEqual({ sessions: 0, idempotencyKeys: 0, events: 0, agendaJobs: 0 });
+    expect(await jobs.runNow('cleanup')).toEqual({ sessions: 0, idempotencyKeys: 0, events: 0, agendaJobs: 0, payeeLookups: 0 });
     expect(await t.db('audit_log').where({ action: 'maintenance.cleanup' })).toHaveLength(1);
   });
 });

@@ -53,7 +53,7 @@ describe('POST /jobs/:name/run', () => {
   it('lists the jobs', async () => {
     const r = await admin.get('/jobs');
     expect(r.status).toBe(200);
-    expect(r.body.items.map((j: { name: string }) => j.name).sort()).toEqual(['balance-snapshot', 'cleanup', 'interest-accrual', 'interest-posting', 'mail', 'ticket-escalation']);
+    expect(r.body.items.map((j: { name: string }) => j.name).sort()).toEqual(['balance-snapshot', 'cleanup', 'interest-accrual', 'interest-posting', 'mail', 'standing-orders', 'ticket-escalation']);
     expect((await teller.get('/jobs')).status).toBe(403);
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
-import { bankOn, createCustomer, MANAGER, openTestAccount, seedReference, userWithSession } from '../helpers/fixtures.js';
+import { bankOn, createCustomer, MANAGER, openTestAccount, seedReference, userWithSession, code } from '../helpers/fixtures.js';
 import type { Actor, BankContext } from '../../bank/context.js';
 import { SYSTEM } from '../../bank/context.js';
 import * as ledger from '../../bank/ledger.js';
@@ -8,17 +8,6 @@ import { closeAccount, editAccount, getAccount } from '../../bank/accounts.js';
 import { verifyLedger } from '../../bank/verify.js';
 import { verifyAudit } from '../../bank/audit.js';
 import { withTx } from '../../bank/tx.js';
-import { DomainError } from '../../bank/errors.js';
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof DomainError) return err.code;
-    throw err;
-  }
-}
 
 describe.each(DIALECTS)('ledger on %s', (dialect) => {
   let tdb: TestDb;

@@ -128,6 +128,14 @@ export const useAccounts = defineStore('accounts', () => {
     });
   }
 
+  onServerEvent('account.updated', (e) => {
+    const a = e.account;
+    // Only accounts already on screen are refreshed; the list loads the rest. Events name customers' accounts only.
+    if (!byId.value[a.id] || a.customerId === null || a.type === null || a.branch === null) return;
+    upsert({ ...a, customerId: a.customerId, type: a.type, branch: a.branch });
+  });
+  onServerEvent('transaction.reversed', (e) => touchByNumber(e.transaction.fromAccountNumber, e.transaction.toAccountNumber));
+
   /** "You received ₹500.00." for money arriving in one of the customer's accounts. */
   function announceArrival(t: ServerEvent<'transaction.posted'>['transaction']) {
     const amount = formatMoney(t.amount, t.currency);

@@ -5,6 +5,7 @@ import { useNotifications } from './notifications';
 import { useReference } from './reference';
 import { useTickets } from './tickets';
 import { useToasts } from './toasts';
+import { useStandingOrders } from '../everyday';
 
 /** Forget everything the previous user saw. */
 export function resetStores() {
@@ -15,4 +16,5 @@ export function resetStores() {
   useReference().clear();
   useTickets().clear();
   useToasts().clear();
+  useStandingOrders().clear();
 }
