@@ -37,7 +37,10 @@ const schema = z.object({
     .string()
     .default('')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
-  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).default(30),
+  // Fractions are allowed (0.25 = 15 s) so browser tests of the idle warning stay short.
+  SESSION_IDLE_MINUTES: z.coerce.number().positive().default(30),
+  /** How long before the idle limit the web app asks "still there?" (never more than half the limit). */
+  SESSION_IDLE_WARNING_SECONDS: z.coerce.number().int().min(5).default(60),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).default(12),
   COOKIE_SECURE: bool.default(false),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),

@@ -1,7 +1,7 @@
 import type { Actor, BankContext } from './context.js';
 import { toPage } from './paging.js';
 import { Invalid, NotFound, RuleViolation } from './errors.js';
-import { displayAmount, formatAmount } from './money.js';
+import { displayAmount, formatAmount, parseNonNegativeAmount } from './money.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
 import { requireCan } from './permissions.js';
@@ -172,7 +172,16 @@ function bounds(r: Range): { from: string | null; to: string | null } {
   return { from, to };
 }
 
-async function entryRows(ctx: BankContext, accountId: number, r: Range, page?: { limit: number; cursor?: number | null }) {
+/** Narrowing a list of entries: newest first, one kind, words in the memo, a size range (either sign). */
+export interface EntryFilter {
+  order?: 'asc' | 'desc';
+  kind?: string;
+  q?: string;
+  minAmount?: string;
+  maxAmount?: string;
+}
+
+async function entryRows(ctx: BankContext, accountId: number, r: Range & EntryFilter & { currency?: string }, page?: { limit: number; cursor?: number | null }) {
   const { from, to } = bounds(r);
   let q = ctx.db('entries as e')
     .join('transactions as t', 't.id', 'e.transaction_id')
@@ -180,8 +189,13 @@ async function entryRows(ctx: BankContext, accountId: number, r: Range, page?: {
     .select('e.id', 'e.transaction_id', 'e.amount', 'e.balance_after', 'e.at', 't.kind', 't.memo', 't.from_account_id', 't.to_account_id');
   if (from) q = q.where('e.at', '>=', from);
   if (to) q = q.where('e.at', '<=', to);
-  if (page?.cursor) q = q.where('e.id', '>', page.cursor);
-  q = q.orderBy('e.id');
+  const desc = r.order === 'desc';
+  if (r.kind) q = q.where('t.kind', r.kind);
+  if (r.q) q = q.whereRaw('lower(t.memo) like ?', [`%${r.q.toLowerCase().replace(/[%_\\]/g, '')}%`]);
+  if (r.currency && r.minAmount !== undefined) q = q.whereRaw('abs(e.amount) >= ?', [parseNonNegativeAmount(r.minAmount, r.currency)]);
+  if (r.currency && r.maxAmount !== undefined) q = q.whereRaw('abs(e.amount) <= ?', [parseNonNegativeAmount(r.maxAmount, r.currency)]);
+  if (page?.cursor) q = q.where('e.id', desc ? '<' : '>', page.cursor);
+  q = q.orderBy('e.id', desc ? 'desc' : 'asc');
   if (page) q = q.limit(page.limit + 1);
   const rows = await q;
   const otherIds = [...new Set(rows.map((e) => (e.from_account_id === accountId ? e.to_account_id : e.from_account_id)).filter(Boolean))];
@@ -204,9 +218,9 @@ const entryDto = (currency: string) => (e: Awaited<ReturnType<typeof entryRows>>
   balanceAfter: formatAmount(e.balanceAfterMinor, currency), counterparty: e.counterparty, memo: e.memo, at: e.at,
 });
 
-export async function accountEntries(ctx: BankContext, actor: Actor, id: number, r: Range & { limit: number; cursor?: number | null }) {
+export async function accountEntries(ctx: BankContext, actor: Actor, id: number, r: Range & EntryFilter & { limit: number; cursor?: number | null }) {
   const a = await findVisibleAccount(ctx.db, actor, id);
-  const rows = await entryRows(ctx, id, r, { limit: r.limit, cursor: r.cursor });
+  const rows = await entryRows(ctx, id, { ...r, currency: a.currency }, { limit: r.limit, cursor: r.cursor });
   const items = rows.slice(0, r.limit).map(entryDto(a.currency));
   return toPage(rows.length, items, r.limit);
 }
@@ -296,6 +310,17 @@ export async function listTransactions(ctx: BankContext, actor: Actor, f: { acco
   const rows = await q.orderBy('id', 'desc').limit(f.limit + 1);
   const items = await transactionDtos(ctx, rows.slice(0, f.limit));
   return toPage(rows.length, items, f.limit);
+}
+
+/** What waits for approval on an account: money held going out, and money on its way in. */
+export async function accountPending(ctx: BankContext, actor: Actor, id: number) {
+  await findVisibleAccount(ctx.db, actor, id);
+  const rows = await ctx.db<TransactionRow>('transactions')
+    .where('status', 'pending_approval')
+    .andWhere((w) => w.where('from_account_id', id).orWhere('to_account_id', id))
+    .orderBy('id', 'desc').limit(500);
+  const dtos = await transactionDtos(ctx, rows);
+  return dtos.map((d, i) => ({ ...d, direction: rows[i].from_account_id === id ? 'out' : 'in', mine: rows[i].created_by === actor.userId }));
 }
 
 export async function transactionDtos(ctx: BankContext, rows: TransactionRow[]) {

@@ -56,7 +56,7 @@ export class Conflict extends DomainError {
 export type RuleCode =
   | 'insufficient_funds' | 'account_frozen' | 'account_closed' | 'currency_mismatch' | 'same_account'
   | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch' | 'already_reversed'
-  /** The thing is in the wrong state for this rule (e.g. reversing a transaction that is not posted). */
+  /** The thing is in the wrong state for this rule (e.g. cancelling a transaction no longer pending, reversing one that is not posted). */
   | 'conflict';
 /** A business rule refused the operation (HTTP 422, whatever its code). */
 export class RuleViolation extends DomainError {

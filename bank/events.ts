@@ -1,3 +1,4 @@
+import type { ServerEventName, ServerEvents } from '../shared/events.js';
 import type { Tx } from './tx.js';
 import { fastSql, type Table } from '../db/fast.js';
 
@@ -34,7 +35,12 @@ export interface PendingEvent {
  * touches many rooms costs two inserts, and seqs are taken as late as possible before
  * commit (which narrows the window in which PostgreSQL commits them out of order).
  */
-export function recordEvent(t: Tx, type: string, to: Room[], data: Record<string, unknown>): void {
+/**
+ * Queues an event for the outbox. The payload of an event clients receive is checked against
+ * its definition in shared/events.ts (the web client reads the same one); internal events
+ * (customer.updated, account.opened, …) are free-form.
+ */
+export function recordEvent<E extends string>(t: Tx, type: E, to: Room[], data: E extends ServerEventName ? ServerEvents[E] : Record<string, unknown>): void {
   t.events.push({ type, rooms: [...new Set(to)], data });
 }
 

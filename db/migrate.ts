@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004_audit_heads.js';
 import * as m0006 from './migrations/0006_security.js';
 import * as m0007 from './migrations/0007_everyday_banking.js';
 import * as m0008 from './migrations/0008_desk_webhooks.js';
+import * as m0009 from './migrations/0009_cancelled_transactions.js';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_security': m0006,
   '0007_everyday_banking': m0007,
   '0008_desk_webhooks': m0008,
+  '0009_cancelled_transactions': m0009,
 };
 
 const source: Knex.MigrationSource<string> = {

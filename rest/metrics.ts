@@ -178,7 +178,7 @@ export function createMetrics(bank: BankContext) {
   // Money movements are counted where they commit, whatever started them (REST, a batch,
   // an approval, the interest job); a replayed idempotent request commits nothing.
   const OUTCOME: Record<string, string> = {
-    'transaction.posted': 'posted', 'transaction.pending': 'pending_approval', 'transaction.approved': 'approved', 'transaction.rejected': 'rejected',
+    'transaction.posted': 'posted', 'transaction.pending': 'pending_approval', 'transaction.approved': 'approved', 'transaction.rejected': 'rejected', 'transaction.cancelled': 'cancelled',
   };
   bank.signals.on('committed', (_seqs: number[], events: PendingEvent[] = []) => {
     for (const e of events) {

@@ -1,6 +1,6 @@
 // The REST client. Cookie auth (credentials: same-origin) plus the X-Requested-With header the
 // server requires on cookie-authenticated mutations; every error becomes an ApiError carrying
-// the envelope's code and message, so the UI can show the server's own words.
+// the envelope's code, details and message (errors.ts turns them into words for people).
 
 import type {
   Account,
@@ -17,6 +17,10 @@ import type {
   JobRun,
   LedgerVerify,
   LoginResponse,
+  LoginEvent,
+  AuditRecord,
+  InterestRate,
+  Me,
   Notification,
   Page,
   Role,
@@ -53,41 +57,8 @@ export class ApiError extends Error {
   }
 }
 
-/** Anything thrown, as a message fit for the user. */
-export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) {
-    if (err.code === 'rate_limited' && err.retryAfter) return `${err.message} (try again in ${err.retryAfter}s)`;
-    return err.message;
-  }
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
-/** Field-level details of an `invalid_request`, flattened to "field: message" lines. */
-export function errorDetails(err: unknown): string[] {
-  if (!(err instanceof ApiError) || err.details == null || typeof err.details !== 'object') return [];
-  const out: string[] = [];
-  const walk = (value: unknown, path: string) => {
-    if (value == null) return;
-    if (typeof value === 'string') out.push(path ? `${path}: ${value}` : value);
-    else if (Array.isArray(value)) {
-      value.forEach((v, i) => {
-        if (v && typeof v === 'object' && 'message' in v) {
-          const p = (v as { path?: unknown }).path;
-          const where = Array.isArray(p) ? p.join('.') : typeof p === 'string' ? p : path;
-          out.push(where ? `${where}: ${String((v as { message: unknown }).message)}` : String((v as { message: unknown }).message));
-        } else walk(v, path || String(i));
-      });
-    } else if (typeof value === 'object') {
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (k === 'index') out.push(`item ${String(v)}`);
-        else walk(v, path && !['fields', 'issues', 'errors'].includes(path) ? `${path}.${k}` : k);
-      }
-    } else out.push(path ? `${path}: ${String(value)}` : String(value));
-  };
-  walk(err.details, '');
-  return out.slice(0, 12);
-}
+// Errors in words for people live in errors.ts; these names stay for the views that use them.
+export { errorMessage, errorDetails } from './errors';
 
 type Query = Record<string, string | number | boolean | null | undefined>;
 
@@ -221,6 +192,9 @@ const id = (n: number | string) => encodeURIComponent(String(n));
 
 // ---- auth ----
 
+/** GET /auth/me, or the user a login answered with. */
+export type MeAnswer = Me | User;
+
 /** A 6-digit code from the app (spaces ignored) is `otp`; anything else is a recovery code. */
 function secondFactor(code: string | undefined): { otp?: string; recoveryCode?: string } {
   if (!code) return {};
@@ -233,7 +207,7 @@ export const auth = {
   login: (username: string, password: string, otp?: string) =>
     post<LoginResponse>('/auth/login', { username, password, ...secondFactor(otp) }),
   logout: () => post<void>('/auth/logout'),
-  me: () => get<User>('/auth/me'),
+  me: () => get<Me>('/auth/me'),
   changePassword: (currentPassword: string, newPassword: string) => post<void>('/auth/password', { currentPassword, newPassword }),
   totpSetup: () => post<{ secret: string; otpauthUrl: string }>('/auth/totp/setup'),
   totpEnable: (otp: string) => post<void>('/auth/totp/enable', { otp }),
@@ -273,6 +247,20 @@ export const customers = {
 
 // ---- accounts ----
 
+export interface EntryQuery {
+  from?: string;
+  to?: string;
+  cursor?: string | null;
+  limit?: number;
+  order?: 'asc' | 'desc';
+  kind?: string;
+  q?: string;
+  minAmount?: string;
+  maxAmount?: string;
+}
+
+export type PendingItem = Transaction & { direction: 'in' | 'out'; mine: boolean };
+
 export const accounts = {
   list: (query: { customerId?: number; branch?: string; status?: string } = {}) => listAll<Account>('/accounts', query),
   get: (accountId: number) => get<Account>(`/accounts/${id(accountId)}`),
@@ -281,8 +269,9 @@ export const accounts = {
     patch<Account>(`/accounts/${id(accountId)}`, changes),
   close: (accountId: number, reason: string) => post<Account>(`/accounts/${id(accountId)}/close`, { reason }),
   edits: async (accountId: number) => asPage<AccountEdit>(await get<unknown>(`/accounts/${id(accountId)}/edits`)).items,
-  entries: (accountId: number, query: { from?: string; to?: string; cursor?: string | null; limit?: number } = {}) =>
-    list<Entry>(`/accounts/${id(accountId)}/entries`, query),
+  entries: (accountId: number, query: EntryQuery = {}) => list<Entry>(`/accounts/${id(accountId)}/entries`, { ...query }),
+  /** Held going out or on its way in, waiting for a manager. */
+  pending: async (accountId: number) => asPage<PendingItem>(await get<unknown>(`/accounts/${id(accountId)}/pending`)).items,
   balances: async (accountId: number, query: { from?: string; to?: string } = {}) =>
     asPage<DailyBalance>(await get<unknown>(`/accounts/${id(accountId)}/balances`, query)).items,
   statementUrl: (accountId: number, query: { from?: string; to?: string; format?: 'csv' | 'json' } = {}) =>
@@ -306,14 +295,21 @@ export const money = {
   withdraw: (input: { accountId: number; amount: string; memo?: string }, idempotencyKey: string) =>
     requestFull<Transaction>('POST', '/withdrawals', { body: input, idempotencyKey }),
   transaction: (txId: number) => get<Transaction>(`/transactions/${id(txId)}`),
+  /** Its maker withdraws a transaction still waiting for approval (the hold is released). */
+  cancel: (txId: number) => post<Transaction>(`/transactions/${id(txId)}/cancel`, {}),
 };
 
 /** Approval queue items: a transaction, or a record wrapping one; both are understood. */
+/** A customer account in the approval queue, with its holder's name. */
+export type ApprovalParty = Account & { customerName: string };
+
 export type ApprovalItem = Transaction & {
   transactionId?: number;
   transaction?: Transaction;
   requestedBy?: unknown;
   note?: string | null;
+  from?: ApprovalParty | null;
+  to?: ApprovalParty | null;
 };
 
 export const approvals = {
@@ -394,6 +390,31 @@ export const users = {
 };
 
 export const JOB_NAMES = ['interest-accrual', 'interest-posting', 'balance-snapshot', 'mail', 'ticket-escalation', 'standing-orders', 'cleanup'] as const;
+
+export interface AuditQuery {
+  entity?: string;
+  entityId?: string;
+  actorId?: string;
+  from?: string;
+  to?: string;
+  cursor?: string | null;
+  limit?: number;
+}
+
+export const backOffice = {
+  branches: () => listAll<Branch>('/branches'),
+  createBranch: (input: { code: string; name: string; city: string; address?: string }) => post<Branch>('/branches', input),
+  updateBranch: (branchId: number, changes: { name?: string; city?: string; address?: string }) => patch<Branch>(`/branches/${id(branchId)}`, changes),
+  accountTypes: () => listAll<AccountType>('/account-types'),
+  createAccountType: (input: { code: string; name: string; minBalance: string; overdraftLimit: string; approvalThreshold: string | null }) =>
+    post<AccountType>('/account-types', input),
+  updateAccountType: (code: string, changes: { name?: string; minBalance?: string; overdraftLimit?: string; approvalThreshold?: string | null }) =>
+    patch<AccountType>(`/account-types/${id(code)}`, changes),
+  rates: (accountType: string) => listAll<InterestRate>('/interest-rates', { accountType }),
+  addRate: (input: { accountType: string; annualRate: string; effectiveFrom: string }) => post<InterestRate>('/interest-rates', input),
+  loginEvents: (query: { userId?: string; cursor?: string | null; limit?: number }) => list<LoginEvent>('/login-events', { ...query }),
+  audit: (query: AuditQuery) => list<AuditRecord>('/audit', { ...query }),
+};
 
 export const ops = {
   runJob: (name: string) => post<JobRun>(`/jobs/${id(name)}/run`),

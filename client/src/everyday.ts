@@ -4,8 +4,10 @@
 
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { ApiError, asPage, buildUrl, request, requestFull } from './api';
-import { useAccounts } from './stores/accounts';
+import { asPage, buildUrl, request, requestFull } from './api';
+import { errorMessage } from './errors';
+import { onServerEvent } from './events';
+import type { StandingOrderPayload, StandingOrderRunPayload } from '../../shared/events';
 import type { Account, Page, Transaction } from './types';
 
 export interface Lookup {
@@ -22,32 +24,11 @@ export interface Payee {
   createdAt: string;
 }
 
-export type Frequency = 'once' | 'daily' | 'weekly' | 'monthly';
-export type OrderStatus = 'active' | 'paused' | 'cancelled' | 'completed';
-
-export interface OrderRun {
-  id?: number;
-  date: string;
-  status: 'posted' | 'pending_approval' | 'failed';
-  transactionId: number | null;
-  error: { code: string; message: string } | null;
-}
-
-export interface StandingOrder {
-  id: number;
-  fromAccountId: number;
-  toAccountNumber: string;
-  amount: string;
-  currency?: string;
-  memo: string;
-  frequency: Frequency;
-  startDate: string;
-  endDate: string | null;
-  nextRunDate: string | null;
-  status: OrderStatus;
-  lastRun: OrderRun | null;
-  createdAt: string;
-}
+// A standing order and its runs are what the server sends (REST and `standing_order.updated`): one definition.
+export type StandingOrder = StandingOrderPayload;
+export type OrderRun = StandingOrderRunPayload;
+export type Frequency = StandingOrder['frequency'];
+export type OrderStatus = StandingOrder['status'];
 
 export type AlertKind = 'balance_below' | 'balance_above' | 'debit_over' | 'credit_over';
 
@@ -88,35 +69,9 @@ export const everyday = {
   pdfUrl: (accountId: number, query: { from?: string; to?: string }) => buildUrl(`/accounts/${enc(accountId)}/statement`, { format: 'pdf', ...query }),
 };
 
-/** What to tell a person when the bank refuses: plain words, never the server's own message. */
-const PLAIN: Record<string, string> = {
-  not_found: 'We could not find that. It may have been removed, or the number may be wrong.',
-  rate_limited: 'Too many checks in a short time. Please wait a minute and try again.',
-  insufficient_funds: 'There is not enough money in the account for this.',
-  account_frozen: 'This account is frozen, so no money can leave it.',
-  account_closed: 'This account is closed.',
-  currency_mismatch: 'Both accounts must use the same currency.',
-  same_account: 'Choose a different account to pay to.',
-  invalid_amount: 'Enter a positive amount, like 1250.50.',
-  invalid_request: 'Some details are missing or not valid. Please check the form.',
-  forbidden: 'You are not allowed to do this.',
-  conflict: 'This cannot be changed in its current state. Reload the page to see the latest.',
-  already_reversed: 'This transaction has already been reversed, or a reversal is waiting for approval.',
-  limit_exceeded: 'You have reached the limit for this.',
-  network_error: 'Could not reach the bank. Check your connection and try again.',
-  unauthenticated: 'Your session has ended. Please sign in again.',
-};
-
+/** What to tell a person when the bank refuses: plain words (the one wording, errors.ts), never the server's own message. */
 export function plainError(err: unknown): string {
-  if (err instanceof ApiError) {
-    if (err.code === 'invalid_request' && err.details && typeof err.details === 'object') {
-      const fields = (err.details as { fields?: unknown }).fields;
-      if (Array.isArray(fields) && fields.includes('startDate')) return 'The first payment date cannot be in the past.';
-      if (Array.isArray(fields) && fields.includes('endDate')) return 'The last payment date must be on or after the first.';
-    }
-    return PLAIN[err.code] ?? 'Something went wrong. Please try again.';
-  }
-  return 'Something went wrong. Please try again.';
+  return errorMessage(err);
 }
 
 /** The bank's calendar is UTC: a scheduled payment's dates are UTC days. */
@@ -154,25 +109,8 @@ export const useStandingOrders = defineStore('standingOrders', () => {
     revision.value = {};
   }
 
+  onServerEvent('standing_order.updated', (e) => apply(e.standingOrder));
+
   return { byId, revision, apply, loadForAccount, forAccount, clear };
 });
 
-/** Server events this module understands (added to the socket's list). */
-export const EVERYDAY_EVENTS = ['account.updated', 'standing_order.updated', 'transaction.reversed'] as const;
-
-/** Applies one of EVERYDAY_EVENTS to the stores. */
-export function applyEverydayEvent(event: string, data: Record<string, unknown>): void {
-  if (event === 'account.updated') {
-    const account = data.account as Account | undefined;
-    if (!account) return;
-    const accounts = useAccounts();
-    // Only accounts already on screen are refreshed; the list loads the rest.
-    if (accounts.byId[account.id]) accounts.upsert(account);
-  } else if (event === 'standing_order.updated') {
-    const order = data.standingOrder as StandingOrder | undefined;
-    if (order) useStandingOrders().apply(order);
-  } else if (event === 'transaction.reversed') {
-    const t = data.transaction as Transaction | undefined;
-    if (t) useAccounts().touchByNumber(t.fromAccountNumber, t.toAccountNumber);
-  }
-}

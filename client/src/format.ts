@@ -98,3 +98,53 @@ export function describeResult(value: unknown, prefix = ''): Array<{ label: stri
   }
   return [{ label: here, value: plainValue(value) }];
 }
+
+/** Local calendar day of an instant, YYYY-MM-DD. */
+export function localDay(iso: string): string {
+  return isoDay(0, new Date(iso));
+}
+
+/** "Today", "Yesterday", or "Mon, 30 Nov 2026" for a local calendar day. */
+export function dayLabel(day: string, now = new Date()): string {
+  if (day === isoDay(0, now)) return 'Today';
+  if (day === isoDay(-1, now)) return 'Yesterday';
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(y, m - 1, d).toLocaleDateString('en-IN', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** "2:05 pm": the time of day, in the viewer's zone. */
+export function formatTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString('en-IN', { hour: 'numeric', minute: '2-digit' });
+}
+
+/** Items newest first, in runs of the same local day. */
+export function groupByDay<T extends { at: string }>(items: T[], now = new Date()): Array<{ day: string; label: string; items: T[] }> {
+  const groups: Array<{ day: string; label: string; items: T[] }> = [];
+  for (const item of [...items].sort((a, b) => b.at.localeCompare(a.at))) {
+    const day = localDay(item.at);
+    const last = groups[groups.length - 1];
+    if (last && last.day === day) last.items.push(item);
+    else groups.push({ day, label: dayLabel(day, now), items: [item] });
+  }
+  return groups;
+}
+
+/** What an entry is, in words: "Transfer to 1234 5678 9012", "Cash deposit", "Interest". */
+export function entryTitle(e: { kind: string; amount: string; counterparty: string | null }): string {
+  const out = e.amount.trim().startsWith('-');
+  switch (e.kind) {
+    case 'deposit':
+      return 'Cash deposit';
+    case 'withdrawal':
+      return 'Cash withdrawal';
+    case 'interest':
+      return 'Interest';
+    case 'reversal':
+      return 'Reversal';
+    case 'transfer':
+      return e.counterparty ? `${out ? 'To' : 'From'} ${groupAccountNumber(e.counterparty)}` : out ? 'Transfer out' : 'Transfer in';
+    default:
+      return label(e.kind);
+  }
+}

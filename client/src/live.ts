@@ -5,8 +5,7 @@
 import { io, type Socket } from 'socket.io-client';
 import * as api from './api';
 import { ApiError } from './api';
-import { formatMoney } from './money';
-import { href, route } from './router';
+import { deliver, forgetSurfaced } from './events';
 import { EventSequencer, SeqTracker, parseStoredSeq, seqStorageKey, type ApplyContext, type StreamEvent, type SyncAnswer } from './seq';
 import { readStorage, writeStorage } from './storage';
 import { useAccounts } from './stores/accounts';
@@ -16,21 +15,8 @@ import { useConnection } from './stores/connection';
 import { useNotifications } from './stores/notifications';
 import { useSession } from './stores/session';
 import { useTickets } from './stores/tickets';
-import { useToasts } from './stores/toasts';
-import { EVERYDAY_EVENTS, applyEverydayEvent } from './everyday';
-import type {
-  AnnouncementEvent,
-  BalanceUpdated,
-  NotificationEvent,
-  PresenceEvent,
-  SessionRevoked,
-  TicketEvent,
-  TicketMessageEvent,
-  Transaction,
-  TransactionEvent,
-  TypingEvent,
-  User,
-} from './types';
+import { useStandingOrders } from './everyday';
+import type { User } from './types';
 
 /** Every server → client event of the contract, plus `ticket.typing` should the server relay it. */
 export const SERVER_EVENTS = [
@@ -39,6 +25,7 @@ export const SERVER_EVENTS = [
   'transaction.pending',
   'transaction.approved',
   'transaction.rejected',
+  'transaction.cancelled',
   'ticket.created',
   'ticket.updated',
   'ticket.message',
@@ -49,7 +36,9 @@ export const SERVER_EVENTS = [
   'presence.ticket',
   'session.revoked',
   'ticket.typing',
-  ...EVERYDAY_EVENTS,
+  'account.updated',
+  'standing_order.updated',
+  'transaction.reversed',
 ] as const;
 
 const ACK_TIMEOUT_MS = 15_000;
@@ -59,30 +48,10 @@ type Payload = Record<string, unknown> & { seq?: number; at?: string };
 
 let socket: Socket | null = null;
 let sequencer: EventSequencer<Payload> | null = null;
-let currentUser: User | null = null;
 let syncRetry: ReturnType<typeof setTimeout> | null = null;
 let authRetry: ReturnType<typeof setTimeout> | null = null;
 /** No seq remembered in this browser: the first sync replays history, which is not news worth highlighting. */
 let freshStart = false;
-/**
- * A notification often repeats what another event of the same commit already put on screen (a deposit's
- * toast, a reply in the open thread). Those events come first (one transaction, increasing seq), so they
- * mark their family here and the notification then only adds to the bell instead of toasting twice.
- */
-const NOTIFICATION_FAMILY: Record<string, string> = {
-  deposit: 'money',
-  transfer_received: 'money',
-  interest: 'money',
-  'transaction.approved': 'money',
-  'transaction.rejected': 'money',
-  ticket_reply: 'ticket-message',
-  ticket_customer_reply: 'ticket-message',
-};
-const SURFACED_MS = 5_000;
-const surfacedAt = new Map<string, number>();
-const markSurfaced = (family: string) => surfacedAt.set(family, Date.now());
-const recentlySurfaced = (family: string | undefined) => !!family && Date.now() - (surfacedAt.get(family) ?? 0) < SURFACED_MS;
-
 /** Tickets the open views are watching (ticketId → number of views): re-watched after every reconnect. */
 const watched = new Map<number, number>();
 /** Accounts staff views are watching for live balances (accountId → number of views). */
@@ -95,7 +64,13 @@ export function isLive(): boolean {
 
 export function startLive(user: User, token: string | null): void {
   stopLive();
-  currentUser = user;
+  // The stores that own server events register their handlers when first used: make sure they exist.
+  useAccounts();
+  useAnnouncements();
+  useApprovals();
+  useNotifications();
+  useTickets();
+  useStandingOrders();
   const conn = useConnection();
   const storageKey = seqStorageKey(user.id);
   const tracker = new SeqTracker({ lastSeq: parseStoredSeq(readStorage('local', storageKey)) });
@@ -184,8 +159,7 @@ export function stopLive(): void {
   watched.clear();
   watchedAccounts.clear();
   typingSentAt.clear();
-  surfacedAt.clear();
-  currentUser = null;
+  forgetSurfaced();
   useConnection().clear();
 }
 
@@ -303,135 +277,8 @@ export function sendTyping(ticketId: number): void {
   if (s?.connected) s.emit('ticket.typing', { ticketId }, () => undefined);
 }
 
-// ---- applying events to the stores ----
+// ---- handing events to the stores (each registers what it does: see events.ts) ----
 
 function dispatch(e: StreamEvent<Payload>, ctx: ApplyContext): void {
-  const data = e.data ?? {};
-  const me = currentUser;
-  const toast = useToasts();
-  switch (e.event) {
-    case 'balance.updated':
-      useAccounts().applyBalance(data as unknown as BalanceUpdated, me?.role === 'customer', !(ctx.replayed && freshStart));
-      break;
-    case 'transaction.posted': {
-      const t = (data as unknown as TransactionEvent).transaction;
-      if (!t) break;
-      useAccounts().touchByNumber(t.fromAccountNumber, t.toAccountNumber);
-      if (!ctx.replayed && me?.role === 'customer') announceTransaction(t);
-      break;
-    }
-    case 'transaction.pending':
-    case 'transaction.approved':
-    case 'transaction.rejected': {
-      const t = (data as unknown as TransactionEvent).transaction;
-      if (!t) break;
-      const kind = e.event.slice('transaction.'.length) as 'pending' | 'approved' | 'rejected';
-      useApprovals().apply(kind, t);
-      useAccounts().touchByNumber(t.fromAccountNumber, t.toAccountNumber);
-      if (!ctx.replayed) {
-        const amount = formatMoney(t.amount, t.currency);
-        if (me?.role === 'customer' && kind !== 'pending') {
-          // Both parties hear of the decision: only the sender asked for it; the payee just gets money.
-          const accounts = useAccounts();
-          const sender = !!accounts.byNumber(t.fromAccountNumber);
-          const payee = !!accounts.byNumber(t.toAccountNumber);
-          if (kind === 'approved') {
-            if (payee && !sender) toast.push(`You received ${amount}.`, 'success');
-            else toast.push(`${sender ? 'Your' : 'A'} ${t.kind} of ${amount} was approved.`, 'success');
-          } else if (sender || !payee) {
-            toast.push(`${sender ? 'Your' : 'A'} ${t.kind} of ${amount} was rejected; the held funds are released.`, 'warn');
-          }
-          markSurfaced('money');
-        } else if (kind === 'pending' && useSession().atLeast('manager') && route.value.name !== 'staff-approvals') {
-          toast.push(`${amount} ${t.kind} awaits approval.`, 'info', { href: href('/staff/approvals') });
-        }
-      }
-      break;
-    }
-    case 'ticket.created':
-    case 'ticket.updated': {
-      const t = (data as unknown as TicketEvent).ticket;
-      useTickets().applyTicket(t, { created: e.event === 'ticket.created', ownCustomerId: me?.customerId ?? null, replayed: ctx.replayed });
-      if (t && !ctx.replayed && e.event === 'ticket.created' && me && me.role !== 'customer' && route.value.name !== 'staff-tickets') {
-        toast.push(`New ticket #${t.id}: ${t.subject}`, 'info', { href: href(`/staff/tickets/${t.id}`) });
-      }
-      break;
-    }
-    case 'ticket.message': {
-      const m = data as unknown as TicketMessageEvent;
-      useTickets().applyMessage(m.ticketId, m.message, ctx.replayed);
-      const viewing = Number(route.value.params.id) === m.ticketId && /ticket$/.test(route.value.name);
-      if (!ctx.replayed && me && m.message && m.message.authorId !== me.id) {
-        // Either the open thread shows it or the toast does; the reply's notification need not toast again.
-        markSurfaced('ticket-message');
-        if (!viewing) {
-          const path = me.role === 'customer' ? `/tickets/${m.ticketId}` : `/staff/tickets/${m.ticketId}`;
-          toast.push(`New message on ticket #${m.ticketId}`, 'info', { href: href(path) });
-        }
-      }
-      break;
-    }
-    case 'announcement.published':
-    case 'announcement.updated':
-    case 'announcement.withdrawn': {
-      const kind = e.event.slice('announcement.'.length) as 'published' | 'updated' | 'withdrawn';
-      useAnnouncements().apply(kind, (data as unknown as AnnouncementEvent).announcement);
-      break;
-    }
-    case 'notification': {
-      const n = data as unknown as NotificationEvent;
-      const added = useNotifications().apply(n, ctx.replayed);
-      if (added && !ctx.replayed && !recentlySurfaced(NOTIFICATION_FAMILY[n.kind])) toast.push(n.title || 'New notification', 'info');
-      break;
-    }
-    case 'presence.ticket': {
-      const p = data as unknown as PresenceEvent;
-      useTickets().applyPresence(p.ticketId, p.viewers);
-      break;
-    }
-    case 'ticket.typing': {
-      const t = data as unknown as TypingEvent;
-      if (ctx.replayed || (me && t.userId === me.id)) break;
-      useTickets().applyTyping(t.ticketId, t);
-      break;
-    }
-    case 'account.updated':
-    case 'standing_order.updated':
-    case 'transaction.reversed':
-      applyEverydayEvent(e.event, data);
-      break;
-    case 'session.revoked': {
-      // A replayed revocation belongs to an earlier session; only a live one ends this one.
-      if (ctx.replayed) break;
-      const reason = (data as SessionRevoked).reason;
-      useSession().end(`You were signed out${reason ? `: ${describeReason(reason)}` : '.'}`);
-      break;
-    }
-  }
-}
-
-function announceTransaction(t: Transaction) {
-  const accounts = useAccounts();
-  const amount = formatMoney(t.amount, t.currency);
-  const incoming = accounts.byNumber(t.toAccountNumber);
-  const outgoing = accounts.byNumber(t.fromAccountNumber);
-  let text: string | null = null;
-  if (t.kind === 'transfer' && incoming && !outgoing) text = `You received ${amount}.`;
-  else if (t.kind === 'deposit' && incoming) text = `${amount} was deposited.`;
-  else if (t.kind === 'interest' && incoming) text = `Interest of ${amount} was credited.`;
-  if (text) {
-    useToasts().push(text, 'success');
-    markSurfaced('money');
-  }
-}
-
-function describeReason(reason: string): string {
-  const known: Record<string, string> = {
-    logout: 'you signed out in another window',
-    password_changed: 'your password was changed',
-    expired: 'your session expired',
-    revoked: 'your session was revoked',
-    deactivated: 'your user was deactivated',
-  };
-  return known[reason] ?? reason.replace(/_/g, ' ');
+  deliver(e.event, e.data ?? {}, { replayed: ctx.replayed, firstSync: freshStart });
 }

@@ -144,3 +144,20 @@ export function sumAmounts(amounts: string[]): string {
   const text = digits ? `${s.slice(0, -digits)}.${s.slice(-digits)}` : s;
   return (neg ? '-' : '') + text;
 }
+
+/**
+ * What a person typed in an amount field, as the API's decimal string: grouping commas, spaces
+ * and the currency sign are dropped ("₹1,55,999.5" → "155999.5"). `error` says in words what is
+ * wrong, or is null; an empty field is no error (the form decides whether it is required).
+ */
+export function parseAmountInput(raw: string, currency: string): { value: string; error: string | null } {
+  const cleaned = raw.replace(/[\s,₹$€£¥]/g, '').replace(/^(INR|USD|EUR|GBP|JPY)/i, '');
+  if (!cleaned) return { value: '', error: null };
+  const digits = currencyDigits(currency);
+  if (!/^\d*\.?\d*$/.test(cleaned) || cleaned === '.') return { value: cleaned, error: `Use digits${digits ? ' and one decimal point' : ''} only, like ${digits ? '1250.50' : '1250'}.` };
+  const frac = cleaned.split('.')[1] ?? '';
+  if (frac.length > digits) return { value: cleaned, error: digits ? `Amounts have at most ${digits} digits after the point.` : 'Amounts in this currency have no decimals.' };
+  if (!/[1-9]/.test(cleaned)) return { value: cleaned, error: 'Enter an amount greater than zero.' };
+  if ((cleaned.split('.')[0] ?? '').replace(/^0+/, '').length > 12) return { value: cleaned, error: 'That amount is too large.' };
+  return { value: cleaned.startsWith('.') ? `0${cleaned}` : cleaned, error: null };
+}

@@ -1,3 +1,5 @@
+import type { AnnouncementPayload, ServerEvent, TicketMessagePayload, TicketPayload, TransactionPayload } from '../../shared/events';
+
 // Shapes of the public contract (API.md). Money fields are decimal strings, ids integers,
 // times ISO 8601 UTC strings.
 
@@ -14,6 +16,17 @@ export interface User {
   active?: boolean;
   /** GET /auth/me says whether two-step verification is on. */
   totpEnabled?: boolean;
+}
+
+/** GET /auth/me also says when the web app should ask "still there?". */
+export interface SessionPolicy {
+  idleSeconds: number;
+  warnSeconds: number;
+  expiresAt: string;
+}
+
+export interface Me extends User {
+  session?: SessionPolicy;
 }
 
 export interface LoginResponse {
@@ -106,58 +119,15 @@ export interface DailyBalance {
   balance: string;
 }
 
-export type TransactionKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest' | 'reversal';
-export type TransactionStatus = 'posted' | 'pending_approval' | 'rejected';
+export type TransactionKind = TransactionPayload['kind'];
+export type TransactionStatus = TransactionPayload['status'];
+export type Transaction = TransactionPayload;
 
-export interface Transaction {
-  id: number;
-  kind: TransactionKind;
-  status: TransactionStatus;
-  amount: string;
-  currency: string;
-  fromAccountNumber: string | null;
-  toAccountNumber: string | null;
-  memo: string | null;
-  createdAt: string;
-  postedAt: string | null;
-  /** The transaction a reversal reverses, and the reversal of a reversed one. */
-  reversalOf?: number | null;
-  reversedBy?: number | null;
-}
-
-export type TicketCategory = 'account' | 'card' | 'transaction' | 'security' | 'general';
-export type TicketStatus = 'open' | 'in_progress' | 'resolved' | 'closed';
-export type TicketPriority = 'low' | 'normal' | 'high' | 'urgent';
-
-export interface TicketMessage {
-  id: number;
-  authorId: number;
-  authorRole: Role;
-  /** The author's display name: staff messages are signed with it. */
-  authorName?: string | null;
-  body: string;
-  at: string;
-  /** A note between staff (never shown to the customer). */
-  internal?: boolean;
-}
-
-export interface Ticket {
-  id: number;
-  customerId: number;
-  category: TicketCategory;
-  subject: string;
-  status: TicketStatus;
-  priority: TicketPriority;
-  assigneeId: number | null;
-  resolution: string | null;
-  firstResponseDueAt?: string | null;
-  resolutionDueAt?: string | null;
-  firstRespondedAt?: string | null;
-  breached?: boolean;
-  createdAt: string;
-  updatedAt: string;
-  messages?: TicketMessage[];
-}
+export type TicketCategory = TicketPayload['category'];
+export type TicketStatus = TicketPayload['status'];
+export type TicketPriority = TicketPayload['priority'];
+export type TicketMessage = TicketMessagePayload;
+export type Ticket = TicketPayload & { messages?: TicketMessage[] };
 
 export interface StaffUser {
   id: number;
@@ -200,19 +170,8 @@ export interface WebhookDelivery {
   createdAt: string;
 }
 
-export type Audience = 'all' | 'customers' | 'staff';
-
-export interface Announcement {
-  id: number;
-  title: string;
-  message: string;
-  audience: Audience;
-  active: boolean;
-  publishedAt: string | null;
-  expiresAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type Audience = AnnouncementPayload['audience'];
+export type Announcement = AnnouncementPayload;
 
 export interface Notification {
   id: number;
@@ -257,52 +216,47 @@ export interface EventMeta {
   at: string;
 }
 
-export interface BalanceUpdated extends EventMeta {
-  accountId: number;
-  accountNumber: string;
-  balance: string;
-  availableBalance: string;
-  transactionId: number | null;
-}
+// Event payloads: the server's own definitions (shared/events.ts), with seq and at.
+export type BalanceUpdated = ServerEvent<'balance.updated'>;
+export type TransactionEvent = ServerEvent<'transaction.posted'>;
+export type TicketEvent = ServerEvent<'ticket.updated'>;
+export type TicketMessageEvent = ServerEvent<'ticket.message'>;
+export type AnnouncementEvent = ServerEvent<'announcement.published'>;
+export type NotificationEvent = ServerEvent<'notification'>;
+export type PresenceEvent = ServerEvent<'presence.ticket'>;
+export type TypingEvent = ServerEvent<'ticket.typing'>;
+export type SessionRevoked = ServerEvent<'session.revoked'>;
 
-export interface TransactionEvent extends EventMeta {
-  transaction: Transaction;
-}
-
-export interface TicketEvent extends EventMeta {
-  ticket: Ticket;
-}
-
-export interface TicketMessageEvent extends EventMeta {
-  ticketId: number;
-  message: TicketMessage;
-}
-
-export interface AnnouncementEvent extends EventMeta {
-  announcement: Announcement;
-}
-
-export interface NotificationEvent extends EventMeta {
+export interface InterestRate {
   id: number;
-  kind: string;
-  title: string;
-  body: string;
+  accountType: string;
+  annualRate: string;
+  effectiveFrom: string;
+  createdAt: string;
+  createdBy: number | null;
 }
 
-export interface PresenceEvent extends Partial<EventMeta> {
-  ticketId: number;
-  viewers: Viewer[];
+export interface LoginEvent {
+  id: number;
+  userId: number | null;
+  username: string;
+  kind: 'login' | 'logout' | 'failed' | 'locked';
+  ip: string | null;
+  userAgent: string | null;
+  at: string;
 }
 
-/** Not in the contract's server→client table; understood if the server relays typing. */
-export interface TypingEvent extends Partial<EventMeta> {
-  ticketId: number;
-  userId?: number;
-  displayName?: string;
-}
-
-export interface SessionRevoked extends Partial<EventMeta> {
-  reason?: string;
+export interface AuditRecord {
+  id: number;
+  actorId: number | null;
+  action: string;
+  entity: string;
+  entityId: string | number | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  ip: string | null;
+  at: string;
+  hash: string;
 }
 
 /** One of the signed-in user's live sessions (GET /auth/sessions). */

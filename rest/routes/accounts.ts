@@ -47,9 +47,20 @@ route({
 });
 
 route({
-  method: 'get', path: '/accounts/:id/entries', tag: 'Accounts', summary: 'Ledger entries of an account', roles: 'owner, teller+',
-  query: range.extend(listQuery.shape),
+  method: 'get', path: '/accounts/:id/entries', tag: 'Accounts', summary: 'Ledger entries of an account (order=desc for newest first; kind, q, minAmount, maxAmount narrow it)', roles: 'owner, teller+',
+  query: range.extend(listQuery.shape).extend({
+    order: z.enum(['asc', 'desc']).default('asc'),
+    kind: z.enum(['deposit', 'withdrawal', 'transfer', 'interest', 'reversal']).optional(),
+    q: z.string().trim().min(1).max(100).optional(),
+    minAmount: z.string().max(40).optional(),
+    maxAmount: z.string().max(40).optional(),
+  }),
   handler: async ({ bank, actor, id, query }) => accounts.accountEntries(bank, actor, id(), { ...query, cursor: decodeCursor(query.cursor) }),
+});
+
+route({
+  method: 'get', path: '/accounts/:id/pending', tag: 'Accounts', summary: 'Transactions waiting for approval on this account (held going out, or coming in)', roles: 'owner, teller+',
+  handler: async ({ bank, actor, id }) => ({ items: await accounts.accountPending(bank, actor, id()) }),
 });
 
 route({

@@ -53,7 +53,12 @@ route({
 
 route({
   method: 'get', path: '/auth/me', tag: 'Auth', summary: 'The signed-in user', roles: 'signed in',
-  handler: async ({ koa }) => auth.meDto((koa.state.session as ResolvedSession).user),
+  // `session` tells the web app when to ask "still there?" before the idle limit signs it out.
+  handler: async ({ koa, config }) => {
+    const s = koa.state.session as ResolvedSession;
+    const idleSeconds = Math.round(config.SESSION_IDLE_MINUTES * 60);
+    return { ...auth.meDto(s.user), session: { idleSeconds, warnSeconds: Math.min(config.SESSION_IDLE_WARNING_SECONDS, Math.floor(idleSeconds / 2)), expiresAt: s.expiresAt } };
+  },
 });
 
 route({

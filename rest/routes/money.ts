@@ -3,6 +3,7 @@ import * as ledger from '../../bank/ledger.js';
 import { listTransactions } from '../../bank/accounts.js';
 import { batchTransfers } from '../../bank/batch.js';
 import { listApprovals } from '../../bank/approvals.js';
+import { cancelTransaction } from '../../bank/cancel.js';
 import { DomainError } from '../../bank/errors.js';
 import { amountSchema, decodeCursor, idemReply, isoDateTime, listQuery, route, type HandlerArgs, type Reply } from '../route.js';
 
@@ -46,11 +47,17 @@ route({
 });
 
 route({
+  method: 'post', path: '/transactions/:id/cancel', tag: 'Money', summary: 'Cancel a transaction waiting for approval (its maker only; releases the hold)', roles: 'its maker',
+  responses: { 200: 'Cancelled' },
+  handler: async ({ bank, actor, id }) => cancelTransaction(bank, actor, id()),
+});
+
+route({
   method: 'get', path: '/transactions', tag: 'Money', summary: 'Search transactions', roles: 'teller+',
   query: listQuery.extend({
     accountId: z.coerce.number().int().positive().optional(),
     kind: z.enum(['deposit', 'withdrawal', 'transfer', 'interest', 'reversal']).optional(),
-    status: z.enum(['posted', 'pending_approval', 'rejected']).optional(),
+    status: z.enum(['posted', 'pending_approval', 'rejected', 'cancelled']).optional(),
     from: isoDateTime.optional(),
     to: isoDateTime.optional(),
   }),

@@ -95,8 +95,8 @@ describe('banking hub in a real browser', () => {
     // Her account page charts six weeks of demo history and lists the entries behind it.
     await page.getByTestId(`account-${ashaSav.number}`).getByRole('link', { name: /\d{4} \d{4} \d{4}/ }).click();
     await page.getByTestId('account-detail').waitFor();
-    await page.locator('[data-testid="balance-chart"] svg').waitFor();
-    expect(await page.locator('[data-testid="balance-chart"] circle').count()).toBeGreaterThan(20);
+    await page.locator('[data-testid="balance-chart"] canvas').waitFor();
+    expect(Number(await page.getByTestId('balance-chart').getAttribute('data-points'))).toBeGreaterThan(20);
     await page.locator('[data-testid^="entry-"]').first().waitFor();
     await screenshot(page, 'e2e-account-detail');
     await page.getByTestId('nav-accounts').click();
@@ -120,6 +120,9 @@ describe('banking hub in a real browser', () => {
     await tara.getByTestId('counter-amount').fill('1234.56');
     await tara.getByTestId('counter-memo').fill('Cash at the counter');
     await tara.getByTestId('counter-submit').click();
+    // Money at the counter moves only once the teller confirms who gets what.
+    await expect.poll(() => tara.getByTestId('confirm-dialog').textContent()).toContain('₹1,234.56');
+    await tara.getByTestId('confirm-accept').click();
     await expect.poll(() => tara.getByTestId('counter-result').getAttribute('data-status')).toBe('posted');
     await screenshot(tara, 'e2e-staff-customer-after-deposit');
 
@@ -166,7 +169,7 @@ describe('banking hub in a real browser', () => {
     await asha.getByTestId('ticket-body').fill('Please send me a new cheque book for my savings account.');
     await asha.getByTestId('ticket-submit').click();
     await asha.getByTestId('ticket-view').waitFor();
-    const ticketId = Number(/#\/tickets\/(\d+)/.exec(asha.url())?.[1]);
+    const ticketId = Number(/\/tickets\/(\d+)/.exec(asha.url())?.[1]);
     expect(ticketId).toBeGreaterThan(0);
 
     // The desk was open before the ticket existed: it appears by itself.
@@ -210,6 +213,7 @@ describe('banking hub in a real browser', () => {
 
     await manoj.getByTestId(`approval-note-${tx.id}`).fill('Checked with the branch');
     await manoj.getByTestId(`approve-${tx.id}`).click();
+    await manoj.getByTestId('confirm-accept').click();
     await item.waitFor({ state: 'detached', timeout: LIVE_MS });
     if (pending.length === 1) await manoj.getByTestId('approvals-empty').waitFor();
     expect((await manager.get(`/transactions/${tx.id}`)).body.status).toBe('posted');

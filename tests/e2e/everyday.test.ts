@@ -165,6 +165,9 @@ describe('everyday banking in a real browser', () => {
     await manoj.getByTestId(`approval-${reversalId}`).waitFor();
     await screenshot(manoj, 'e2e-reversal-approval');
     await manoj.getByTestId(`approve-${reversalId}`).click();
+    // Money moves only once the manager confirms what it does.
+    await expect.poll(() => manoj.getByTestId('confirm-dialog').textContent()).toContain(`reverses transaction #${dep.id}`);
+    await manoj.getByTestId('confirm-accept').click();
     await manoj.getByTestId(`approval-${reversalId}`).waitFor({ state: 'detached', timeout: LIVE_MS });
 
     const asha = await signIn('asha');

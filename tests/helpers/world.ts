@@ -105,6 +105,13 @@ export async function buildWorld(srv: TestServer) {
     async freshPending() {
       return (await ledger.transfer(bank, people.owner.actor, { fromAccountId: ownerBiz.id, toAccountNumber: otherAccount.number, amount: '10000.01' })).value;
     },
+    /** Held for approval, between the owner's own accounts: the owner's transfer, or this staff member's counter withdrawal. */
+    async freshPendingBy(caller: Exclude<Caller, 'anon'>) {
+      if (caller === 'owner' || caller === 'other') {
+        return (await ledger.transfer(bank, people.owner.actor, { fromAccountId: ownerBiz.id, toAccountNumber: ownerAccount.number, amount: '10000.01' })).value;
+      }
+      return (await ledger.withdraw(bank, people[caller].actor, { accountId: ownerBiz.id, amount: '10000.01' })).value;
+    },
     async freshTicket() {
       return createTicket(bank, people.owner.actor, { category: 'account', subject: 'Fresh', body: 'Please help' });
     },

@@ -2,6 +2,10 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import * as api from '../api';
 import type { Account, BalanceUpdated } from '../types';
+import { markSurfaced, onServerEvent, type ServerEvent } from '../events';
+import { formatMoney } from '../money';
+import { useSession } from './session';
+import { useToasts } from './toasts';
 
 const FLASH_MS = 1800;
 
@@ -108,6 +112,58 @@ export const useAccounts = defineStore('accounts', () => {
     error.value = null;
     flash.value = {};
     revision.value = {};
+  }
+
+
+  // ---- live: the events about money this store owns ----
+  onServerEvent('balance.updated', (e, ctx) => applyBalance(e, useSession().isCustomer, !(ctx.replayed && ctx.firstSync)));
+  onServerEvent('transaction.posted', (e, ctx) => {
+    touchByNumber(e.transaction.fromAccountNumber, e.transaction.toAccountNumber);
+    if (!ctx.replayed && useSession().isCustomer) announceArrival(e.transaction);
+  });
+  for (const name of ['transaction.pending', 'transaction.approved', 'transaction.rejected', 'transaction.cancelled'] as const) {
+    onServerEvent(name, (e, ctx) => {
+      touchByNumber(e.transaction.fromAccountNumber, e.transaction.toAccountNumber);
+      if (!ctx.replayed && useSession().isCustomer && (name === 'transaction.approved' || name === 'transaction.rejected')) announceDecision(name, e.transaction);
+    });
+  }
+
+  onServerEvent('account.updated', (e) => {
+    const a = e.account;
+    // Only accounts already on screen are refreshed; the list loads the rest. Events name customers' accounts only.
+    if (!byId.value[a.id] || a.customerId === null || a.type === null || a.branch === null) return;
+    upsert({ ...a, customerId: a.customerId, type: a.type, branch: a.branch });
+  });
+  onServerEvent('transaction.reversed', (e) => touchByNumber(e.transaction.fromAccountNumber, e.transaction.toAccountNumber));
+
+  /** "You received ₹500.00." for money arriving in one of the customer's accounts. */
+  function announceArrival(t: ServerEvent<'transaction.posted'>['transaction']) {
+    const amount = formatMoney(t.amount, t.currency);
+    const incoming = byNumber(t.toAccountNumber);
+    const outgoing = byNumber(t.fromAccountNumber);
+    let text: string | null = null;
+    if (t.kind === 'transfer' && incoming && !outgoing) text = `You received ${amount}.`;
+    else if (t.kind === 'deposit' && incoming) text = `${amount} was deposited.`;
+    else if (t.kind === 'interest' && incoming) text = `Interest of ${amount} was credited.`;
+    if (text) {
+      useToasts().push(text, 'success');
+      markSurfaced('money');
+    }
+  }
+
+  /** Both parties hear of a decision: only the sender asked for it; the payee just gets money. */
+  function announceDecision(name: 'transaction.approved' | 'transaction.rejected', t: ServerEvent<'transaction.approved'>['transaction']) {
+    const amount = formatMoney(t.amount, t.currency);
+    const sender = !!byNumber(t.fromAccountNumber);
+    const payee = !!byNumber(t.toAccountNumber);
+    const toast = useToasts();
+    if (name === 'transaction.approved') {
+      if (payee && !sender) toast.push(`You received ${amount}.`, 'success');
+      else toast.push(`${sender ? 'Your' : 'A'} ${t.kind} of ${amount} was approved.`, 'success');
+    } else if (sender || !payee) {
+      toast.push(`${sender ? 'Your' : 'A'} ${t.kind} of ${amount} was not approved; the held money is available again.`, 'warn');
+    }
+    markSurfaced('money');
   }
 
   return { byId, mineIds, mine, loaded, loading, error, flash, revision, upsert, byNumber, loadMine, fetch, loadForCustomer, applyBalance, touchByNumber, clear };

@@ -3,13 +3,15 @@ import { computed, ref } from 'vue';
 import * as api from '../api';
 import type { Announcement } from '../types';
 import { readStorage, writeStorage } from '../storage';
+import { onServerEvent } from '../events';
 
 const DISMISSED_KEY = 'bank.dismissedAnnouncements';
 
 export const useAnnouncements = defineStore('announcements', () => {
   const byId = ref<Record<number, Announcement>>({});
   const error = ref<unknown>(null);
-  const dismissed = ref<number[]>(parseIds(readStorage('session', DISMISSED_KEY)));
+  // Kept in this browser (not just this tab's session): a dismissed notice stays dismissed.
+  const dismissed = ref<number[]>(parseIds(readStorage('local', DISMISSED_KEY)));
   const now = ref(Date.now());
   setInterval(() => (now.value = Date.now()), 60_000);
 
@@ -17,7 +19,7 @@ export const useAnnouncements = defineStore('announcements', () => {
     Object.values(byId.value).sort((a, b) => (b.publishedAt ?? b.createdAt).localeCompare(a.publishedAt ?? a.createdAt)),
   );
 
-  /** Active, not expired, not dismissed in this browser session. */
+  /** Active, not expired, not dismissed in this browser; newest first. */
   const visible = computed(() =>
     all.value.filter(
       (a) =>
@@ -60,13 +62,19 @@ export const useAnnouncements = defineStore('announcements', () => {
 
   function dismiss(id: number) {
     if (!dismissed.value.includes(id)) dismissed.value = [...dismissed.value, id];
-    writeStorage('session', DISMISSED_KEY, JSON.stringify(dismissed.value));
+    writeStorage('local', DISMISSED_KEY, JSON.stringify(dismissed.value.slice(-200)));
   }
 
   function clear() {
     byId.value = {};
     error.value = null;
   }
+
+
+  // ---- live ----
+  onServerEvent('announcement.published', (e) => apply('published', e.announcement));
+  onServerEvent('announcement.updated', (e) => apply('updated', e.announcement));
+  onServerEvent('announcement.withdrawn', (e) => apply('withdrawn', e.announcement));
 
   return { byId, all, visible, error, load, upsert, apply, forget, dismiss, clear };
 });

@@ -2,10 +2,23 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import * as api from '../api';
 import type { Notification, NotificationEvent } from '../types';
+import { onServerEvent, recentlySurfaced } from '../events';
+import { useToasts } from './toasts';
 
 export function isRead(n: Notification): boolean {
   return n.read === true || !!n.readAt;
 }
+
+/** Notifications whose news another event of the same commit already showed (see events.ts). */
+const NOTIFICATION_FAMILY: Record<string, string> = {
+  deposit: 'money',
+  transfer_received: 'money',
+  interest: 'money',
+  'transaction.approved': 'money',
+  'transaction.rejected': 'money',
+  ticket_reply: 'ticket-message',
+  ticket_customer_reply: 'ticket-message',
+};
 
 export const useNotifications = defineStore('notifications', () => {
   const items = ref<Notification[]>([]);
@@ -57,6 +70,13 @@ export const useNotifications = defineStore('notifications', () => {
     loaded.value = false;
     error.value = null;
   }
+
+
+  // ---- live: a notification adds to the bell, and toasts unless its news is already on screen ----
+  onServerEvent('notification', (e, ctx) => {
+    const added = apply(e, ctx.replayed);
+    if (added && !ctx.replayed && !recentlySurfaced(NOTIFICATION_FAMILY[e.kind])) useToasts().push(e.title || 'New notification', 'info');
+  });
 
   return { items, loaded, error, unread, load, apply, markRead, markAllRead, clear };
 });

@@ -4,7 +4,8 @@ import * as api from '../api';
 import { ApiError } from '../api';
 import { hasRole, isStaffRole } from '../roles';
 import { readStorage, writeStorage } from '../storage';
-import type { StaffRole, User } from '../types';
+import type { SessionPolicy, StaffRole, User } from '../types';
+import { onServerEvent } from '../events';
 import { resetStores } from './reset';
 
 const TOKEN_KEY = 'bank.token';
@@ -20,6 +21,8 @@ export const useSession = defineStore('session', () => {
   const notice = ref<string | null>(null);
   /** A deliberate sign-out is under way: the socket closing is expected, not a lost session. */
   const leaving = ref(false);
+  /** When to ask "still there?" (from GET /auth/me). */
+  const policy = ref<Omit<SessionPolicy, 'expiresAt'> | null>(null);
 
   const isStaff = computed(() => isStaffRole(user.value?.role));
   const isCustomer = computed(() => user.value?.role === 'customer');
@@ -30,7 +33,7 @@ export const useSession = defineStore('session', () => {
 
   async function restore() {
     try {
-      user.value = await api.auth.me();
+      adopt(await api.auth.me());
     } catch (err) {
       user.value = null;
       if (err instanceof ApiError && err.status === 401) setToken(null);
@@ -46,7 +49,21 @@ export const useSession = defineStore('session', () => {
     setToken(res.token ?? null);
     expiresAt.value = res.expiresAt ?? null;
     notice.value = null;
-    user.value = res.user ?? (await api.auth.me());
+    adopt(await api.auth.me().catch(() => res.user));
+  }
+
+  function adopt(me: api.MeAnswer) {
+    const { session, ...rest } = me as api.MeAnswer & { session?: SessionPolicy };
+    if (session) policy.value = { idleSeconds: session.idleSeconds, warnSeconds: session.warnSeconds };
+    user.value = rest;
+  }
+
+  /** Nobody used the app until the idle limit: sign out here, and say why on the login screen. */
+  async function endForInactivity() {
+    const s = policy.value?.idleSeconds ?? null;
+    const span = s === null ? 'a while' : s < 90 ? `${s} seconds` : `${Math.round(s / 60)} minutes`;
+    await logout();
+    notice.value = `You were signed out after ${span} without activity, to keep your money safe. Sign in again to carry on: anything you were typing is kept.`;
   }
 
   async function logout() {
@@ -78,5 +95,23 @@ export const useSession = defineStore('session', () => {
     writeStorage('session', TOKEN_KEY, value);
   }
 
-  return { user, token, expiresAt, ready, notice, leaving, isStaff, isCustomer, atLeast, restore, login, logout, end };
+
+  // A live revocation ends this session (a replayed one belongs to an earlier session). Our own
+  // sign-out revokes it too: that one is expected, not news from another window.
+  onServerEvent('session.revoked', (e, ctx) => {
+    if (ctx.replayed || leaving.value || !user.value) return;
+    end(`You were signed out${e.reason ? `: ${describeReason(e.reason)}` : '.'}`);
+  });
+  return { user, token, expiresAt, ready, notice, leaving, policy, isStaff, isCustomer, atLeast, restore, login, logout, endForInactivity, end };
 });
+
+function describeReason(reason: string): string {
+  const known: Record<string, string> = {
+    logout: 'you signed out in another window',
+    password_changed: 'your password was changed',
+    expired: 'your session expired',
+    revoked: 'your session was signed out from another device',
+    deactivated: 'your user was deactivated',
+  };
+  return known[reason] ?? reason.replace(/_/g, ' ');
+}

@@ -2,6 +2,10 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import * as api from '../api';
 import type { CannedReply, StaffUser, Ticket, TicketMessage, TicketPriority, TicketStatus, Viewer } from '../types';
+import { markSurfaced, onServerEvent } from '../events';
+import { href, route } from '../router';
+import { useSession } from './session';
+import { useToasts } from './toasts';
 
 export interface DeskFilters {
   status: TicketStatus | '';
@@ -222,6 +226,33 @@ export const useTickets = defineStore('tickets', () => {
     presence.value = {};
     typing.value = {};
   }
+
+
+  // ---- live: tickets, their messages, who is looking and who is typing ----
+  for (const name of ['ticket.created', 'ticket.updated'] as const) {
+    onServerEvent(name, (e, ctx) => {
+      const me = useSession().user;
+      applyTicket(e.ticket as Ticket, { created: name === 'ticket.created', ownCustomerId: me?.customerId ?? null, replayed: ctx.replayed });
+      if (e.ticket && !ctx.replayed && name === 'ticket.created' && me && me.role !== 'customer' && route.value.name !== 'staff-tickets') {
+        useToasts().push(`New ticket #${e.ticket.id}: ${e.ticket.subject}`, 'info', { href: href(`/staff/tickets/${e.ticket.id}`) });
+      }
+    });
+  }
+  onServerEvent('ticket.message', (e, ctx) => {
+    const me = useSession().user;
+    applyMessage(e.ticketId, e.message as TicketMessage, ctx.replayed);
+    const viewing = Number(route.value.params.id) === e.ticketId && /ticket$/.test(route.value.name);
+    if (!ctx.replayed && me && e.message && e.message.authorId !== me.id) {
+      // Either the open thread shows it or the toast does; the reply's notification need not toast again.
+      markSurfaced('ticket-message');
+      if (!viewing) useToasts().push(`New message on ticket #${e.ticketId}`, 'info', { href: href(me.role === 'customer' ? `/tickets/${e.ticketId}` : `/staff/tickets/${e.ticketId}`) });
+    }
+  });
+  onServerEvent('presence.ticket', (e) => applyPresence(e.ticketId, e.viewers));
+  onServerEvent('ticket.typing', (e, ctx) => {
+    if (ctx.replayed || e.userId === useSession().user?.id) return;
+    applyTyping(e.ticketId, e);
+  });
 
   return {
     byId, mine, mineIds, desk, deskIds, deskFilters, deskLoaded, mineLoaded, fresh, presence, typing, staff, cannedReplies,
