@@ -125,35 +125,40 @@ function ownAccount(actor: Actor, g: GroupAccounts, accountId: number): LockedAc
 /** The bytes a movement request adds to a group: its memo and key, plus the fixed rest. */
 const sizeOf = (memo: unknown, idem?: IdemRequest | null) => 256 + (typeof memo === 'string' ? memo.length : 0) + (idem?.key.length ?? 0);
 
-export async function deposit(ctx: BankContext, actor: Actor, input: MoveInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
-  requireCan(actor, 'money.deposit');
+/**
+ * A counter movement on one customer account against a cash shard of its currency: the
+ * account must be visible to the actor, the amount and memo valid; `build` adds its own rules.
+ */
+function counterMove(
+  ctx: BankContext, actor: Actor, input: MoveInput, idem: IdemRequest | null | undefined,
+  build: (acct: LockedAccount, cash: LockedAccount, amount: number, memo: string) => Move,
+): Promise<IdemResult<TransactionDto>> {
   return writerOf(ctx).submit({
     actor, idem: idem ?? null, accountIds: [input.accountId], cashFor: input.accountId, bytes: sizeOf(input.memo, idem),
     plan: (g) => {
       const acct = ownAccount(actor, g, input.accountId);
-      const amount = parseAmount(input.amount, acct.currency);
-      const memo = cleanMemo(input.memo);
-      assertUsable(acct, 'credit');
-      return {
-        kind: 'deposit', from: g.cash(acct.currency)!, to: acct, amount, memo, pending: false,
-        notify: { customerId: acct.customer_id, kind: 'deposit', title: 'Deposit received', body: `${displayAmount(amount, acct.currency)} was deposited to account ${maskedAccount(acct.number)}.` },
-      };
+      return build(acct, g.cash(acct.currency)!, parseAmount(input.amount, acct.currency), cleanMemo(input.memo));
     },
+  });
+}
+
+export async function deposit(ctx: BankContext, actor: Actor, input: MoveInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
+  requireCan(actor, 'money.deposit');
+  return counterMove(ctx, actor, input, idem, (acct, cash, amount, memo) => {
+    assertUsable(acct, 'credit');
+    return {
+      kind: 'deposit', from: cash, to: acct, amount, memo, pending: false,
+      notify: { customerId: acct.customer_id, kind: 'deposit', title: 'Deposit received', body: `${displayAmount(amount, acct.currency)} was deposited to account ${maskedAccount(acct.number)}.` },
+    };
   });
 }
 
 export async function withdraw(ctx: BankContext, actor: Actor, input: MoveInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
   requireCan(actor, 'money.withdraw');
-  return writerOf(ctx).submit({
-    actor, idem: idem ?? null, accountIds: [input.accountId], cashFor: input.accountId, bytes: sizeOf(input.memo, idem),
-    plan: (g) => {
-      const acct = ownAccount(actor, g, input.accountId);
-      const amount = parseAmount(input.amount, acct.currency);
-      const memo = cleanMemo(input.memo);
-      assertUsable(acct, 'debit');
-      assertFunds(acct, amount, { payoutToZero: isStaff(actor) });
-      return { kind: 'withdrawal', from: acct, to: g.cash(acct.currency)!, amount, memo, pending: needsApproval(acct, amount) };
-    },
+  return counterMove(ctx, actor, input, idem, (acct, cash, amount, memo) => {
+    assertUsable(acct, 'debit');
+    assertFunds(acct, amount, { payoutToZero: isStaff(actor) });
+    return { kind: 'withdrawal', from: acct, to: cash, amount, memo, pending: needsApproval(acct, amount) };
   });
 }
 
