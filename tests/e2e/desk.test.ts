@@ -86,7 +86,8 @@ describe('the support desk in a real browser', () => {
     await screenshot(tara, 'e2e-desk-staff-ticket');
     await input.press('Enter');
     await tara.getByTestId('ticket-thread').getByText('your card is unblocked').waitFor();
-    expect(await input.inputValue()).toBe('');
+    // The live push may show the reply before the POST answers; the box clears once it has.
+    await expect.poll(() => input.inputValue(), { timeout: 10_000 }).toBe('');
 
     // Asha, on the ticket all along: the reply arrives by itself, signed by Tara; the note never does.
     const reply = asha.getByTestId('ticket-thread').getByText('Hello Asha, your card is unblocked');
