@@ -264,7 +264,9 @@ export interface ServerProcess {
 
 /** Spawns `node --import tsx server.ts` and resolves once /healthz answers. */
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+  // SERVER_CPU_PROF=<dir> (benchmarks): each server writes a V8 CPU profile there when it stops.
+  const prof = process.env.SERVER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'server.ts'], {
     cwd: ROOT,
     env: childEnv({ PORT: '0', HOST: '127.0.0.1', ROLE: 'web', DEMO_DATA: '0', LOG_LEVEL: 'warn', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
