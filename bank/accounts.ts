@@ -1,5 +1,6 @@
 import type { Actor, BankContext } from './context.js';
 import { toPage } from './paging.js';
+import { readSql } from '../db/read.js';
 import { Invalid, NotFound, RuleViolation } from './errors.js';
 import { displayAmount, formatAmount, parseNonNegativeAmount } from './money.js';
 import { audit } from './audit.js';
@@ -59,8 +60,31 @@ export interface AccountFilter {
   cursor?: number | null;
 }
 
+/** The account columns in AccountRow's order, for the prepared reads (db/read.ts). */
+const ACCOUNT_COLUMNS = ['id', 'number', 'kind', 'internal_code', 'customer_id', 'type', 'branch', 'currency', 'balance', 'held', 'status', 'frozen_by', 'alert_count', 'opened_at', 'closed_at'] as const;
+const ACCOUNT_SELECT = ACCOUNT_COLUMNS.map((c) => `"${c}"`).join(', ');
+const accountOf = (r: unknown[]) => Object.fromEntries(ACCOUNT_COLUMNS.map((c, i) => [c, r[i]])) as unknown as AccountRow;
+const same = (sql: string) => ({ sqlite: sql, pg: sql });
+const SQL_CUSTOMER_ACCOUNTS = same(`SELECT ${ACCOUNT_SELECT} FROM accounts WHERE customer_id = ? AND kind = 'customer' AND id > ? ORDER BY id LIMIT ?`);
+const SQL_ACCOUNT = same(`SELECT ${ACCOUNT_SELECT} FROM accounts WHERE id = ? AND kind = 'customer'`);
+const ENTRY_SELECT = 'SELECT e.id, e.transaction_id, e.amount, e.balance_after, e.at, t.kind, t.memo, t.from_account_id, t.to_account_id FROM entries e JOIN transactions t ON t.id = e.transaction_id WHERE e.account_id = ?';
+const SQL_ENTRIES = {
+  asc: same(`${ENTRY_SELECT} AND e.id > ? ORDER BY e.id LIMIT ?`),
+  desc: same(`${ENTRY_SELECT} AND e.id < ? ORDER BY e.id DESC LIMIT ?`),
+};
+/** Counterparty numbers of a page, one statement whatever the page holds (ids as a JSON array). */
+const SQL_ACCOUNT_NUMBERS = {
+  sqlite: "SELECT id, number FROM accounts WHERE id IN (SELECT value FROM json_each(?)) AND kind = 'customer'",
+  pg: "SELECT id, number FROM accounts WHERE id IN (SELECT jsonb_array_elements_text(?::jsonb)::int) AND kind = 'customer'",
+};
+
 export async function listAccounts(ctx: BankContext, actor: Actor, f: AccountFilter) {
   requireCan(actor, 'accounts.read');
+  if (actor.role === 'customer' && !f.branch && !f.status) {
+    // A customer's own accounts, every screen of the app asks for: one prepared read.
+    const rows = await readSql(ctx.db).rows('customer_accounts', SQL_CUSTOMER_ACCOUNTS, [actor.customerId ?? -1, f.cursor ?? 0, f.limit + 1]);
+    return toPage(rows.length, rows.slice(0, f.limit).map((r) => accountDto(accountOf(r))), f.limit);
+  }
   let q = ctx.db<AccountRow>('accounts').where({ kind: 'customer' });
   if (actor.role === 'customer') q = q.where({ customer_id: actor.customerId ?? -1 });
   else if (f.customerId !== undefined) q = q.where({ customer_id: f.customerId });
@@ -219,9 +243,40 @@ const entryDto = (currency: string) => (e: Awaited<ReturnType<typeof entryRows>>
 });
 
 export async function accountEntries(ctx: BankContext, actor: Actor, id: number, r: Range & EntryFilter & { limit: number; cursor?: number | null }) {
+  if (!r.from && !r.to && !r.kind && !r.q && r.minAmount === undefined && r.maxAmount === undefined) return entriesPage(ctx, actor, id, r);
   const a = await findVisibleAccount(ctx.db, actor, id);
   const rows = await entryRows(ctx, id, { ...r, currency: a.currency }, { limit: r.limit, cursor: r.cursor });
   const items = rows.slice(0, r.limit).map(entryDto(a.currency));
+  return toPage(rows.length, items, r.limit);
+}
+
+/**
+ * A page of an account's entries with no filter but the cursor (what the app's account screen
+ * asks for): three prepared reads, the page walking the (account_id, id) index. They need not
+ * see one state: what the first two read of the account (owner, currency) and the third of
+ * the counterparties (numbers) never changes.
+ */
+async function entriesPage(ctx: BankContext, actor: Actor, id: number, r: { limit: number; cursor?: number | null; order?: 'asc' | 'desc' }) {
+  requireCan(actor, 'accounts.read');
+  const desc = r.order === 'desc';
+  const read = readSql(ctx.db);
+  const [row] = await read.rows('account', SQL_ACCOUNT, [id]);
+  const a = row && accountOf(row);
+  if (!a || (actor.role === 'customer' && a.customer_id !== actor.customerId)) throw new NotFound('Account');
+  const rows = await read.rows(desc ? 'entries_desc' : 'entries_asc', desc ? SQL_ENTRIES.desc : SQL_ENTRIES.asc, [id, r.cursor ?? (desc ? Number.MAX_SAFE_INTEGER : 0), r.limit + 1]);
+  const other = (e: unknown[]) => (e[7] === id ? e[8] : e[7]) as number | null;
+  const otherIds = [...new Set(rows.map(other).filter((x) => x !== null))];
+  const numbers = new Map(otherIds.length ? ((await read.rows('account_numbers', SQL_ACCOUNT_NUMBERS, [JSON.stringify(otherIds)])) as [number, string][]) : []);
+  const items = rows.slice(0, r.limit).map((e) => ({
+    id: e[0] as number,
+    transactionId: e[1] as number,
+    kind: e[5] as string,
+    amount: formatAmount(e[2] as number, a.currency),
+    balanceAfter: formatAmount(e[3] as number, a.currency),
+    counterparty: numbers.get(other(e)!) ?? null,
+    memo: e[6] as string,
+    at: e[4] as string,
+  }));
   return toPage(rows.length, items, r.limit);
 }
 

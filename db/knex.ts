@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import { registerSqliteFile } from './read.js';
 
 // BIGINT (int8) and COUNT(*) come back from node-pg as strings; every integer we store
 // (minor units, ids) stays far below 2^53, so numbers are exact.
@@ -57,6 +58,7 @@ export function createKnex(opts: DbOptions): Knex {
         },
       },
     });
+    if (filename !== ':memory:') registerSqliteFile(db, path.resolve(filename));
     if (checkpointer) {
       // knex's own destroy is read-only; its client's is where the pool is closed.
       const client = db.client as { destroy(cb?: unknown): Promise<void> };
