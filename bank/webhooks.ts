@@ -14,8 +14,8 @@ import { fromJson, type Tx, withTx } from './tx.js';
 // event committed while no sender ran (a crash, a deploy) is still delivered. The sender
 // (jobs/webhooks.ts) claims due rows with a lease, POSTs them signed, and records the outcome.
 
-/** Events no integration receives: they are about one person's session or inbox. */
-const NOT_FOR_WEBHOOKS = new Set(['notification', 'session.revoked']);
+/** Events no integration receives, not even one subscribed to "*": they are about one person's session or inbox. */
+const NOT_FOR_WEBHOOKS = new Set(['notification', 'notification.read', 'session.revoked']);
 const EVENT_NAME = /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/;
 export const RETRY_WINDOW_MS = 24 * 3600_000;
 export const RETRY_CAP_MS = 3600_000;
@@ -218,7 +218,7 @@ export async function enqueueDeliveries(ctx: BankContext): Promise<number> {
       const events = await withRooms(t.q, rows);
       const giveUp = new Date(nowMs + RETRY_WINDOW_MS).toISOString();
       const inserts = events.flatMap((ev) =>
-        isInternalNote(ev) ? [] : subs
+        isInternalNote(ev) || NOT_FOR_WEBHOOKS.has(ev.type) ? [] : subs
           .filter((s) => (s.events.has('*') || s.events.has(ev.type)) && ev.seq > Number(s.e.after_seq))
           .map((s) => ({
             endpoint_id: s.e.id, seq: ev.seq, event: ev.type, status: 'pending', attempts: 0, next_attempt_at: t.now,

@@ -3,6 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../bank/webhooks.js';
+import { recordEvent, rooms } from '../../bank/events.js';
+import { withTx } from '../../bank/tx.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { createCustomer, openTestAccount, seedReference, userWithSession, bankOn } from '../helpers/fixtures.js';
 import { connectClient, spawnServer, until, type ServerProcess } from '../helpers/hub.js';
@@ -160,6 +162,25 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
     expect(off.hits).toHaveLength(0);
     expect(tickets.hits).toHaveLength(0);
     expect((await admin.get(`/webhooks/${h.id}/deliveries`)).body.items).toEqual([]);
+  });
+
+  it('"*" gets every event but the personal ones (inbox and session events)', async () => {
+    const all = await receiver();
+    receivers.push(all);
+    await hook(all, ['*']);
+    const { bank } = srv.running;
+    const user = await userWithSession(bank, 'customer', { customerId: await createCustomer(bank.db, 'Private') });
+    await withTx(bank, async (t) => {
+      recordEvent(t, 'notification', [rooms.user(user.user.id)], { id: 1, kind: 'test', title: 'Private', body: 'for one person only' });
+      recordEvent(t, 'notification.read', [rooms.user(user.user.id)], { id: 1 });
+    });
+    expect((await apiClient(srv.url, user.token).post('/auth/logout')).status).toBeLessThan(300);
+    await deposit('3.21');
+    await until(() => all.hits.some((h) => h.body.event === 'balance.updated' && h.raw.includes('3.21')), { what: 'the deposit at the "*" endpoint' });
+    await new Promise((res) => setTimeout(res, 1000)); // a sender tick more
+    const got = new Set(all.hits.map((h) => h.body.event as string));
+    expect(got.has('transaction.posted')).toBe(true);
+    for (const personal of ['notification', 'notification.read', 'session.revoked']) expect(got.has(personal)).toBe(false);
   });
 
   it('a slow endpoint delays neither other endpoints nor money movement', async () => {
