@@ -15,11 +15,29 @@ export type Deliver = (events: OutboxEvent[], path: PublishPath) => Promise<{ de
  * (clients de-duplicate by seq).
  */
 export function deliverer(io: Server, link: Link, metrics: Metrics, logger: Logger): Deliver {
+  // Without Redis this process is the only one: an event none of whose rooms has a socket
+  // here reaches nobody, so it is not encoded at all (under write load most events are not
+  // watched by anyone connected).
+  const alone = !link.adapter;
+  const unwatched = (rooms: string[]) => {
+    const here = io.of('/').adapter.rooms;
+    return rooms.every((r) => !here.has(r));
+  };
+  const counted = (e: OutboxEvent, path: PublishPath) => {
+    metrics.eventsPublished.inc({ path, type: e.type });
+    const lag = (Date.now() - Date.parse(e.createdAt)) / 1000;
+    if (Number.isFinite(lag)) metrics.publishLag.observe(Math.max(0, lag));
+  };
   return async (events, path) => {
     const outcomes: Promise<boolean>[] = [];
     for (const e of events) {
       if (!e.rooms.length) {
         outcomes.push(Promise.resolve(true));
+        continue;
+      }
+      if (alone && unwatched(e.rooms)) {
+        outcomes.push(Promise.resolve(true));
+        counted(e, path);
         continue;
       }
       const payload = payloadOf(e);
@@ -31,9 +49,7 @@ export function deliverer(io: Server, link: Link, metrics: Metrics, logger: Logg
           io.local.in(room).disconnectSockets(true);
         }
       }
-      metrics.eventsPublished.inc({ path, type: e.type });
-      const lag = (Date.now() - Date.parse(e.createdAt)) / 1000;
-      if (Number.isFinite(lag)) metrics.publishLag.observe(Math.max(0, lag));
+      counted(e, path);
     }
     const ok = await Promise.all(outcomes);
     const delivered: number[] = [];
