@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import type { BankContext, Role } from '../bank/context.js';
 import { resolveSession, type ResolvedSession, type SessionPolicy } from '../bank/sessions.js';
-import { SESSION_COOKIE } from '../rest/auth.js';
+import { SESSION_COOKIE } from '../runtime/cookies.js';
 
 /**
  * What a socket carries about its session. It travels to other pods in fetchSockets

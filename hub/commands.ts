@@ -4,7 +4,7 @@ import { DomainError, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/erro
 import { rooms } from '../bank/events.js';
 import type { SessionPolicy } from '../bank/sessions.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../rest/metrics.js';
+import type { Metrics } from '../runtime/metrics.js';
 import { assertAccountWatchable, assertTicketVisible } from './access.js';
 import { recheck, type HubSocket } from './auth.js';
 import { Bucket, type HubLimits } from './limits.js';

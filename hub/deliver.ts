@@ -1,6 +1,6 @@
 import type { Server } from 'socket.io';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../rest/metrics.js';
+import type { Metrics } from '../runtime/metrics.js';
 import { payloadOf, type OutboxEvent } from './outbox.js';
 import type { Link } from './redis.js';
 
