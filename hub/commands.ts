@@ -3,6 +3,7 @@ import type { BankContext } from '../bank/context.js';
 import { DomainError, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/errors.js';
 import { rooms } from '../bank/events.js';
 import { syncEvents } from '../bank/feed.js';
+import { isStaffRole } from '../bank/permissions.js';
 import type { SessionPolicy } from '../bank/sessions.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../runtime/metrics.js';
@@ -10,7 +11,7 @@ import { assertAccountWatchable, assertTicketVisible } from './access.js';
 import { recheck, type HubSocket } from './auth.js';
 import { Bucket, type HubLimits } from './limits.js';
 import type { Presence } from './presence.js';
-import { entitledRooms, isStaffRole } from './rooms.js';
+import { entitledRooms } from './rooms.js';
 
 export interface CommandDeps {
   bank: BankContext;
