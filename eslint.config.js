@@ -2,6 +2,42 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import pluginVue from 'eslint-plugin-vue';
 
+// Which way imports may point (DESIGN.md "The house"): rest/, hub/ and jobs/ → runtime/ →
+// bank/ → db/. bank/ is the domain: no HTTP, sockets or jobs. The three runtime layers share
+// only runtime/ (metrics, service wiring, cookie name), never each other. Migrations belong to
+// db/migrate.ts. shared/ holds the event types server and client both use, and client/ reaches
+// the server only through them (and HTTP and the socket). server.ts wires everything.
+// Patterns match the import as written: any number of `../`, then a top-level folder or module.
+const above = (names) => `^(\\.\\./)+(${names.join('|')})(/|\\.js$|\\.ts$|$)`;
+const SERVER_ROOT = ['server', 'session-bus'];
+const layer = (files, forbidden, message, extra = []) => ({
+  files,
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [{ regex: above([...forbidden, ...SERVER_ROOT]), message }, ...extra],
+    }],
+  },
+});
+const noMigrations = { regex: '^(\\.\\./)+db/migrations(/|$)', message: 'Migrations are db/migrate.ts\'s alone: put a shared constant in db/constants.ts.' };
+const ARROWS = [
+  layer(['bank/**'], ['rest', 'hub', 'jobs', 'runtime', 'client'],
+    'bank/ is the domain: it never imports rest/, hub/, jobs/ or runtime/ (nor the client). Return results and record events; the runtime layers deliver them.',
+    [noMigrations]),
+  layer(['db/**'], ['rest', 'hub', 'jobs', 'runtime', 'client'], 'db/ never imports rest/, hub/, jobs/ or runtime/ (nor the client).'),
+  layer(['runtime/**'], ['rest', 'hub', 'jobs', 'client'],
+    'runtime/ is what rest/, hub/ and jobs/ share: it never imports them (nor the client).', [noMigrations]),
+  layer(['rest/**'], ['hub', 'jobs', 'client'],
+    'rest/ never imports hub/ or jobs/ (nor the client): what the runtime layers share lives in runtime/, the rules in bank/.', [noMigrations]),
+  layer(['hub/**'], ['rest', 'jobs', 'client'],
+    'hub/ never imports rest/ or jobs/ (nor the client): what the runtime layers share lives in runtime/, the rules in bank/.', [noMigrations]),
+  layer(['jobs/**'], ['rest', 'hub', 'client'],
+    'jobs/ never imports rest/ or hub/ (nor the client): what the runtime layers share lives in runtime/, the rules in bank/.', [noMigrations]),
+  layer(['shared/**'], ['bank', 'db', 'rest', 'hub', 'jobs', 'runtime', 'client', 'config', 'log'],
+    'shared/ is types the server and the client both use: it imports nothing of either.'),
+  layer(['client/**'], ['bank', 'db', 'rest', 'hub', 'jobs', 'runtime', 'config', 'log', 'tests'],
+    'client/ talks to the server over HTTP and the socket: of the server it imports only shared/ (types).'),
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'client/dist/**', 'data/**', '.tmp/**'] },
   js.configs.recommended,
@@ -30,4 +66,5 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  ...ARROWS,
 );

@@ -5,7 +5,7 @@ import { Invalid, NotFound, RuleViolation } from './errors.js';
 import { displayAmount, formatAmount, parseNonNegativeAmount } from './money.js';
 import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
-import { requireCan } from './permissions.js';
+import { isStaffRole, requireCan } from './permissions.js';
 import { type AccountRow, accountDto, ensureBankAccounts, insertWithNumber } from './accounts-core.js';
 import { type Tx, fromJson, toJson, withTx } from './tx.js';
 import { transactionDto, type TransactionRow } from './ledger.js';
@@ -19,6 +19,17 @@ export async function findVisibleAccount(q: Tx['q'] | BankContext['db'], actor: 
   const a = await q<AccountRow>('accounts').where({ id, kind: 'customer' }).first();
   if (!a || (actor.role === 'customer' && a.customer_id !== actor.customerId)) throw new NotFound('Account');
   return a;
+}
+
+/**
+ * Whether a session may watch an account's room live (the hub's account.watch), or NotFound.
+ * A staff extension: customers already receive their own accounts' events through their
+ * customer room.
+ */
+export async function assertAccountWatchable(db: BankContext['db'], role: string, accountId: number): Promise<void> {
+  if (!isStaffRole(role)) throw new NotFound('Account');
+  const row = await db('accounts').where({ id: accountId, kind: 'customer' }).first('id');
+  if (!row) throw new NotFound('Account');
 }
 
 export interface OpenAccountInput {

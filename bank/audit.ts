@@ -4,7 +4,7 @@ import type { Actor, BankContext } from './context.js';
 import { type Tx, toJson } from './tx.js';
 import { fastSql, type Table } from '../db/fast.js';
 
-import { AUDIT_CHAINS } from '../db/migrations/0004_audit_heads.js';
+import { AUDIT_CHAINS } from '../db/constants.js';
 
 export { AUDIT_CHAINS };
 const GENESIS = '0'.repeat(64);

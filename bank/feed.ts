@@ -3,14 +3,13 @@ import type { BankContext } from './context.js';
 import { loadEvents, payloadOf } from './outbox-read.js';
 import type { Actor } from './context.js';
 import { rooms as ROOMS } from './events.js';
+import { isStaffRole } from './permissions.js';
 
 // The event feed: what a session may receive, and the replay of it from the database. The
 // socket's `sync` (hub/commands.ts) and GET /events (rest/routes/events.ts) both answer from
 // here, so the two cannot disagree about who sees what.
 
 export const SYNC_PAGE = 1_000;
-
-export const isStaffRole = (role: string) => role === 'teller' || role === 'manager' || role === 'admin';
 
 /**
  * The audience rules: the rooms a session belongs to.

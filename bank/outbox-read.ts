@@ -70,3 +70,15 @@ export async function loadEvents(db: Knex, seqs: number[]): Promise<OutboxEvent[
   return rows.map((r) => toEvent(r, bySeq.get(Number(r.seq)) ?? [])).sort((a, b) => a.seq - b.seq);
 }
 
+/** Events published at or after `fromIso`, oldest first (the index on published_at serves it). */
+export async function loadPublishedSince(db: Knex, fromIso: string, limit: number): Promise<OutboxEvent[]> {
+  const rows = await db<EventRow>('events').where('published_at', '>=', fromIso).orderBy('seq').limit(limit)
+    .select('seq', 'type', 'payload', 'created_at');
+  return withRooms(db, rows);
+}
+
+/** Committed events not yet published (the outbox backlog). */
+export async function unpublishedCount(db: Knex): Promise<number> {
+  const [{ n }] = await db('events').whereNull('published_at').count({ n: '*' });
+  return Number(n);
+}

@@ -7,6 +7,9 @@ import { Forbidden } from './errors.js';
  */
 const STAFF_RANK: Record<Role | 'system', number> = { customer: -1, teller: 1, manager: 2, admin: 3, system: 4 };
 
+/** A staff sign-in's role (teller, manager, admin): not a customer, and not the system actor. */
+export const isStaffRole = (role: string) => role === 'teller' || role === 'manager' || role === 'admin';
+
 export const CAPABILITIES = {
   'money.deposit': { minStaff: 'teller', customer: false },
   'money.withdraw': { minStaff: 'teller', customer: false },

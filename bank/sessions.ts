@@ -160,6 +160,33 @@ async function readSession(ctx: BankContext, hash: string): Promise<ResolvedRow 
 }
 
 /**
+ * The one rule of a session being over: revoked, its user deactivated, past its absolute
+ * expiry, or idle longer than the policy allows (`now` in ms since epoch).
+ */
+export function sessionLive(s: Pick<SessionRow, 'revoked_at' | 'expires_at' | 'last_seen_at'>, userActive: unknown, policy: SessionPolicy, now: number): boolean {
+  if (s.revoked_at || !userActive) return false;
+  if (Date.parse(s.expires_at) <= now) return false;
+  return Date.parse(s.last_seen_at) + policy.idleMinutes * 60_000 > now;
+}
+
+const LIVE_CHUNK = 500;
+
+/**
+ * Which of these sessions are still live, judged from the database as resolveSession would
+ * (without touching them or the cache). The hub's sweep asks it for its sockets' sessions.
+ */
+export async function liveSessionIds(ctx: BankContext, ids: number[], policy: SessionPolicy): Promise<Set<number>> {
+  const live = new Set<number>();
+  const now = ctx.now().getTime();
+  for (let i = 0; i < ids.length; i += LIVE_CHUNK) {
+    const rows = await ctx.db('sessions as s').join('users as u', 'u.id', 's.user_id').whereIn('s.id', ids.slice(i, i + LIVE_CHUNK))
+      .select('s.id', 's.revoked_at', 's.expires_at', 's.last_seen_at', 'u.active');
+    for (const r of rows) if (sessionLive(r, r.active, policy, now)) live.add(Number(r.id));
+  }
+  return live;
+}
+
+/**
  * Looks a bearer token or cookie up. A revoked, expired or idle session, or one whose
  * user was deactivated, resolves to null.
  */
@@ -176,9 +203,7 @@ export async function resolveSession(ctx: BankContext, token: string | undefined
     cache.set(hash, found, generation, Date.now());
   }
   const { session, user } = found;
-  if (session.revoked_at || !user.active) return null;
-  const idleEnd = Date.parse(session.last_seen_at) + policy.idleMinutes * 60_000;
-  if (Date.parse(session.expires_at) <= now || idleEnd <= now) return null;
+  if (!sessionLive(session, user.active, policy, now)) return null;
   if (now - Date.parse(session.last_seen_at) > TOUCH_EVERY_MS) {
     session.last_seen_at = new Date(now).toISOString();
     await ctx.db('sessions').where({ id: session.id }).update({ last_seen_at: session.last_seen_at });

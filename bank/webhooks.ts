@@ -237,6 +237,12 @@ export async function enqueueDeliveries(ctx: BankContext): Promise<number> {
 
 // ---- the sender's side -------------------------------------------------------------------------
 
+/** Deliveries waiting to be delivered, first try or retry (the bank_webhook_pending gauge). */
+export async function pendingDeliveryCount(db: BankContext['db']): Promise<number> {
+  const [{ n }] = await db('webhook_deliveries').where({ status: 'pending' }).count({ n: '*' });
+  return Number(n);
+}
+
 export interface ClaimedDelivery {
   id: number;
   endpointId: number;

@@ -1,11 +1,10 @@
 import type { BankContext } from '../bank/context.js';
-import { NotFound } from '../bank/errors.js';
-import type { SocketData } from './auth.js';
-import { isStaffRole } from './rooms.js';
+import { assertAccountWatchable as accountWatchable } from '../bank/accounts.js';
 import { findVisibleTicket } from '../bank/tickets.js';
+import type { SocketData } from './auth.js';
 
-// Read-only access checks for watch commands. What the caller may not see is not_found,
-// as over REST, so ids cannot be probed.
+// Read-only access checks for watch commands, from a socket's session. The rules live in
+// bank/; what the caller may not see is not_found, as over REST, so ids cannot be probed.
 
 /** The same rule as REST: staff see every ticket, a customer only their own. */
 export async function assertTicketVisible(bank: BankContext, d: SocketData, ticketId: number): Promise<void> {
@@ -17,7 +16,5 @@ export async function assertTicketVisible(bank: BankContext, d: SocketData, tick
  * customers already receive their own accounts' events through their customer room.
  */
 export async function assertAccountWatchable(bank: BankContext, d: SocketData, accountId: number): Promise<void> {
-  if (!isStaffRole(d.role)) throw new NotFound('Account');
-  const row = await bank.db('accounts').where({ id: accountId, kind: 'customer' }).first('id');
-  if (!row) throw new NotFound('Account');
+  await accountWatchable(bank.db, d.role, accountId);
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import type { BankContext, Role } from '../bank/context.js';
 import { resolveSession, type ResolvedSession, type SessionPolicy } from '../bank/sessions.js';
-import { SESSION_COOKIE } from '../rest/auth.js';
+import { SESSION_COOKIE } from '../runtime/cookies.js';
 
 /**
  * What a socket carries about its session. It travels to other pods in fetchSockets
@@ -89,11 +89,4 @@ export async function recheck(bank: BankContext, policy: SessionPolicy, socket: 
   const before = socket.data;
   socket.data = dataFrom(resolved, before.watching);
   return before.role === socket.data.role && before.customerId === socket.data.customerId;
-}
-
-/** A session's state from its row, as resolveSession judges it (without touching it). */
-export function sessionLive(row: { revoked_at: string | null; expires_at: string; last_seen_at: string; active: unknown }, policy: SessionPolicy, now: number): boolean {
-  if (row.revoked_at || !row.active) return false;
-  if (Date.parse(row.expires_at) <= now) return false;
-  return Date.parse(row.last_seen_at) + policy.idleMinutes * 60_000 > now;
 }

@@ -2,15 +2,16 @@ import { z, ZodError } from 'zod';
 import type { BankContext } from '../bank/context.js';
 import { DomainError, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/errors.js';
 import { rooms } from '../bank/events.js';
+import { syncEvents } from '../bank/feed.js';
+import { isStaffRole } from '../bank/permissions.js';
 import type { SessionPolicy } from '../bank/sessions.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../rest/metrics.js';
+import type { Metrics } from '../runtime/metrics.js';
 import { assertAccountWatchable, assertTicketVisible } from './access.js';
 import { recheck, type HubSocket } from './auth.js';
 import { Bucket, type HubLimits } from './limits.js';
 import type { Presence } from './presence.js';
-import { entitledRooms, isStaffRole } from './rooms.js';
-import { syncEvents, syncInput } from './sync.js';
+import { entitledRooms } from './rooms.js';
 
 export interface CommandDeps {
   bank: BankContext;
@@ -44,6 +45,7 @@ export function ackError(err: unknown, logger: Logger): AckError {
 const MAX_WATCHED = 100;
 const ticketInput = z.object({ ticketId: z.number().int().positive().max(2 ** 31 - 1) }).strict();
 const accountInput = z.object({ accountId: z.number().int().positive().max(2 ** 31 - 1) }).strict();
+const syncInput = z.object({ since: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict();
 
 type Handler = (socket: HubSocket, payload: unknown) => Promise<Record<string, unknown>>;
 
@@ -64,7 +66,7 @@ function unwatch(socket: HubSocket, room: string): boolean {
 export function handlers(deps: CommandDeps): Record<string, Handler> {
   const { bank, presence, metrics } = deps;
   return {
-    // Replays from the database; see hub/sync.ts. Clients de-duplicate by seq.
+    // Replays from the database; see bank/feed.ts. Clients de-duplicate by seq.
     async sync(socket, payload) {
       const { since } = syncInput.parse(payload);
       const answer = await deps.limits.sync(socket.data.sessionId, () => syncEvents(bank, entitledRooms(socket.data), since));

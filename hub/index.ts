@@ -1,10 +1,11 @@
 import type http from 'node:http';
 import { Server } from 'socket.io';
 import type { BankContext } from '../bank/context.js';
+import { sessionRooms } from '../bank/feed.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../rest/metrics.js';
-import type { Services } from '../rest/services.js';
+import type { Metrics } from '../runtime/metrics.js';
+import type { Services } from '../runtime/services.js';
 import { handshakeAuth, type HubSocket } from './auth.js';
 import { handlers, registerCommands } from './commands.js';
 import { deliverer } from './deliver.js';
@@ -14,7 +15,6 @@ import { Publisher } from './publisher.js';
 import { replayLocally } from './recovery.js';
 import { startRelay, type RelayOptions } from './relay.js';
 import { localLink, redisLink } from './redis.js';
-import { sessionRooms } from './rooms.js';
 import { startSessionSweep } from './sweep.js';
 
 export interface HubDeps {

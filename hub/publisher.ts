@@ -1,7 +1,8 @@
 import type { BankContext } from '../bank/context.js';
 import type { Logger } from '../log.js';
 import type { Deliver } from './deliver.js';
-import { loadEvents, markPublished, type OutboxEvent } from './outbox.js';
+import { markPublished } from '../bank/outbox.js';
+import { loadEvents, type OutboxEvent } from '../bank/outbox-read.js';
 import type { PendingEvent } from '../bank/events.js';
 
 const BATCH = 500;

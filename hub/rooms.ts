@@ -1,8 +1,6 @@
 import { sessionRooms } from '../bank/feed.js';
 import type { SocketData } from './auth.js';
 
-export { isStaffRole, sessionRooms } from '../bank/feed.js';
-
 /**
  * What `sync` replays: the session's rooms plus the ticket and account rooms this socket
  * watches (their access was checked on watch). The same set the live path serves, so a

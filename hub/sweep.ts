@@ -1,10 +1,8 @@
 import type { Server } from 'socket.io';
 import type { BankContext } from '../bank/context.js';
-import { invalidateSessionsLocally, type SessionPolicy } from '../bank/sessions.js';
+import { invalidateSessionsLocally, liveSessionIds, type SessionPolicy } from '../bank/sessions.js';
 import type { Logger } from '../log.js';
-import { sessionLive, type HubSocket } from './auth.js';
-
-const CHUNK = 500;
+import type { HubSocket } from './auth.js';
 
 /**
  * Disconnects this pod's sockets whose session has ended (revoked, expired, idle, user
@@ -17,13 +15,7 @@ export function startSessionSweep(io: Server, bank: BankContext, policy: Session
   const sweep = async () => {
     const sockets = [...io.of('/').sockets.values()] as unknown as HubSocket[];
     const ids = [...new Set(sockets.map((s) => s.data?.sessionId).filter((id): id is number => typeof id === 'number'))];
-    const live = new Set<number>();
-    const now = bank.now().getTime();
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const rows = await bank.db('sessions as s').join('users as u', 'u.id', 's.user_id').whereIn('s.id', ids.slice(i, i + CHUNK))
-        .select('s.id', 's.revoked_at', 's.expires_at', 's.last_seen_at', 'u.active');
-      for (const r of rows) if (sessionLive(r, policy, now)) live.add(Number(r.id));
-    }
+    const live = await liveSessionIds(bank, ids, policy);
     // What the sweep learned from the database also ends the session in this process's cache.
     const over = ids.filter((id) => !live.has(id));
     if (over.length) invalidateSessionsLocally(bank, { sessionIds: over });

@@ -3,7 +3,7 @@ import type { Agenda, JobParameters } from 'agenda';
 import type { BankContext } from '../bank/context.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../rest/metrics.js';
+import type { Metrics } from '../runtime/metrics.js';
 import { NotFound } from '../bank/errors.js';
 import { createAgenda, stopAgenda } from './agenda.js';
 import { JOBS, type JobSpec } from './definitions.js';

@@ -8,7 +8,7 @@ import {
 } from '../bank/webhooks.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../rest/metrics.js';
+import type { Metrics } from '../runtime/metrics.js';
 
 export interface WebhookSenderOptions {
   /** How often to scan and claim when no commit wakes the loop (commits in other processes). */

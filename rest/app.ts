@@ -16,7 +16,7 @@ import { authMiddleware, bearerToken } from './auth.js';
 import { toHttpError } from './errors.js';
 import { ROUTES, handle } from './route.js';
 import { DOCS_CSS, DOCS_HTML, DOCS_JS, buildOpenApi } from './openapi.js';
-import type { Services } from './services.js';
+import type { Services } from '../runtime/services.js';
 import './routes/index.js';
 
 // rest/app.ts from the sources, dist/rest/app.js once compiled: the client build is

@@ -3,9 +3,8 @@ import type { BankContext } from '../bank/context.js';
 import { DomainError } from '../bank/errors.js';
 import { resolveSession } from '../bank/sessions.js';
 import type { Config } from '../config.js';
-import type { Services } from './services.js';
-
-export const SESSION_COOKIE = 'bank_session';
+import { SESSION_COOKIE } from '../runtime/cookies.js';
+import type { Services } from '../runtime/services.js';
 
 export function bearerToken(header: string | undefined): string | null {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');

@@ -2,13 +2,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimited } from '../bank/errors.js';
 import type { Logger } from '../log.js';
-
-/** Sign-in attempts per client address per minute, counted before any password is checked. */
-export interface LoginLimiter {
-  /** Counts one attempt from `address`; throws RateLimited (with Retry-After) over the limit. */
-  hit(address: string): Promise<void>;
-  close(): Promise<void>;
-}
+import type { LoginLimiter } from '../runtime/services.js';
 
 async function consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
   try {

@@ -4,7 +4,7 @@ import type { Actor, BankContext } from '../bank/context.js';
 import { DomainError, NotFound, Unauthenticated } from '../bank/errors.js';
 import type { IdemRequest } from '../bank/idempotency.js';
 import type { Config } from '../config.js';
-import type { Services } from './services.js';
+import type { Services } from '../runtime/services.js';
 
 export type Method = 'get' | 'post' | 'patch' | 'delete';
 /** Who may reach a route at all; finer rules (roles, ownership) live in bank/. */

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-
-export const AUDIT_CHAINS = 16;
+import { AUDIT_CHAINS } from '../constants.js';
 
 /**
  * The head of each audit hash chain: its last row, hash and length. Writers lock the head

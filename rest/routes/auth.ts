@@ -4,9 +4,9 @@ import { DomainError } from '../../bank/errors.js';
 import type { ResolvedSession } from '../../bank/sessions.js';
 import { clearSessionCookie, setSessionCookie } from '../auth.js';
 import type { Config } from '../../config.js';
-import { createLoginLimiter, type LoginLimiter } from '../login-limiter.js';
+import { createLoginLimiter } from '../login-limiter.js';
 import { route } from '../route.js';
-import type { Services } from '../services.js';
+import type { LoginLimiter, Services } from '../../runtime/services.js';
 
 // Servers wired without a limiter (tests that assemble the parts) count in memory, one per app.
 const fallback = new WeakMap<Services, LoginLimiter>();

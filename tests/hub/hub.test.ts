@@ -7,7 +7,7 @@ import { withTx } from '../../bank/tx.js';
 import { loadConfig } from '../../config.js';
 import { attachHub } from '../../hub/index.js';
 import { createLogger } from '../../log.js';
-import { createMetrics } from '../../rest/metrics.js';
+import { createMetrics } from '../../runtime/metrics.js';
 import { createTestDb, DIALECTS } from '../helpers/db.js';
 import { bankOn, createCustomer, seedReference, userWithSession } from '../helpers/fixtures.js';
 import { connectClient, diff, entitledSeqs, HubClient, percentile, refusal, roomsOf, until } from '../helpers/hub.js';

@@ -6,7 +6,7 @@ import { createBankContext, type BankContext } from '../../bank/context.js';
 import { ensureBankAccounts } from '../../bank/accounts-core.js';
 import { loadConfig } from '../../config.js';
 import { createLogger } from '../../log.js';
-import { createMetrics } from '../../rest/metrics.js';
+import { createMetrics } from '../../runtime/metrics.js';
 import { startJobs, type Jobs } from '../../jobs/index.js';
 
 /** A clock the test moves by hand: everything the bank stamps uses it. */

@@ -1,6 +1,6 @@
 /**
  * The operator's files stay true to the app: every metric a Prometheus rule or a Grafana
- * panel queries is one rest/metrics.ts registers (with its real labels), every variable the
+ * panel queries is one runtime/metrics.ts registers (with its real labels), every variable the
  * Kubernetes manifests set is one config.ts reads (with a value it accepts), the kustomize
  * base lists every manifest it has, and the Dockerfile runs a file that exists on the
  * port the app listens on. A renamed metric or variable breaks this test, not production.
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBankContext } from '../../bank/context.js';
 import { loadConfig } from '../../config.js';
-import { createMetrics } from '../../rest/metrics.js';
+import { createMetrics } from '../../runtime/metrics.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,7 +1,13 @@
 import type { SessionPolicy } from '../bank/sessions.js';
-import type { LoginLimiter } from './login-limiter.js';
 
-/** What the runtime wires into the REST layer besides the bank itself. */
+/** Sign-in attempts per client address per minute, counted before any password is checked. */
+export interface LoginLimiter {
+  /** Counts one attempt from `address`; throws RateLimited (with Retry-After) over the limit. */
+  hit(address: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What server.ts wires into the runtime layers (REST, hub, jobs) besides the bank itself. */
 export interface Services {
   sessionPolicy: SessionPolicy;
   /** Sign-in attempts per client address (across pods with Redis); absent: counted in this process's memory. */

@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
-import type { BankContext } from '../bank/context.js';
-import { OUTBOX_CHUNK as CHUNK, type EventRow, type OutboxEvent, withRooms } from '../bank/outbox-read.js';
+import type { BankContext } from './context.js';
+import { OUTBOX_CHUNK as CHUNK, type EventRow, type OutboxEvent, withRooms } from './outbox-read.js';
 
-export { loadEvents, payloadOf, type OutboxEvent } from '../bank/outbox-read.js';
+// Publishing the outbox: the hub's publisher marks what it emitted, the relay claims what
+// stayed unpublished. Reading events lives in outbox-read.ts.
 
 /** Marks rows published, unless another path (the relay) already did. */
 export async function markPublished(db: Knex, seqs: number[], at: string): Promise<void> {
@@ -46,12 +47,5 @@ export async function claimStale(bank: BankContext, olderThan: string, now: stri
       return found;
     });
   }
-  return withRooms(db, rows);
-}
-
-/** Events published at or after `fromIso`, oldest first (the index on published_at serves it). */
-export async function loadPublishedSince(db: Knex, fromIso: string, limit: number): Promise<OutboxEvent[]> {
-  const rows = await db<EventRow>('events').where('published_at', '>=', fromIso).orderBy('seq').limit(limit)
-    .select('seq', 'type', 'payload', 'created_at');
   return withRooms(db, rows);
 }

@@ -1,8 +1,13 @@
 import client from 'prom-client';
 import type { BankContext } from '../bank/context.js';
 import type { PendingEvent } from '../bank/events.js';
+import { unpublishedCount } from '../bank/outbox-read.js';
+import { pendingDeliveryCount } from '../bank/webhooks.js';
 
-/** One registry per app: every metric the Grafana dashboards query is defined here. */
+/**
+ * One registry per process, shared by the runtime layers (REST, hub, jobs): every metric the
+ * Grafana dashboards query is defined here.
+ */
 export function createMetrics(bank: BankContext) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'bank_node_' });
@@ -137,8 +142,7 @@ export function createMetrics(bank: BankContext) {
     registers: [registry],
     async collect() {
       try {
-        const [{ n }] = await bank.db('webhook_deliveries').where({ status: 'pending' }).count({ n: '*' });
-        this.set(Number(n));
+        this.set(await pendingDeliveryCount(bank.db));
       } catch {
         // Database unreachable (or not migrated yet): leave the last value.
       }
@@ -150,8 +154,7 @@ export function createMetrics(bank: BankContext) {
     registers: [registry],
     async collect() {
       try {
-        const [{ n }] = await bank.db('events').whereNull('published_at').count({ n: '*' });
-        this.set(Number(n));
+        this.set(await unpublishedCount(bank.db));
       } catch {
         // Database unreachable: leave the last value; /readyz reports it.
       }
