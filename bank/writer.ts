@@ -122,7 +122,7 @@ export class LedgerWriter {
     const started = performance.now();
     try {
       outcomes = await withTx(this.ctx, (t) => writeGroup(t, jobs));
-      // Metrics listen (rest/metrics.ts): group sizes and how long a group takes to commit.
+      // Metrics listen (runtime/metrics.ts): group sizes and how long a group takes to commit.
       this.ctx.signals.emit('ledger.group', jobs.length, (performance.now() - started) / 1000);
     } catch (err) {
       if (jobs.length === 1) {
