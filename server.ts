@@ -7,7 +7,7 @@ import { oneAtATime } from './db/lock.js';
 import { migrateLatest } from './db/migrate.js';
 import { seedDemo } from './db/seed.js';
 import { writerOf } from './bank/writer.js';
-import { startSessionBus } from './session-bus.js';
+import { startSessionBus } from './runtime/session-bus.js';
 import { createBankContext, type BankContext } from './bank/context.js';
 import { ensureBankAccounts } from './bank/accounts-core.js';
 import { ensureAdmin } from './bank/users-core.js';

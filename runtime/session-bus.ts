@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { BankContext } from './bank/context.js';
-import { invalidateSessionsLocally, type SessionInvalidation } from './bank/sessions.js';
-import type { Logger } from './log.js';
+import type { BankContext } from '../bank/context.js';
+import { invalidateSessionsLocally, type SessionInvalidation } from '../bank/sessions.js';
+import type { Logger } from '../log.js';
 
 /**
  * Carries session invalidations between processes over Redis pub/sub: a logout, revocation or
