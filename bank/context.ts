@@ -45,7 +45,7 @@ export interface BankContext {
   /** The key TOTP secrets are sealed with (bank/secret-box.ts). */
   totpKey: SecretKey;
   /** Bounds of the group-commit writer (bank/writer.ts); defaults when unset. */
-  writerOptions?: { maxItems: number; maxBytes: number };
+  writerOptions?: { maxItems: number; maxBytes: number; concurrency?: number };
 }
 
 export function createBankContext(db: Knex, opts: BankOptions): BankContext {
