@@ -20,7 +20,7 @@ export const isStaffRole = (role: string) => role === 'teller' || role === 'mana
  * Ticket and account rooms are joined only by a socket's watch command, after an access check.
  */
 export function sessionRooms(d: { userId: number; sessionId: number; role: string; customerId: number | null }): string[] {
-  const out = [ROOMS.user(d.userId), ROOMS.session(d.sessionId), ROOMS.all];
+  const out: string[] = [ROOMS.user(d.userId), ROOMS.session(d.sessionId), ROOMS.all];
   if (d.role === 'customer') {
     if (d.customerId !== null) out.push(ROOMS.customer(d.customerId));
     out.push(ROOMS.customers);
