@@ -31,14 +31,12 @@ export interface PendingEvent {
 }
 
 /**
- * Adds an event to the caller's transaction. Events are written to the outbox together,
- * in one statement, when the transaction's work is done (withTx), so a transaction that
- * touches many rooms costs two inserts, and seqs are taken as late as possible before
- * commit (which narrows the window in which PostgreSQL commits them out of order).
- */
-/**
- * Queues an event for the outbox. Its name, payload and rooms are checked against its one
- * definition in shared/events.ts (ServerEvents, EventAudience), which the web client reads too.
+ * Adds an event to the caller's transaction. Its name, payload and rooms are checked against
+ * its one definition in shared/events.ts (ServerEvents, EventAudience), which the web client
+ * reads too. Events are written to the outbox together, in one statement, when the
+ * transaction's work is done (withTx), so a transaction that touches many rooms costs two
+ * inserts, and seqs are taken as late as possible before commit (which narrows the window in
+ * which PostgreSQL commits them out of order).
  */
 export function recordEvent<E extends RecordedEventName>(t: Tx, type: E, to: readonly EventRoom<E>[], data: ServerEvents[E]): void {
   t.events.push({ type, rooms: [...new Set(to)], data });
