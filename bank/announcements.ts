@@ -3,7 +3,8 @@ import { toPage } from './paging.js';
 import { Forbidden, Invalid, NotFound } from './errors.js';
 import { requiredText } from './checks.js';
 import { audit } from './audit.js';
-import { recordEvent, rooms, type Room } from './events.js';
+import { recordEvent, rooms } from './events.js';
+import type { RoomName } from '../shared/events.js';
 import { can, requireCan } from './permissions.js';
 import { type Tx, withTx } from './tx.js';
 
@@ -43,7 +44,7 @@ export function announcementDto(r: AnnouncementRow) {
 }
 export type AnnouncementDto = ReturnType<typeof announcementDto>;
 
-const AUDIENCE_ROOM: Record<Audience, Room> = { all: rooms.all, customers: rooms.customers, staff: rooms.staff };
+const AUDIENCE_ROOM: { [A in Audience]: RoomName<A> } = { all: rooms.all, customers: rooms.customers, staff: rooms.staff };
 
 /** The audiences an actor belongs to. */
 const audiencesOf = (actor: Actor): Audience[] => (actor.role === 'customer' ? ['all', 'customers'] : ['all', 'staff']);

@@ -8,6 +8,7 @@ import { verifyPassword } from './passwords.js';
 import { audit } from './audit.js';
 import { isCountryCode } from './countries.js';
 import { recordEvent, rooms } from './events.js';
+import type { CustomerField } from '../shared/events.js';
 import { requireCan } from './permissions.js';
 import { isRealDate } from './rates.js';
 import { hasControl, isUniqueViolation } from './checks.js';
@@ -327,7 +328,7 @@ export async function editCustomer(ctx: BankContext, actor: Actor, id: number, i
     await t.q('customers').where({ id }).update({ ...patch, updated_at: t.now });
     const dto = await dtoOf(t.q, { ...c, ...patch, updated_at: t.now });
     const { addresses: _after, ...after } = dto;
-    const changes = Object.fromEntries((Object.keys(FIELD_COLUMNS) as (keyof CustomerFields)[]).filter((k) => before[k] !== after[k]).map((k) => [k, [before[k], after[k]]]));
+    const changes: Partial<Record<CustomerField, readonly [string, string]>> = Object.fromEntries((Object.keys(FIELD_COLUMNS) as (keyof CustomerFields)[]).filter((k) => before[k] !== after[k]).map((k) => [k, [before[k], after[k]]] as const));
     recordEvent(t, 'customer.updated', [rooms.customer(id), rooms.staff], { customer: dto, changes });
     if (selfEmailChange && actor.userId !== null && 'email' in changes) {
       await notifyUsers(t, [actor.userId], { kind: 'security', title: 'Email changed', body: `Your email is now ${after.email}. If this was not you, contact the bank.` });

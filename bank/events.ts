@@ -1,19 +1,20 @@
-import type { ServerEventName, ServerEvents } from '../shared/events.js';
+import type { EventRoom, RecordedEventName, RoomName, ServerEvents } from '../shared/events.js';
 import type { Tx } from './tx.js';
 import { fastSql, type Table } from '../db/fast.js';
 
 /**
  * Rooms name who may receive an event: user:<id>, session:<id>, customer:<id>,
- * account:<id>, ticket:<id>, staff, managers, all, customers.
+ * account:<id>, ticket:<id>, staff, managers, all, customers (RoomName in shared/events.ts;
+ * stored and read back as plain strings).
  */
 export type Room = string;
 
 export const rooms = {
-  user: (id: number) => `user:${id}`,
-  session: (id: number) => `session:${id}`,
-  customer: (id: number) => `customer:${id}`,
-  account: (id: number) => `account:${id}`,
-  ticket: (id: number) => `ticket:${id}`,
+  user: (id: number): RoomName<'user'> => `user:${id}`,
+  session: (id: number): RoomName<'session'> => `session:${id}`,
+  customer: (id: number): RoomName<'customer'> => `customer:${id}`,
+  account: (id: number): RoomName<'account'> => `account:${id}`,
+  ticket: (id: number): RoomName<'ticket'> => `ticket:${id}`,
   staff: 'staff',
   managers: 'managers',
   all: 'all',
@@ -30,17 +31,14 @@ export interface PendingEvent {
 }
 
 /**
- * Adds an event to the caller's transaction. Events are written to the outbox together,
- * in one statement, when the transaction's work is done (withTx), so a transaction that
- * touches many rooms costs two inserts, and seqs are taken as late as possible before
- * commit (which narrows the window in which PostgreSQL commits them out of order).
+ * Adds an event to the caller's transaction. Its name, payload and rooms are checked against
+ * its one definition in shared/events.ts (ServerEvents, EventAudience), which the web client
+ * reads too. Events are written to the outbox together, in one statement, when the
+ * transaction's work is done (withTx), so a transaction that touches many rooms costs two
+ * inserts, and seqs are taken as late as possible before commit (which narrows the window in
+ * which PostgreSQL commits them out of order).
  */
-/**
- * Queues an event for the outbox. The payload of an event clients receive is checked against
- * its definition in shared/events.ts (the web client reads the same one); internal events
- * (customer.updated, account.opened, …) are free-form.
- */
-export function recordEvent<E extends string>(t: Tx, type: E, to: Room[], data: E extends ServerEventName ? ServerEvents[E] : Record<string, unknown>): void {
+export function recordEvent<E extends RecordedEventName>(t: Tx, type: E, to: readonly EventRoom<E>[], data: ServerEvents[E]): void {
   t.events.push({ type, rooms: [...new Set(to)], data });
 }
 

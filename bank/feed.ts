@@ -19,7 +19,7 @@ export const SYNC_PAGE = 1_000;
  * Ticket and account rooms are joined only by a socket's watch command, after an access check.
  */
 export function sessionRooms(d: { userId: number; sessionId: number; role: string; customerId: number | null }): string[] {
-  const out = [ROOMS.user(d.userId), ROOMS.session(d.sessionId), ROOMS.all];
+  const out: string[] = [ROOMS.user(d.userId), ROOMS.session(d.sessionId), ROOMS.all];
   if (d.role === 'customer') {
     if (d.customerId !== null) out.push(ROOMS.customer(d.customerId));
     out.push(ROOMS.customers);

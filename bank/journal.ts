@@ -1,7 +1,8 @@
 import type { Actor } from './context.js';
 import type { LockedAccount } from './accounts-core.js';
 import { auditMany } from './audit.js';
-import { recordEvent, rooms, type Room } from './events.js';
+import { recordEvent, rooms } from './events.js';
+import type { RoomName } from '../shared/events.js';
 import { formatAmount } from './money.js';
 import { notifyCustomers } from './notify.js';
 import { evaluateAlerts } from './alerts.js';
@@ -47,8 +48,8 @@ interface Planned extends Move {
 }
 
 
-export function partyRooms(accounts: LockedAccount[] | { kind: string; id: number; customer_id: number | null }[]): Room[] {
-  const out: Room[] = [];
+export function partyRooms(accounts: LockedAccount[] | { kind: string; id: number; customer_id: number | null }[]): RoomName<'account' | 'customer'>[] {
+  const out: RoomName<'account' | 'customer'>[] = [];
   for (const a of accounts) {
     if (a.kind !== 'customer') continue;
     out.push(rooms.account(a.id));
@@ -147,7 +148,9 @@ export class Journal {
     }));
     const lastTx = new Map<number, number>();
     moves.forEach((m, i) => {
-      recordEvent(t, m.pending ? 'transaction.pending' : 'transaction.posted', [...partyRooms([m.from, m.to]), ...(m.pending ? [rooms.managers] : [])], { transaction: dtos[i] });
+      // Pending ones also go to managers (who approve them); posted ones to the parties only.
+      if (m.pending) recordEvent(t, 'transaction.pending', [...partyRooms([m.from, m.to]), rooms.managers], { transaction: dtos[i] });
+      else recordEvent(t, 'transaction.posted', partyRooms([m.from, m.to]), { transaction: dtos[i] });
       lastTx.set(m.from.id, ids[i]);
       if (!m.pending) lastTx.set(m.to.id, ids[i]);
     });

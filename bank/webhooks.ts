@@ -7,6 +7,7 @@ import { payloadOf, withRooms, type EventRow, type OutboxEvent } from './outbox-
 import { toPage } from './paging.js';
 import { requireCan } from './permissions.js';
 import { fromJson, type Tx, withTx } from './tx.js';
+import type { ServerEventName } from '../shared/events.js';
 
 // Webhooks: admin-registered endpoints that receive the bank's events by HTTP POST. The
 // deliveries are driven from the outbox: a scan (enqueueDeliveries) turns every committed
@@ -15,7 +16,7 @@ import { fromJson, type Tx, withTx } from './tx.js';
 // (jobs/webhooks.ts) claims due rows with a lease, POSTs them signed, and records the outcome.
 
 /** Events no integration receives, not even one subscribed to "*": they are about one person's session or inbox. */
-const NOT_FOR_WEBHOOKS = new Set(['notification', 'notification.read', 'session.revoked']);
+const NOT_FOR_WEBHOOKS = new Set<string>(['notification', 'notification.read', 'session.revoked'] satisfies ServerEventName[]);
 const EVENT_NAME = /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/;
 export const RETRY_WINDOW_MS = 24 * 3600_000;
 export const RETRY_CAP_MS = 3600_000;

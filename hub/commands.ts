@@ -5,6 +5,7 @@ import { rooms } from '../bank/events.js';
 import { syncEvents } from '../bank/feed.js';
 import { isStaffRole } from '../bank/permissions.js';
 import type { SessionPolicy } from '../bank/sessions.js';
+import type { ServerEvent } from '../shared/events.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../runtime/metrics.js';
 import { assertAccountWatchable, assertTicketVisible } from './access.js';
@@ -93,7 +94,7 @@ export function handlers(deps: CommandDeps): Record<string, Handler> {
       // Staff typing reaches staff only (an internal note in progress is not the owner's to see);
       // the owner's typing reaches staff and the owner's other tabs.
       const audience = isStaffRole(d.role) ? [rooms.staff] : [rooms.staff, rooms.ticket(ticketId)];
-      socket.to(audience).emit('ticket.typing', { ticketId, userId: d.userId, displayName: d.displayName, at: new Date().toISOString() });
+      socket.to(audience).emit('ticket.typing', { ticketId, userId: d.userId, displayName: d.displayName, at: new Date().toISOString() } satisfies ServerEvent<'ticket.typing'>);
       return { ticketId };
     },
     async 'account.watch'(socket, payload) {

@@ -1,12 +1,8 @@
 import type { Server } from 'socket.io';
 import { rooms } from '../bank/events.js';
+import type { ServerEvent, TicketViewer } from '../shared/events.js';
 import type { Logger } from '../log.js';
 import type { SocketData } from './auth.js';
-
-export interface Viewer {
-  userId: number;
-  displayName: string;
-}
 
 /**
  * Who is looking at which ticket. The truth is room membership across every pod
@@ -21,7 +17,7 @@ export class Presence {
 
   constructor(private readonly io: Server, private readonly logger: Logger) {}
 
-  async viewers(ticketId: number): Promise<Viewer[]> {
+  async viewers(ticketId: number): Promise<TicketViewer[]> {
     const room = rooms.ticket(ticketId);
     let sockets: { data: Partial<SocketData> }[];
     try {
@@ -29,7 +25,7 @@ export class Presence {
     } catch {
       sockets = await this.io.local.in(room).fetchSockets();
     }
-    const byUser = new Map<number, Viewer>();
+    const byUser = new Map<number, TicketViewer>();
     for (const s of sockets) {
       const d = s.data;
       if (typeof d?.userId === 'number' && !byUser.has(d.userId)) byUser.set(d.userId, { userId: d.userId, displayName: String(d.displayName ?? '') });
@@ -54,7 +50,7 @@ export class Presence {
           const viewers = await this.viewers(ticketId);
           if (this.closed) return;
           // Staff only (API.md): who at the bank is looking is not the ticket owner's business.
-          this.io.to(rooms.staff).emit('presence.ticket', { ticketId, viewers, at: new Date().toISOString() });
+          this.io.to(rooms.staff).emit('presence.ticket', { ticketId, viewers, at: new Date().toISOString() } satisfies ServerEvent<'presence.ticket'>);
         } while (state.again && !this.closed);
       } catch (err) {
         this.logger.debug({ err, ticketId }, 'presence update failed');

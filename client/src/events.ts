@@ -15,19 +15,57 @@ export interface EventContext {
 
 type Handler<E extends ServerEventName> = (data: ServerEvent<E>, ctx: EventContext) => void;
 
-const handlers = new Map<string, Array<Handler<never>>>();
+/**
+ * Who handles each event, with an entry for every event of the definition: the client may
+ * import only types from shared/, so the names are listed here, and the compiler holds the
+ * list to exactly ServerEventName.
+ */
+const handlers: { [E in ServerEventName]: Array<Handler<E>> } = {
+  'balance.updated': [],
+  'transaction.posted': [],
+  'transaction.pending': [],
+  'transaction.approved': [],
+  'transaction.rejected': [],
+  'transaction.cancelled': [],
+  'transaction.reversed': [],
+  'account.opened': [],
+  'account.updated': [],
+  'standing_order.updated': [],
+  'customer.created': [],
+  'customer.updated': [],
+  'ticket.created': [],
+  'ticket.updated': [],
+  'ticket.message': [],
+  'announcement.published': [],
+  'announcement.updated': [],
+  'announcement.withdrawn': [],
+  notification: [],
+  'notification.read': [],
+  'presence.ticket': [],
+  'ticket.typing': [],
+  'session.revoked': [],
+};
+
+export const SERVER_EVENT_NAMES = Object.keys(handlers) as ServerEventName[];
+
+export function isServerEventName(name: string): name is ServerEventName {
+  return Object.hasOwn(handlers, name);
+}
 
 /** Registers what to do with one event; returns a function that stops it. */
 export function onServerEvent<E extends ServerEventName>(name: E, handler: Handler<E>): () => void {
-  const list = handlers.get(name) ?? [];
-  list.push(handler as Handler<never>);
-  handlers.set(name, list);
-  return () => handlers.set(name, (handlers.get(name) ?? []).filter((h) => h !== (handler as Handler<never>)));
+  const list: Array<Handler<E>> = handlers[name];
+  list.push(handler);
+  return () => {
+    const i = list.indexOf(handler);
+    if (i >= 0) list.splice(i, 1);
+  };
 }
 
 /** Hands one event to whoever registered for it. */
-export function deliver(name: string, data: unknown, ctx: EventContext): void {
-  for (const h of handlers.get(name) ?? []) (h as (d: unknown, c: EventContext) => void)(data, ctx);
+export function deliver<E extends ServerEventName>(name: E, data: ServerEvent<E>, ctx: EventContext): void {
+  const list: Array<Handler<E>> = handlers[name];
+  for (const h of [...list]) h(data, ctx);
 }
 
 /**

@@ -5,8 +5,8 @@
 import { io, type Socket } from 'socket.io-client';
 import * as api from './api';
 import { ApiError } from './api';
-import { deliver, forgetSurfaced } from './events';
-import { EventSequencer, SeqTracker, parseStoredSeq, seqStorageKey, type ApplyContext, type StreamEvent, type SyncAnswer } from './seq';
+import { SERVER_EVENT_NAMES, deliver, forgetSurfaced, isServerEventName, type ServerEvent, type ServerEventName } from './events';
+import { EventSequencer, SeqTracker, isSeq, parseStoredSeq, seqStorageKey, type ApplyContext, type StreamEvent, type SyncAnswer } from './seq';
 import { readStorage, writeStorage } from './storage';
 import { useAccounts } from './stores/accounts';
 import { useAnnouncements } from './stores/announcements';
@@ -18,33 +18,17 @@ import { useTickets } from './stores/tickets';
 import { useStandingOrders } from './everyday';
 import type { User } from './types';
 
-/** Every server → client event of the contract, plus `ticket.typing` should the server relay it. */
-export const SERVER_EVENTS = [
-  'balance.updated',
-  'transaction.posted',
-  'transaction.pending',
-  'transaction.approved',
-  'transaction.rejected',
-  'transaction.cancelled',
-  'ticket.created',
-  'ticket.updated',
-  'ticket.message',
-  'announcement.published',
-  'announcement.updated',
-  'announcement.withdrawn',
-  'notification',
-  'presence.ticket',
-  'session.revoked',
-  'ticket.typing',
-  'account.updated',
-  'standing_order.updated',
-  'transaction.reversed',
-] as const;
-
 const ACK_TIMEOUT_MS = 15_000;
 const TYPING_THROTTLE_MS = 2_500;
 
-type Payload = Record<string, unknown> & { seq?: number; at?: string };
+/**
+ * An event's payload off the wire (live or from `sync`). It is taken to be what shared/events.ts
+ * defines for its name (the server records and sends exactly that); it is not validated again.
+ */
+type Payload = ServerEvent<ServerEventName>;
+
+/** Its place in the stream; the ephemeral events (presence, typing) have none. */
+const seqOf = (data: Payload): number => ('seq' in data && isSeq(data.seq) ? data.seq : NaN);
 
 let socket: Socket | null = null;
 let sequencer: EventSequencer<Payload> | null = null;
@@ -128,11 +112,10 @@ export function startLive(user: User, token: string | null): void {
     } else conn.set(s.active ? 'reconnecting' : 'offline', err.message);
   });
 
-  for (const name of SERVER_EVENTS) {
-    s.on(name, (payload: Payload) => {
-      if (socket !== s || !sequencer) return;
-      const data: Payload = payload && typeof payload === 'object' ? payload : {};
-      const event: StreamEvent<Payload> = { seq: data.seq as number, event: name, data };
+  for (const name of SERVER_EVENT_NAMES) {
+    s.on(name, (payload: Payload | null | undefined) => {
+      if (socket !== s || !sequencer || !payload || typeof payload !== 'object') return;
+      const event: StreamEvent<Payload> = { seq: seqOf(payload), event: name, data: payload };
       if (name === 'session.revoked') {
         // Never held back behind a sync: the server disconnects right after sending it.
         sequencer.tracker.accept(event.seq);
@@ -280,5 +263,7 @@ export function sendTyping(ticketId: number): void {
 // ---- handing events to the stores (each registers what it does: see events.ts) ----
 
 function dispatch(e: StreamEvent<Payload>, ctx: ApplyContext): void {
-  deliver(e.event, e.data ?? {}, { replayed: ctx.replayed, firstSync: freshStart });
+  // A name this client does not know (a newer server) or an empty payload: nobody handles it.
+  if (!isServerEventName(e.event) || !e.data) return;
+  deliver(e.event, e.data, { replayed: ctx.replayed, firstSync: freshStart });
 }

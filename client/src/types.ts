@@ -1,9 +1,11 @@
-import type { AnnouncementPayload, ServerEvent, TicketMessagePayload, TicketPayload, TransactionPayload } from '../../shared/events';
+import type {
+  AccountPayload, AnnouncementPayload, CustomerPayload, Role, ServerEvent, TicketMessagePayload, TicketPayload, TicketViewer, TransactionPayload,
+} from '../../shared/events';
 
 // Shapes of the public contract (API.md). Money fields are decimal strings, ids integers,
 // times ISO 8601 UTC strings.
 
-export type Role = 'customer' | 'teller' | 'manager' | 'admin';
+export type { Role };
 export type StaffRole = Exclude<Role, 'customer'>;
 
 export interface User {
@@ -50,17 +52,8 @@ export interface Address {
   country: string;
 }
 
-export interface Customer {
-  id: number;
-  firstName: string;
-  lastName: string;
-  email: string;
-  phone: string;
-  dateOfBirth: string;
-  addresses?: Address[];
-  userId: number | null;
-  createdAt: string;
-}
+/** A customer as the server describes it (REST and the customer.* events). */
+export type Customer = CustomerPayload;
 
 export interface Branch {
   id: number;
@@ -78,23 +71,10 @@ export interface AccountType {
   approvalThreshold: string | null;
 }
 
-export type AccountStatus = 'active' | 'frozen' | 'closed';
+export type AccountStatus = AccountPayload['status'];
 
-export interface Account {
-  id: number;
-  number: string;
-  customerId: number;
-  type: string;
-  branch: string;
-  currency: string;
-  balance: string;
-  availableBalance: string;
-  status: AccountStatus;
-  /** Who froze it: the customer (may lift it) or the bank. */
-  frozenBy?: 'customer' | 'bank' | null;
-  openedAt: string;
-  closedAt: string | null;
-}
+/** A customer's account (the server's AccountPayload; only the bank's own accounts lack these three). */
+export type Account = AccountPayload & { customerId: number; type: string; branch: string };
 
 export interface AccountEdit {
   by: number | string | null;
@@ -185,10 +165,7 @@ export interface Notification {
   at?: string;
 }
 
-export interface Viewer {
-  userId: number;
-  displayName: string;
-}
+export type Viewer = TicketViewer;
 
 export interface JobRun {
   name: string;
@@ -209,14 +186,8 @@ export interface AuditVerify {
   firstBrokenId: number | null;
 }
 
-// ---- socket payloads (each also carries seq and at) ----
+// ---- socket payloads: the server's own definitions (shared/events.ts), with seq and at ----
 
-export interface EventMeta {
-  seq: number;
-  at: string;
-}
-
-// Event payloads: the server's own definitions (shared/events.ts), with seq and at.
 export type BalanceUpdated = ServerEvent<'balance.updated'>;
 export type TransactionEvent = ServerEvent<'transaction.posted'>;
 export type TicketEvent = ServerEvent<'ticket.updated'>;

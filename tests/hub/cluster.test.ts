@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordEvent } from '../../bank/events.js';
 import { revokeSessions } from '../../bank/sessions.js';
 import { withTx } from '../../bank/tx.js';
 import { userWithSession } from '../helpers/fixtures.js';
@@ -53,12 +52,13 @@ describe('three processes joined by Redis', () => {
     expect(outcomes['201'], JSON.stringify(outcomes)).toBeGreaterThan(30);
     // Events committed where no hub runs (this test process) reach clients through the relay,
     // and cover the broadcast rooms.
-    // Stub payloads (only the routing matters here), so the names are passed as plain strings.
+    // Stub payloads (only the routing matters here), so they are queued raw: recordEvent would
+    // (rightly) refuse them.
     await withTx(cluster.bank, async (t) => {
-      recordEvent(t, 'announcement.published' as string, ['customers'], { announcement: { id: 1, title: 'to customers' } });
-      recordEvent(t, 'announcement.published' as string, ['staff'], { announcement: { id: 2, title: 'to staff' } });
-      recordEvent(t, 'announcement.published' as string, ['all'], { announcement: { id: 3, title: 'to all' } });
-      recordEvent(t, 'transaction.pending' as string, [`account:${watched}`, `customer:${customers[0].customerId}`, 'managers'], { transaction: { id: 0 } });
+      t.events.push({ type: 'announcement.published', rooms: ['customers'], data: { announcement: { id: 1, title: 'to customers' } } });
+      t.events.push({ type: 'announcement.published', rooms: ['staff'], data: { announcement: { id: 2, title: 'to staff' } } });
+      t.events.push({ type: 'announcement.published', rooms: ['all'], data: { announcement: { id: 3, title: 'to all' } } });
+      t.events.push({ type: 'transaction.pending', rooms: [`account:${watched}`, `customer:${customers[0].customerId}`, 'managers'], data: { transaction: { id: 0 } } });
     });
 
     const lags: number[] = [];

@@ -88,7 +88,7 @@ export const useApprovals = defineStore('approvals', () => {
   for (const name of ['transaction.pending', 'transaction.approved', 'transaction.rejected', 'transaction.cancelled'] as const) {
     onServerEvent(name, (e, ctx) => {
       const kind = name.slice('transaction.'.length) as 'pending' | 'approved' | 'rejected' | 'cancelled';
-      apply(kind, e.transaction as Transaction);
+      apply(kind, e.transaction);
       if (!ctx.replayed && kind === 'pending' && useSession().atLeast('manager') && route.value.name !== 'staff-approvals') {
         useToasts().push(`${formatMoney(e.transaction.amount, e.transaction.currency)} ${e.transaction.kind} awaits approval.`, 'info', { href: href('/staff/approvals') });
       }

@@ -232,7 +232,7 @@ export const useTickets = defineStore('tickets', () => {
   for (const name of ['ticket.created', 'ticket.updated'] as const) {
     onServerEvent(name, (e, ctx) => {
       const me = useSession().user;
-      applyTicket(e.ticket as Ticket, { created: name === 'ticket.created', ownCustomerId: me?.customerId ?? null, replayed: ctx.replayed });
+      applyTicket(e.ticket, { created: name === 'ticket.created', ownCustomerId: me?.customerId ?? null, replayed: ctx.replayed });
       if (e.ticket && !ctx.replayed && name === 'ticket.created' && me && me.role !== 'customer' && route.value.name !== 'staff-tickets') {
         useToasts().push(`New ticket #${e.ticket.id}: ${e.ticket.subject}`, 'info', { href: href(`/staff/tickets/${e.ticket.id}`) });
       }
@@ -240,7 +240,7 @@ export const useTickets = defineStore('tickets', () => {
   }
   onServerEvent('ticket.message', (e, ctx) => {
     const me = useSession().user;
-    applyMessage(e.ticketId, e.message as TicketMessage, ctx.replayed);
+    applyMessage(e.ticketId, e.message, ctx.replayed);
     const viewing = Number(route.value.params.id) === e.ticketId && /ticket$/.test(route.value.name);
     if (!ctx.replayed && me && e.message && e.message.authorId !== me.id) {
       // Either the open thread shows it or the toast does; the reply's notification need not toast again.
