@@ -5,6 +5,7 @@ import { type Tx, toJson } from './tx.js';
 import { fastSql, type Table } from '../db/fast.js';
 
 import { AUDIT_CHAINS } from '../db/migrations/0004_audit_heads.js';
+import type { AuditEntry, Row } from '../db/models.js';
 
 export { AUDIT_CHAINS };
 const GENESIS = '0'.repeat(64);
@@ -19,20 +20,7 @@ export interface AuditInput {
   actor?: Actor;
 }
 
-interface AuditRow {
-  id: number;
-  chain: number;
-  actor_id: number | null;
-  action: string;
-  entity: string;
-  entity_id: string | null;
-  before: string | null;
-  after: string | null;
-  ip: string | null;
-  at: string;
-  prev_hash: string;
-  hash: string;
-}
+type AuditRow = Row<AuditEntry>;
 
 function hashRow(prev: string, r: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): string {
   const body = JSON.stringify([r.chain, r.actor_id, r.action, r.entity, r.entity_id, r.before, r.after, r.ip, r.at]);
