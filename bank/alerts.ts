@@ -8,7 +8,7 @@ import { requireCan } from './permissions.js';
 import { toPage } from './paging.js';
 import { type Tx, withTx } from './tx.js';
 import type { AccountRow } from './accounts-core.js';
-import type { BalanceAlert, Row } from '../db/models.js';
+import type { BalanceAlert, Entry, Row } from '../db/models.js';
 
 export const ALERT_KINDS = ['balance_below', 'balance_above', 'debit_over', 'credit_over'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -63,11 +63,7 @@ export async function deleteAlert(ctx: BankContext, actor: Actor, accountId: num
 }
 
 /** One posting as written to `entries`. */
-export interface PostedEntry {
-  account_id: number;
-  amount: number;
-  balance_after: number;
-}
+export type PostedEntry = Pick<Row<Entry>, 'account_id' | 'amount' | 'balance_after'>;
 
 function fires(alert: AlertRow, e: PostedEntry): boolean {
   const threshold = Number(alert.threshold);

@@ -5,7 +5,7 @@ import { type Tx, toJson } from './tx.js';
 import { fastSql, type Table } from '../db/fast.js';
 
 import { AUDIT_CHAINS } from '../db/migrations/0004_audit_heads.js';
-import type { AuditEntry, Row } from '../db/models.js';
+import type { AuditEntry, AuditHead, Row } from '../db/models.js';
 
 export { AUDIT_CHAINS };
 const GENESIS = '0'.repeat(64);
@@ -27,10 +27,7 @@ function hashRow(prev: string, r: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): 
   return crypto.createHash('sha256').update(prev).update('|').update(body).digest('hex');
 }
 
-interface Head {
-  chain: number;
-  last_hash: string;
-}
+type Head = Pick<Row<AuditHead>, 'chain' | 'last_hash'>;
 
 /**
  * Locks the head of a chain for the rest of the transaction. PostgreSQL: any head no
