@@ -102,6 +102,7 @@ export async function editBranch(ctx: BankContext, actor: Actor, id: number, edi
 
 // ---- account types -------------------------------------------------------------------
 
+/** The whole account_types row (AccountTypeRow is that too now; the name stays for its callers). */
 export type AccountTypeFullRow = AccountTypeRow;
 
 export function accountTypeDto(r: AccountTypeFullRow, currency: string, rateMicro: number | null | undefined) {

@@ -18,8 +18,8 @@ import type { Row, StandingOrder, StandingOrderRun } from '../db/models.js';
 
 export const FREQUENCIES = ['once', 'daily', 'weekly', 'monthly'] as const;
 export type Frequency = (typeof FREQUENCIES)[number];
-export type OrderStatus = 'active' | 'paused' | 'cancelled' | 'completed';
-type RunStatus = 'posted' | 'pending_approval' | 'failed';
+export type OrderStatus = StandingOrder['status'];
+type RunStatus = StandingOrderRun['status'];
 
 type OrderRow = Row<StandingOrder>;
 
