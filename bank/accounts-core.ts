@@ -4,35 +4,11 @@ import { generateAccountNumber } from './luhn.js';
 import type { BankContext } from './context.js';
 import type { Tx } from './tx.js';
 import { fastSql } from '../db/fast.js';
+import type { Account, AccountType, Row } from '../db/models.js';
 
-export interface AccountRow {
-  id: number;
-  number: string;
-  kind: 'customer' | 'cash' | 'interest_expense' | 'suspense';
-  internal_code: string | null;
-  customer_id: number | null;
-  type: string | null;
-  branch: string | null;
-  currency: string;
-  balance: number;
-  held: number;
-  status: 'active' | 'frozen' | 'closed';
-  /** Who froze it (NULL unless frozen): the customer may lift only their own freeze. */
-  frozen_by?: 'customer' | 'bank' | null;
-  /** Balance alerts on the account (bank/alerts.ts): none, and a posting skips the look-up. */
-  alert_count?: number;
-  opened_at: string;
-  closed_at: string | null;
-}
+export type AccountRow = Row<Account>;
 
-export interface AccountTypeRow {
-  id: number;
-  code: string;
-  name: string;
-  min_balance: number;
-  overdraft_limit: number;
-  approval_threshold: number | null;
-}
+export type AccountTypeRow = Row<AccountType>;
 
 export function accountDto(a: AccountRow) {
   return {
@@ -104,8 +80,11 @@ export async function lockGroupAccounts(t: Tx, ids: number[], numbers: string[])
   return toLocked(rows);
 }
 
-/** Inserts a row with a fresh unique account number, retrying on the rare collision. */
-export async function insertWithNumber(q: Knex | Knex.Transaction, row: Omit<AccountRow, 'id' | 'number'>, prefix = ''): Promise<AccountRow> {
+/**
+ * Inserts a row with a fresh unique account number, retrying on the rare collision. `row`: the
+ * new account's columns but those the table fills in (id, frozen_by, alert_count).
+ */
+export async function insertWithNumber(q: Knex | Knex.Transaction, row: Omit<AccountRow, 'id' | 'number' | 'frozen_by' | 'alert_count'>, prefix = ''): Promise<AccountRow> {
   for (let i = 0; ; i++) {
     const number = generateAccountNumber(prefix);
     const clash = await q('accounts').where({ number }).first('id');

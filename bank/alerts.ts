@@ -8,22 +8,14 @@ import { requireCan } from './permissions.js';
 import { toPage } from './paging.js';
 import { type Tx, withTx } from './tx.js';
 import type { AccountRow } from './accounts-core.js';
+import type { BalanceAlert, Entry, Row } from '../db/models.js';
 
 export const ALERT_KINDS = ['balance_below', 'balance_above', 'debit_over', 'credit_over'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 /** Alerts an account may have at once. */
 export const ALERTS_PER_ACCOUNT = 20;
 
-interface AlertRow {
-  id: number;
-  account_id: number;
-  kind: AlertKind;
-  threshold: number;
-  active: boolean | number;
-  created_by: number | null;
-  last_triggered_at: string | null;
-  created_at: string;
-}
+type AlertRow = Row<BalanceAlert>;
 
 const alertDto = (r: AlertRow, currency: string) => ({
   id: r.id, accountId: r.account_id, kind: r.kind, threshold: formatAmount(Number(r.threshold), currency),
@@ -71,11 +63,7 @@ export async function deleteAlert(ctx: BankContext, actor: Actor, accountId: num
 }
 
 /** One posting as written to `entries`. */
-export interface PostedEntry {
-  account_id: number;
-  amount: number;
-  balance_after: number;
-}
+export type PostedEntry = Pick<Row<Entry>, 'account_id' | 'amount' | 'balance_after'>;
 
 function fires(alert: AlertRow, e: PostedEntry): boolean {
   const threshold = Number(alert.threshold);

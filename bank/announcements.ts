@@ -7,6 +7,7 @@ import { recordEvent, rooms } from './events.js';
 import type { RoomName } from '../shared/events.js';
 import { can, requireCan } from './permissions.js';
 import { type Tx, withTx } from './tx.js';
+import type { Announcement, Row } from '../db/models.js';
 
 export const AUDIENCES = ['all', 'customers', 'staff'] as const;
 export type Audience = (typeof AUDIENCES)[number];
@@ -14,19 +15,7 @@ export type Audience = (typeof AUDIENCES)[number];
 export const TITLE_MAX = 200;
 export const MESSAGE_MAX = 10_000;
 
-interface AnnouncementRow {
-  id: number;
-  title: string;
-  message: string;
-  audience: Audience;
-  active: boolean | number;
-  published_at: string;
-  expires_at: string | null;
-  withdrawn_at: string | null;
-  created_by: number | null;
-  created_at: string;
-  updated_at: string;
-}
+type AnnouncementRow = Row<Announcement>;
 
 export function announcementDto(r: AnnouncementRow) {
   return {

@@ -4,6 +4,7 @@ import { requireCan } from './permissions.js';
 import { transactionDtos } from './accounts.js';
 import type { TransactionRow } from './ledger.js';
 import { type AccountRow, accountDto } from './accounts-core.js';
+import type { Customer, Row } from '../db/models.js';
 
 /** The manager's queue: held transactions, or past decisions. */
 export async function listApprovals(ctx: BankContext, actor: Actor, f: { status: 'pending' | 'approved' | 'rejected'; limit: number; cursor?: number | null }) {
@@ -28,7 +29,7 @@ export async function listApprovals(ctx: BankContext, actor: Actor, f: { status:
 async function partiesOf(ctx: BankContext, rows: TransactionRow[]) {
   const ids = [...new Set(rows.flatMap((r) => [r.from_account_id, r.to_account_id]).filter((x): x is number => x !== null))];
   if (!ids.length) return new Map();
-  const accts = await ctx.db<AccountRow & { first_name: string; last_name: string }>('accounts as a')
+  const accts = await ctx.db<AccountRow & Pick<Row<Customer>, 'first_name' | 'last_name'>>('accounts as a')
     .join('customers as c', 'c.id', 'a.customer_id')
     .whereIn('a.id', ids).andWhere('a.kind', 'customer')
     .select('a.*', 'c.first_name', 'c.last_name');

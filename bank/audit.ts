@@ -5,6 +5,7 @@ import { type Tx, toJson } from './tx.js';
 import { fastSql, type Table } from '../db/fast.js';
 
 import { AUDIT_CHAINS } from '../db/constants.js';
+import type { AuditEntry, AuditHead, Row } from '../db/models.js';
 
 export { AUDIT_CHAINS };
 const GENESIS = '0'.repeat(64);
@@ -19,30 +20,14 @@ export interface AuditInput {
   actor?: Actor;
 }
 
-interface AuditRow {
-  id: number;
-  chain: number;
-  actor_id: number | null;
-  action: string;
-  entity: string;
-  entity_id: string | null;
-  before: string | null;
-  after: string | null;
-  ip: string | null;
-  at: string;
-  prev_hash: string;
-  hash: string;
-}
+type AuditRow = Row<AuditEntry>;
 
 function hashRow(prev: string, r: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'>): string {
   const body = JSON.stringify([r.chain, r.actor_id, r.action, r.entity, r.entity_id, r.before, r.after, r.ip, r.at]);
   return crypto.createHash('sha256').update(prev).update('|').update(body).digest('hex');
 }
 
-interface Head {
-  chain: number;
-  last_hash: string;
-}
+type Head = Pick<Row<AuditHead>, 'chain' | 'last_hash'>;
 
 /**
  * Locks the head of a chain for the rest of the transaction. PostgreSQL: any head no

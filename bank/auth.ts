@@ -9,6 +9,7 @@ import { type SessionPolicy, type SessionRow, type UserRow, createSessionIn, inv
 import { isSealed, open as openSealed, seal as sealWith } from './secret-box.js';
 import { newTotpSecret, totpStep, totpUri } from './totp.js';
 import { type Tx, withTx } from './tx.js';
+import type { LoginThrottle, Row, User } from '../db/models.js';
 
 export interface LoginPolicy extends SessionPolicy {
   maxFailures: number;
@@ -47,18 +48,11 @@ const badCredentials = () => new Unauthenticated('invalid_credentials', 'Wrong u
 const badOtp = () => new Unauthenticated('invalid_otp', 'The one-time code is not valid');
 
 /** The users row with the sign-in hardening columns (migration 0006). */
-type AuthUser = UserRow & { totp_last_step: number | string | null; totp_recovery_codes: string | null };
+type AuthUser = Row<User>;
 
 /** Failed sign-ins are counted per (username as typed, client address): see migration 0006. */
-interface ThrottleKey {
-  username: string;
-  ip: string;
-}
-interface ThrottleRow extends ThrottleKey {
-  failures: number;
-  locks: number;
-  locked_until: string | null;
-}
+type ThrottleKey = Pick<Row<LoginThrottle>, 'username' | 'ip'>;
+type ThrottleRow = Row<LoginThrottle>;
 
 /** Each lock of the same (username, address) lasts twice as long as the one before, up to a day. */
 const MAX_LOCK_MINUTES = 24 * 60;

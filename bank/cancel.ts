@@ -35,7 +35,7 @@ export async function cancelTransaction(ctx: BankContext, actor: Actor, txId: nu
     const before = transactionDto(tx, numbers);
     src.held -= tx.amount;
     await t.q('accounts').where({ id: src.id }).update({ held: src.held });
-    (tx as { status: string }).status = 'cancelled';
+    tx.status = 'cancelled';
     Object.assign(tx, { decided_by: actor.userId, decided_at: t.now });
     await t.q('transactions').where({ id: tx.id }).update({ status: 'cancelled', decided_by: tx.decided_by, decided_at: tx.decided_at });
     const dto = transactionDto(tx, numbers);

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { toPage } from './paging.js';
-import { Customer } from '../db/models.js';
+import { type Address, Customer, type Row } from '../db/models.js';
 import type { Actor, BankContext } from './context.js';
 import { Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated } from './errors.js';
 import { notifyUsers } from './notify.js';
@@ -81,29 +81,9 @@ function checkAddress(p: Problems, a: Partial<AddressInput> | undefined, prefix:
 
 // ---- rows and answers --------------------------------------------------------------------
 
-export interface CustomerRow {
-  id: number;
-  first_name: string;
-  last_name: string;
-  email: string;
-  phone: string;
-  date_of_birth: string;
-  created_at: string;
-  updated_at: string;
-}
+export type CustomerRow = Row<Customer>;
 
-export interface AddressRow {
-  id: number;
-  customer_id: number;
-  line1: string;
-  line2: string | null;
-  city: string;
-  state: string | null;
-  postal_code: string;
-  country: string;
-  created_at: string;
-  updated_at: string;
-}
+export type AddressRow = Row<Address>;
 
 export const addressDto = (a: AddressRow) => ({
   id: a.id, line1: a.line1, line2: a.line2 ?? null, city: a.city, state: a.state ?? null, postalCode: a.postal_code, country: a.country,

@@ -4,6 +4,7 @@ import { requiredText } from './checks.js';
 import { audit } from './audit.js';
 import { atLeast, requireCan } from './permissions.js';
 import { type Tx, withTx } from './tx.js';
+import type { CannedReply, Row } from '../db/models.js';
 
 // Canned replies: text staff insert into a ticket reply. Any staff member reads and writes
 // them; only the author or a manager changes or deletes one (a teller cannot rewrite a
@@ -13,14 +14,7 @@ import { type Tx, withTx } from './tx.js';
 export const TITLE_MAX = 100;
 export const CANNED_BODY_MAX = 10_000;
 
-interface CannedRow {
-  id: number;
-  title: string;
-  body: string;
-  created_by: number;
-  created_at: string;
-  updated_at: string;
-}
+type CannedRow = Row<CannedReply>;
 
 export function cannedDto(r: CannedRow) {
   return { id: r.id, title: r.title, body: r.body, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at };

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { Conflict, type DomainError, RuleViolation, domainErrorFromJSON } from './errors.js';
 import type { Tx } from './tx.js';
 import { fastSql, type Table } from '../db/fast.js';
+import type { IdempotencyKey, Row } from '../db/models.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 /** An in-flight key older than this belonged to a request that died before committing. */
@@ -33,16 +34,8 @@ export const requestHash = (payload: unknown) => crypto.createHash('sha256').upd
 
 type Stored = { ok: true; value: unknown } | { ok: false; error: ReturnType<DomainError['toJSON']> };
 
-interface KeyRow {
-  id: number;
-  scope: string;
-  key: string;
-  request_hash: string;
-  state: 'in_flight' | 'done';
-  response_body: string | null;
-  created_at: string;
-  expires_at: string;
-}
+/** What idem_read selects (not response_status). */
+type KeyRow = Pick<Row<IdempotencyKey>, 'id' | 'scope' | 'key' | 'request_hash' | 'state' | 'response_body' | 'created_at' | 'expires_at'>;
 
 /** What a key says before the work runs. */
 export type KeyState =

@@ -5,6 +5,7 @@ import { postInterestIn } from './ledger.js';
 import { auditRun } from './maintenance.js';
 import { closingBalances, type Progress } from './snapshots.js';
 import { type Tx, withTx } from './tx.js';
+import type { Account, Row } from '../db/models.js';
 
 // Interest, in integers only.
 //
@@ -119,11 +120,7 @@ async function eachOpenAccount(ctx: BankContext, opts: { types?: string[]; opene
   }
 }
 
-interface AccountToAccrue {
-  id: number;
-  type: string | null;
-  opened_at: string;
-}
+type AccountToAccrue = Pick<Row<Account>, 'id' | 'type' | 'opened_at'>;
 
 /**
  * Accrues every day not yet accrued, for every open interest-bearing account, from the later

@@ -30,7 +30,8 @@ export interface Move {
 export interface TransactionDto {
   id: number;
   kind: MoveKind | 'reversal';
-  status: 'posted' | 'pending_approval' | 'rejected';
+  /** 'cancelled': withdrawn by its maker while it waited (bank/cancel.ts). */
+  status: 'posted' | 'pending_approval' | 'rejected' | 'cancelled';
   amount: string;
   currency: string;
   fromAccountNumber: string | null;

@@ -14,31 +14,14 @@ import { creditsWhileFrozen } from './freeze.js';
 import { evaluateAlerts } from './alerts.js';
 import { reversalPosted } from './reversals.js';
 import { type Tx, withTx } from './tx.js';
+import type { Row, Transaction } from '../db/models.js';
 
 export type { TransactionDto } from './journal.js';
 
-export type TxKind = 'deposit' | 'withdrawal' | 'transfer' | 'interest' | 'reversal';
-export type TxStatus = 'posted' | 'pending_approval' | 'rejected';
+export type TxKind = Transaction['kind'];
+export type TxStatus = Transaction['status'];
 
-export interface TransactionRow {
-  id: number;
-  kind: TxKind;
-  status: TxStatus;
-  amount: number;
-  currency: string;
-  from_account_id: number | null;
-  to_account_id: number | null;
-  memo: string;
-  external_ref: string | null;
-  created_by: number | null;
-  decided_by: number | null;
-  decision_note: string | null;
-  created_at: string;
-  posted_at: string | null;
-  decided_at: string | null;
-  reversal_of?: number | null;
-  reversed_by?: number | null;
-}
+export type TransactionRow = Row<Transaction>;
 
 export function transactionDto(r: TransactionRow, numbers: Map<number, string>): TransactionDto {
   return {

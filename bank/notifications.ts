@@ -5,16 +5,9 @@ import { audit } from './audit.js';
 import { recordEvent, rooms } from './events.js';
 import { requireCan } from './permissions.js';
 import { withTx } from './tx.js';
+import type { Notification, Row } from '../db/models.js';
 
-interface NotificationRow {
-  id: number;
-  user_id: number;
-  kind: string;
-  title: string;
-  body: string;
-  read_at: string | null;
-  created_at: string;
-}
+type NotificationRow = Row<Notification>;
 
 export function notificationDto(r: NotificationRow) {
   return { id: r.id, kind: r.kind, title: r.title, body: r.body, read: r.read_at !== null, readAt: r.read_at, createdAt: r.created_at };

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { OutboxEvent as EventModel, Row } from '../db/models.js';
 
 // Reading the outbox (events and their rooms): the hub's publisher and relay, the `sync`
 // replay and GET /events, and the webhook dispatcher all read events the same way.
@@ -13,12 +14,8 @@ export interface OutboxEvent {
   rooms: string[];
 }
 
-export interface EventRow {
-  seq: number;
-  type: string;
-  payload: string;
-  created_at: string;
-}
+/** An events row as the outbox readers select it. */
+export type EventRow = Pick<Row<EventModel>, 'seq' | 'type' | 'payload' | 'created_at'>;
 
 /** What clients receive: the event's data plus `seq` and `at`. */
 export const payloadOf = (e: OutboxEvent): Record<string, unknown> => ({ ...e.data, seq: e.seq, at: e.createdAt });

@@ -4,6 +4,7 @@ import { audit } from './audit.js';
 import { requireCan } from './permissions.js';
 import { toPage } from './paging.js';
 import { type Tx, withTx } from './tx.js';
+import type { Account, Customer, Payee, Row } from '../db/models.js';
 
 /** Confirmation-of-payee look-ups a user may make per minute (payee saves count too). */
 export const LOOKUPS_PER_MINUTE = 30;
@@ -64,16 +65,9 @@ export async function lookupAccount(ctx: BankContext, actor: Actor, number: stri
   return { accountNumber: h.number, holderName: maskedHolderName(h.firstName, h.lastName), currency: h.currency };
 }
 
-interface PayeeRow {
-  id: number;
-  customer_id: number;
-  account_id: number;
-  nickname: string;
-  created_at: string;
-  number: string;
-  first_name: string;
-  last_name: string;
-}
+/** A payee joined with its account's number and its holder's name (payeeRows). */
+type PayeeRow = Pick<Row<Payee>, 'id' | 'customer_id' | 'account_id' | 'nickname' | 'created_at'>
+  & Pick<Row<Account>, 'number'> & Pick<Row<Customer>, 'first_name' | 'last_name'>;
 
 const payeeDto = (r: PayeeRow) => ({
   id: r.id, accountNumber: r.number, nickname: r.nickname, holderName: maskedHolderName(r.first_name, r.last_name), createdAt: r.created_at,

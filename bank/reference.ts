@@ -7,6 +7,7 @@ import { formatAmount, parseAmount } from './money.js';
 import { requireCan } from './permissions.js';
 import { formatRate, isRealDate, parseRate, ratesInForce } from './rates.js';
 import { type Tx, withTx } from './tx.js';
+import type { Branch, InterestRate, Row } from '../db/models.js';
 
 /** Branch and account-type codes: they are foreign keys elsewhere, so they never change. */
 export const CODE_RE = /^[A-Z0-9]{2,16}$/;
@@ -37,15 +38,7 @@ const todayOf = (ctx: BankContext) => ctx.now().toISOString().slice(0, 10);
 
 // ---- branches ------------------------------------------------------------------------
 
-export interface BranchRow {
-  id: number;
-  code: string;
-  name: string;
-  city: string;
-  address: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type BranchRow = Row<Branch>;
 
 export const branchDto = (b: BranchRow) => ({
   id: b.id, code: b.code, name: b.name, city: b.city, address: b.address ?? null, createdAt: b.created_at, updatedAt: b.updated_at,
@@ -109,10 +102,8 @@ export async function editBranch(ctx: BankContext, actor: Actor, id: number, edi
 
 // ---- account types -------------------------------------------------------------------
 
-export interface AccountTypeFullRow extends AccountTypeRow {
-  created_at: string;
-  updated_at: string;
-}
+/** The whole account_types row (AccountTypeRow is that too now; the name stays for its callers). */
+export type AccountTypeFullRow = AccountTypeRow;
 
 export function accountTypeDto(r: AccountTypeFullRow, currency: string, rateMicro: number | null | undefined) {
   return {
@@ -213,14 +204,7 @@ export async function editAccountType(ctx: BankContext, actor: Actor, code: stri
 
 // ---- interest rates ------------------------------------------------------------------
 
-export interface RateRow {
-  id: number;
-  account_type: string;
-  annual_rate_micro: number;
-  effective_from: string;
-  created_by: number | null;
-  created_at: string;
-}
+export type RateRow = Row<InterestRate>;
 
 export const rateDto = (r: RateRow) => ({
   id: r.id, accountType: r.account_type, annualRate: formatRate(Number(r.annual_rate_micro)), effectiveFrom: r.effective_from, createdAt: r.created_at, createdBy: r.created_by ?? null,

@@ -1,41 +1,18 @@
 import crypto from 'node:crypto';
-import type { Actor, BankContext, Role } from './context.js';
+import type { Actor, BankContext } from './context.js';
 import { recordEvent, rooms } from './events.js';
 import { type Tx, withTx } from './tx.js';
+import type { Row, Session, User } from '../db/models.js';
 
 export interface SessionPolicy {
   idleMinutes: number;
   absoluteHours: number;
 }
 
-export interface UserRow {
-  id: number;
-  username: string;
-  password_hash: string;
-  role: Role;
-  customer_id: number | null;
-  display_name: string;
-  active: boolean | number;
-  failed_logins: number;
-  locked_until: string | null;
-  totp_secret: string | null;
-  totp_enabled: boolean | number;
-  created_at: string;
-  updated_at: string;
-}
+/** A users row without the second-factor bookkeeping, which only bank/auth.ts reads. */
+export type UserRow = Omit<Row<User>, 'totp_last_step' | 'totp_recovery_codes'>;
 
-export interface SessionRow {
-  id: number;
-  user_id: number;
-  token_hash: string;
-  created_at: string;
-  last_seen_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-  revoked_reason: string | null;
-  ip: string | null;
-  user_agent: string | null;
-}
+export type SessionRow = Row<Session>;
 
 export const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 

@@ -14,40 +14,16 @@ import { toPage } from './paging.js';
 import { requireCan } from './permissions.js';
 import type { Progress } from './snapshots.js';
 import { type Tx, withTx } from './tx.js';
+import type { Row, StandingOrder, StandingOrderRun } from '../db/models.js';
 
 export const FREQUENCIES = ['once', 'daily', 'weekly', 'monthly'] as const;
 export type Frequency = (typeof FREQUENCIES)[number];
-export type OrderStatus = 'active' | 'paused' | 'cancelled' | 'completed';
-type RunStatus = 'posted' | 'pending_approval' | 'failed';
+export type OrderStatus = StandingOrder['status'];
+type RunStatus = StandingOrderRun['status'];
 
-interface OrderRow {
-  id: number;
-  from_account_id: number;
-  to_account_id: number;
-  amount: number;
-  currency: string;
-  memo: string;
-  frequency: Frequency;
-  start_date: string;
-  end_date: string | null;
-  day_of_month: number;
-  next_run_date: string | null;
-  status: OrderStatus;
-  created_by: number | null;
-  created_at: string;
-  updated_at: string;
-}
+type OrderRow = Row<StandingOrder>;
 
-interface RunRow {
-  id: number;
-  standing_order_id: number;
-  date: string;
-  status: RunStatus;
-  transaction_id: number | null;
-  error_code: string | null;
-  error_message: string | null;
-  created_at: string;
-}
+type RunRow = Row<StandingOrderRun>;
 
 const runDto = (r: RunRow) => ({
   date: r.date, status: r.status, transactionId: r.transaction_id === null ? null : Number(r.transaction_id),

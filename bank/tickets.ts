@@ -1,4 +1,4 @@
-import { Ticket } from '../db/models.js';
+import { type Row, Ticket, type TicketMessage, type User } from '../db/models.js';
 import { toPage } from './paging.js';
 import type { Actor, BankContext, Role } from './context.js';
 import { isStaff } from './context.js';
@@ -28,37 +28,10 @@ export const BODY_MAX = 10_000;
  */
 export const TICKET_NOTIFICATION_KINDS = ['ticket_reply', 'ticket_resolved', 'ticket_customer_reply', 'ticket_assigned'] as const;
 
-export interface TicketRow {
-  id: number;
-  customer_id: number;
-  category: TicketCategory;
-  subject: string;
-  status: TicketStatus;
-  priority: TicketPriority;
-  assignee_id: number | null;
-  resolution: string | null;
-  escalation_level: number;
-  escalated_at: string | null;
-  created_at: string;
-  updated_at: string;
-  first_response_due_at: string | null;
-  resolution_due_at: string | null;
-  first_responded_at: string | null;
-  breached: boolean | number;
-  breached_at: string | null;
-}
+export type TicketRow = Row<Ticket>;
 
-export interface TicketMessageRow {
-  id: number;
-  ticket_id: number;
-  author_id: number;
-  author_role: Role;
-  body: string;
-  at: string;
-  internal: boolean | number;
-  /** The author's display name (users.display_name), joined in when read. */
-  author_name?: string | null;
-}
+/** A message with its author's display name (users.display_name) joined in when read. */
+export type TicketMessageRow = Row<TicketMessage> & { author_name?: Row<User>['display_name'] | null };
 
 /** Staff messages are signed with the author's display name, the same one the typing indicator shows. */
 export function messageDto(m: TicketMessageRow) {

@@ -8,6 +8,7 @@ import { toPage } from './paging.js';
 import { requireCan } from './permissions.js';
 import { fromJson, type Tx, withTx } from './tx.js';
 import type { ServerEventName } from '../shared/events.js';
+import type { Row, WebhookDelivery, WebhookEndpoint } from '../db/models.js';
 
 // Webhooks: admin-registered endpoints that receive the bank's events by HTTP POST. The
 // deliveries are driven from the outbox: a scan (enqueueDeliveries) turns every committed
@@ -21,35 +22,9 @@ const EVENT_NAME = /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/;
 export const RETRY_WINDOW_MS = 24 * 3600_000;
 export const RETRY_CAP_MS = 3600_000;
 
-interface EndpointRow {
-  id: number;
-  url: string;
-  description: string | null;
-  events: string;
-  secret: string;
-  active: boolean | number;
-  after_seq: number;
-  created_at: string;
-  updated_at: string;
-  deleted_at: string | null;
-}
+type EndpointRow = Row<WebhookEndpoint>;
 
-export interface DeliveryRow {
-  id: number;
-  endpoint_id: number;
-  seq: number;
-  event: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  locked_until: string | null;
-  give_up_at: string;
-  delivered_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type DeliveryRow = Row<WebhookDelivery>;
 
 export function endpointDto(r: EndpointRow) {
   return {

@@ -6,9 +6,29 @@ import { Model, type Modifiers, type RelationMappings } from 'objection';
  * code reads rows. No knex is ever bound globally: the app and the tests run several
  * databases in one process, so every query names its own: `Customer.query(db)`.
  * Properties are `declare`d so class fields never shadow what objection sets.
+ *
+ * Reading rows: these models are the ONE definition of a table's row. A row type elsewhere is
+ * derived from its model, never restated: `type AccountRow = Row<Account>` for a whole row,
+ * `Pick<Row<Payee>, 'id' | ...> & Pick<Row<Account>, 'number'>` for a partial or joined select.
+ * So a column's type (nullability, the literal union of a CHECK) is written here once, and
+ * tests/unit/models.test.ts holds the declared columns to the migrations. How a row is read is
+ * a separate choice: knex query builders typed with these row types (most reads), prepared
+ * statements on the hot paths (db/fast.ts, db/read.ts), and `Model.query(db)` where a graph of
+ * relations helps (bank/customers.ts, bank/tickets.ts).
  */
 
 type Bool = boolean | number;
+
+/** A model's column properties: its own non-function properties that hold no related models. */
+type ColumnNames<M extends Model> = {
+  [K in Exclude<keyof M, keyof Model>]-?: M[K] extends (...args: never[]) => unknown ? never : NonNullable<M[K]> extends Model | readonly Model[] ? never : K;
+}[Exclude<keyof M, keyof Model>];
+
+/**
+ * A table's row as stored: `Row<Account>` is what `db('accounts')` answers. Unlike objection's
+ * ModelObject it leaves out the relation properties (a row read by knex has none).
+ */
+export type Row<M extends Model> = Pick<M, ColumnNames<M>>;
 
 const belongsTo = (modelClass: typeof Model, from: string, to: string) => ({ relation: Model.BelongsToOneRelation, modelClass, join: { from, to } });
 const hasMany = (modelClass: typeof Model, from: string, to: string) => ({ relation: Model.HasManyRelation, modelClass, join: { from, to } });
@@ -242,7 +262,9 @@ export class Account extends BankModel {
   declare status: 'active' | 'frozen' | 'closed';
   declare opened_at: string;
   declare closed_at: string | null;
+  /** Who froze it (NULL unless frozen): the customer may lift only their own freeze. */
   declare frozen_by: 'customer' | 'bank' | null;
+  /** Balance alerts on the account (bank/alerts.ts): none, and a posting skips the look-up. */
   declare alert_count: number;
 
   declare customer?: Customer | null;
@@ -315,7 +337,8 @@ export class Transaction extends BankModel {
   static tableName = 'transactions';
   declare id: number;
   declare kind: 'deposit' | 'withdrawal' | 'transfer' | 'interest' | 'reversal';
-  declare status: 'posted' | 'pending_approval' | 'rejected';
+  /** 'cancelled': the maker withdrew it while it waited for approval (0009). */
+  declare status: 'posted' | 'pending_approval' | 'rejected' | 'cancelled';
   declare amount: number;
   declare currency: string;
   declare from_account_id: number | null;

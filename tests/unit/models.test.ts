@@ -43,6 +43,49 @@ function declaredProperties(): Map<string, string[]> {
   return out;
 }
 
+/** The declared type of each instance property, as written, by class name then property. */
+function declaredTypes(): Map<string, Map<string, string>> {
+  const source = ts.createSourceFile(MODELS_FILE, fs.readFileSync(MODELS_FILE, 'utf8'), ts.ScriptTarget.ES2022, true);
+  const out = new Map<string, Map<string, string>>();
+  for (const node of source.statements) {
+    if (!ts.isClassDeclaration(node) || !node.name) continue;
+    const types = new Map<string, string>();
+    for (const m of node.members.filter(ts.isPropertyDeclaration)) {
+      if (!m.modifiers?.some((k) => k.kind === ts.SyntaxKind.StaticKeyword)) types.set(m.name.getText(source), m.type?.getText(source) ?? '');
+    }
+    out.set(node.name.text, types);
+  }
+  return out;
+}
+
+/** The string literals of a declared union (`'a' | 'b' | null` gives a, b), or null when it is not one. */
+function literalsOf(type: string): string[] | null {
+  const parts = type.split('|').map((p) => p.trim()).filter((p) => p !== 'null');
+  return parts.length && parts.every((p) => /^'[^']*'$/.test(p)) ? parts.map((p) => p.slice(1, -1)).sort() : null;
+}
+
+/** Every `column in (...)` CHECK of the schema, as 'table.column' to its allowed values. */
+async function checkedValuesOf(db: Knex, dialect: string, tables: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (dialect === 'sqlite') {
+    for (const table of tables) {
+      const { sql } = await db('sqlite_master').where({ type: 'table', name: table }).first('sql');
+      for (const m of String(sql).matchAll(/check\s*\(\s*[`"]?(\w+)[`"]?\s+in\s*\(([^)]*)\)\s*\)/gi)) {
+        out.set(`${table}.${m[1]}`, [...m[2].matchAll(/'([^']*)'/g)].map((v) => v[1]).sort());
+      }
+    }
+    return out;
+  }
+  const rows: { t: string; def: string }[] = (await db.raw(`select c.relname as t, pg_get_constraintdef(k.oid) as def from pg_constraint k
+    join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+    where k.contype = 'c' and n.nspname = current_schema()`)).rows;
+  for (const r of rows) {
+    const m = /^CHECK \(+"?(\w+)"?\)?(?:::text)? = ANY \(/.exec(r.def);
+    if (m && tables.includes(r.t)) out.set(`${r.t}.${m[1]}`, [...r.def.matchAll(/'([^']*)'/g)].map((v) => v[1]).sort());
+  }
+  return out;
+}
+
 const mappingsOf = (m: ModelClass): RelationMappings =>
   typeof m.relationMappings === 'function' ? (m.relationMappings as () => RelationMappings)() : (m.relationMappings ?? {});
 
@@ -213,6 +256,32 @@ describe.each(DIALECTS)('Objection models on %s', (dialect) => {
       expect(props!.filter((p) => !relations.includes(p)).sort(), `${m.name} columns`).toEqual(columns);
       expect(props!.filter((p) => relations.includes(p)).sort(), `${m.name} relation properties`).toEqual(relations);
       expect([...idsOf(m)].sort(), `${m.name} idColumn`).toEqual(await primaryKeyOf(db(), dialect, m.tableName));
+    }
+  });
+
+  it('declares a column nullable exactly when the table allows NULL', async () => {
+    const declared = declaredTypes();
+    for (const m of MODELS) {
+      const info = await db()(m.tableName).columnInfo();
+      const types = declared.get(m.name)!;
+      for (const [column, { nullable }] of Object.entries(info)) {
+        // SQLite lets a primary key that is not INTEGER PRIMARY KEY hold NULL; no row of ours does.
+        const allowsNull = nullable && !idsOf(m).includes(column);
+        expect(/\bnull\b/.test(types.get(column) ?? ''), `${m.name}.${column}: ${types.get(column)}`).toBe(allowsNull);
+      }
+    }
+  });
+
+  it('declares a CHECKed column as the union of exactly the values its CHECK allows', async () => {
+    const checks = await checkedValuesOf(db(), dialect, await tablesOf(db(), dialect));
+    expect(checks.size).toBeGreaterThanOrEqual(15);
+    const declared = declaredTypes();
+    for (const m of MODELS) {
+      for (const column of Object.keys(await db()(m.tableName).columnInfo())) {
+        const type = declared.get(m.name)!.get(column) ?? '';
+        const allowed = checks.get(`${m.tableName}.${column}`);
+        if (allowed) expect(literalsOf(type), `${m.name}.${column}`).toEqual(allowed);
+      }
     }
   });
 
