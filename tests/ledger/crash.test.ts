@@ -50,8 +50,10 @@ describe.each(DIALECTS)('a SIGKILL during group commit on %s', (dialect) => {
     // While the database is busy (a commit held up), requests pile up in the writer's queue;
     // when it frees, they are written in large groups. First shown with the metrics...
     const burst = (from: number, to: number) => requests.slice(from, to).map((r) => send(server.url, r));
+    const lock = holdTheWriteLock(tdb, 1_500);
+    await lock.acquired;
     const warm = burst(0, 150);
-    await holdTheWriteLock(tdb, 1_500);
+    await lock.released;
     const warmup = await Promise.all(warm);
     expect(warmup.every((r) => r.status === 201)).toBe(true);
     const metrics = await fetch(`${server.url}/metrics`).then((m) => m.text());
@@ -63,6 +65,8 @@ describe.each(DIALECTS)('a SIGKILL during group commit on %s', (dialect) => {
     warmup.forEach((r, i) => answered.set(requests[i].key, r.body.id!));
     const victim = server;
     let killedAt = -1;
+    const lock2 = holdTheWriteLock(tdb, 1_500);
+    await lock2.acquired;
     const inFlight = requests.slice(150).map((r) =>
       send(victim.url, r).then(
         (res) => {
@@ -76,7 +80,7 @@ describe.each(DIALECTS)('a SIGKILL during group commit on %s', (dialect) => {
         () => undefined, // the connection died with the process: unanswered
       ),
     );
-    await holdTheWriteLock(tdb, 1_500);
+    await lock2.released;
     await Promise.all(inFlight);
     if (killedAt < 0) victim.child.kill('SIGKILL');
     await victim.exited;
@@ -115,10 +119,19 @@ async function total(tdb: TestDb): Promise<number> {
 }
 
 /** Holds the database's write path for a while, as a slow disk or a long commit would. */
-async function holdTheWriteLock(tdb: TestDb, ms: number): Promise<void> {
-  await tdb.db.transaction(async (q) => {
+/**
+ * Holds the database up for `ms` (SQLite: the write lock; PostgreSQL: every customer account,
+ * locked in id order as the writer locks them): requests sent once it is `acquired` pile up
+ * in the writer's queue and go out in large groups when it is `released`.
+ */
+function holdTheWriteLock(tdb: TestDb, ms: number): { acquired: Promise<void>; released: Promise<void> } {
+  let acquire!: () => void;
+  const acquired = new Promise<void>((res) => (acquire = res));
+  const released = tdb.db.transaction(async (q) => {
     if (tdb.dialect === 'sqlite') await q.raw('UPDATE branches SET id = id WHERE 0');
-    else await q.raw("SELECT id FROM accounts WHERE kind = 'customer' FOR UPDATE");
+    else await q.raw("SELECT id FROM accounts WHERE kind = 'customer' ORDER BY id FOR UPDATE");
+    acquire();
     await new Promise((r) => setTimeout(r, ms));
   });
+  return { acquired, released };
 }
