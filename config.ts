@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseSla } from './bank/sla.js';
+import { parseSla } from './bank/support/index.js';
 
 const bool = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off', ''])

@@ -14,7 +14,7 @@ import { Model, type Modifiers, type RelationMappings } from 'objection';
  * tests/unit/models.test.ts holds the declared columns to the migrations. How a row is read is
  * a separate choice: knex query builders typed with these row types (most reads), prepared
  * statements on the hot paths (db/fast.ts, db/read.ts), and `Model.query(db)` where a graph of
- * relations helps (bank/customers.ts, bank/tickets.ts).
+ * relations helps (bank/customers/customers.ts, bank/support/tickets.ts).
  */
 
 type Bool = boolean | number;
@@ -104,7 +104,7 @@ export class User extends BankModel {
   declare active: Bool;
   declare failed_logins: number;
   declare locked_until: string | null;
-  /** Sealed (bank/secret-box.ts). */
+  /** Sealed (bank/core/secret-box.ts). */
   declare totp_secret: string | null;
   declare totp_enabled: Bool;
   /** The time step of the last TOTP code accepted: a code is accepted once. */
@@ -264,7 +264,7 @@ export class Account extends BankModel {
   declare closed_at: string | null;
   /** Who froze it (NULL unless frozen): the customer may lift only their own freeze. */
   declare frozen_by: 'customer' | 'bank' | null;
-  /** Balance alerts on the account (bank/alerts.ts): none, and a posting skips the look-up. */
+  /** Balance alerts on the account (bank/accounts/alerts.ts): none, and a posting skips the look-up. */
   declare alert_count: number;
 
   declare customer?: Customer | null;

@@ -1,6 +1,6 @@
-import type { BankContext } from '../bank/context.js';
-import { assertAccountWatchable as accountWatchable } from '../bank/accounts.js';
-import { findVisibleTicket } from '../bank/tickets.js';
+import type { BankContext } from '../bank/core/index.js';
+import { assertAccountWatchable as accountWatchable } from '../bank/accounts/index.js';
+import { findVisibleTicket } from '../bank/support/index.js';
 import type { SocketData } from './auth.js';
 
 // Read-only access checks for watch commands, from a socket's session. The rules live in

@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
-import type { BankContext, Role } from '../bank/context.js';
-import { resolveSession, type ResolvedSession, type SessionPolicy } from '../bank/sessions.js';
+import type { BankContext, Role } from '../bank/core/index.js';
+import { resolveSession, type ResolvedSession, type SessionPolicy } from '../bank/access/index.js';
 import { SESSION_COOKIE } from '../runtime/cookies.js';
 
 /**

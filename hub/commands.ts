@@ -1,10 +1,10 @@
 import { z, ZodError } from 'zod';
-import type { BankContext } from '../bank/context.js';
-import { DomainError, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/errors.js';
-import { rooms } from '../bank/events.js';
-import { syncEvents } from '../bank/feed.js';
-import { isStaffRole } from '../bank/permissions.js';
-import type { SessionPolicy } from '../bank/sessions.js';
+import type { BankContext } from '../bank/core/index.js';
+import { DomainError, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/core/index.js';
+import { rooms } from '../bank/outbox/index.js';
+import { syncEvents } from '../bank/outbox/index.js';
+import { isStaffRole } from '../bank/access/index.js';
+import type { SessionPolicy } from '../bank/access/index.js';
 import type { ServerEvent } from '../shared/events.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../runtime/metrics.js';
@@ -67,7 +67,7 @@ function unwatch(socket: HubSocket, room: string): boolean {
 export function handlers(deps: CommandDeps): Record<string, Handler> {
   const { bank, presence, metrics } = deps;
   return {
-    // Replays from the database; see bank/feed.ts. Clients de-duplicate by seq.
+    // Replays from the database; see bank/outbox/feed.ts. Clients de-duplicate by seq.
     async sync(socket, payload) {
       const { since } = syncInput.parse(payload);
       const answer = await deps.limits.sync(socket.data.sessionId, () => syncEvents(bank, entitledRooms(socket.data), since));

@@ -1,7 +1,7 @@
 import type { Server } from 'socket.io';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { payloadOf, type OutboxEvent } from '../bank/outbox-read.js';
+import { payloadOf, type OutboxEvent } from '../bank/outbox/index.js';
 import type { Link } from './redis.js';
 
 export type PublishPath = 'live' | 'relay';

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { Server } from 'socket.io';
-import type { BankContext } from '../bank/context.js';
-import { sessionRooms } from '../bank/feed.js';
+import type { BankContext } from '../bank/core/index.js';
+import { sessionRooms } from '../bank/outbox/index.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../runtime/metrics.js';

@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'socket.io';
-import { RateLimited } from '../bank/errors.js';
+import { RateLimited } from '../bank/core/index.js';
 import type { SocketData } from './auth.js';
 
 /**

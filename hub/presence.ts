@@ -1,5 +1,5 @@
 import type { Server } from 'socket.io';
-import { rooms } from '../bank/events.js';
+import { rooms } from '../bank/outbox/index.js';
 import type { ServerEvent, TicketViewer } from '../shared/events.js';
 import type { Logger } from '../log.js';
 import type { SocketData } from './auth.js';

@@ -1,9 +1,9 @@
-import type { BankContext } from '../bank/context.js';
+import type { BankContext } from '../bank/core/index.js';
 import type { Logger } from '../log.js';
 import type { Deliver } from './deliver.js';
-import { markPublished } from '../bank/outbox.js';
-import { loadEvents, type OutboxEvent } from '../bank/outbox-read.js';
-import type { PendingEvent } from '../bank/events.js';
+import { markPublished } from '../bank/outbox/index.js';
+import { loadEvents, type OutboxEvent } from '../bank/outbox/index.js';
+import type { PendingEvent } from '../bank/outbox/index.js';
 
 const BATCH = 500;
 const MARK_EVERY_MS = 100;

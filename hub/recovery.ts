@@ -1,8 +1,8 @@
 import type { Server } from 'socket.io';
-import type { BankContext } from '../bank/context.js';
+import type { BankContext } from '../bank/core/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { loadPublishedSince, payloadOf } from '../bank/outbox-read.js';
+import { loadPublishedSince, payloadOf } from '../bank/outbox/index.js';
 
 const SKEW_MARGIN_MS = 5_000;
 const MAX_REPLAY = 5_000;

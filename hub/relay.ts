@@ -1,7 +1,7 @@
-import type { BankContext } from '../bank/context.js';
+import type { BankContext } from '../bank/core/index.js';
 import type { Logger } from '../log.js';
 import type { Deliver } from './deliver.js';
-import { claimStale, unclaim } from '../bank/outbox.js';
+import { claimStale, unclaim } from '../bank/outbox/index.js';
 import type { Link } from './redis.js';
 
 export interface RelayOptions {

@@ -1,4 +1,4 @@
-import { sessionRooms } from '../bank/feed.js';
+import { sessionRooms } from '../bank/outbox/index.js';
 import type { SocketData } from './auth.js';
 
 /**

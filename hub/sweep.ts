@@ -1,6 +1,6 @@
 import type { Server } from 'socket.io';
-import type { BankContext } from '../bank/context.js';
-import { invalidateSessionsLocally, liveSessionIds, type SessionPolicy } from '../bank/sessions.js';
+import type { BankContext } from '../bank/core/index.js';
+import { invalidateSessionsLocally, liveSessionIds, type SessionPolicy } from '../bank/access/index.js';
 import type { Logger } from '../log.js';
 import type { HubSocket } from './auth.js';
 

@@ -1,11 +1,11 @@
-import type { BankContext } from '../bank/context.js';
-import { previousPeriod } from '../bank/days.js';
-import { escalateTickets, flagBreaches } from '../bank/escalation.js';
-import { type AccountFailure, accrueInterest, postInterest } from '../bank/interest.js';
-import { collectMail, deliverDueMails, queueStatementsOnce } from '../bank/mail-outbox.js';
-import { cleanup } from '../bank/maintenance.js';
-import { type Progress, snapshotBalances } from '../bank/snapshots.js';
-import { runDueStandingOrders } from '../bank/standing-orders.js';
+import type { BankContext } from '../bank/core/index.js';
+import { previousPeriod } from '../bank/core/index.js';
+import { escalateTickets, flagBreaches } from '../bank/support/index.js';
+import { type AccountFailure, accrueInterest, postInterest } from '../bank/ledger/index.js';
+import { collectMail, deliverDueMails, queueStatementsOnce } from '../bank/notifications/index.js';
+import { cleanup } from '../bank/core/index.js';
+import { type Progress, snapshotBalances } from '../bank/ledger/index.js';
+import { runDueStandingOrders } from '../bank/ledger/index.js';
 import type { MailSender } from './mailer.js';
 
 export interface JobContext {
@@ -33,7 +33,7 @@ function failIfAny(what: string, failures: AccountFailure[]): void {
 
 // Every job catches up on whatever it missed (days not accrued or snapshotted, months not
 // posted, rows not scanned), so a late, repeated or concurrent run is harmless; the daily
-// ones run a few minutes after midnight UTC, once the day has settled (bank/days.ts).
+// ones run a few minutes after midnight UTC, once the day has settled (bank/core/days.ts).
 export const JOBS: JobSpec[] = [
   {
     name: 'balance-snapshot',
@@ -83,7 +83,7 @@ export const JOBS: JobSpec[] = [
   },
   {
     // Every ten minutes: an order due today runs soon after it is made, and a date runs once
-    // however often this does (bank/standing-orders.ts).
+    // however often this does (bank/ledger/standing-orders.ts).
     name: 'standing-orders',
     schedule: '0 */10 * * * *',
     frequent: true,

@@ -1,10 +1,10 @@
 import os from 'node:os';
 import type { Agenda, JobParameters } from 'agenda';
-import type { BankContext } from '../bank/context.js';
+import type { BankContext } from '../bank/core/index.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { NotFound } from '../bank/errors.js';
+import { NotFound } from '../bank/core/index.js';
 import { createAgenda, stopAgenda } from './agenda.js';
 import { JOBS, type JobSpec } from './definitions.js';
 import { createMailSender, type MailSender } from './mailer.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTransport } from 'nodemailer';
-import type { OutgoingMail, SendMail } from '../bank/mail-outbox.js';
+import type { OutgoingMail, SendMail } from '../bank/notifications/index.js';
 import type { Config } from '../config.js';
 
 export interface MailSender {

@@ -1,11 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { BankContext } from '../bank/context.js';
-import { publicAddresses } from '../bank/net-guard.js';
+import type { BankContext } from '../bank/core/index.js';
+import { publicAddresses } from '../bank/outbox/index.js';
 import {
   type AttemptOutcome, type ClaimedDelivery, claimDeliveries, deliveryBody, endpointsWithDueWork, enqueueDeliveries, recordAttempt, signature,
-} from '../bank/webhooks.js';
+} from '../bank/outbox/index.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../runtime/metrics.js';

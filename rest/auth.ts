@@ -1,7 +1,7 @@
 import type Koa from 'koa';
-import type { BankContext } from '../bank/context.js';
-import { DomainError } from '../bank/errors.js';
-import { resolveSession } from '../bank/sessions.js';
+import type { BankContext } from '../bank/core/index.js';
+import { DomainError } from '../bank/core/index.js';
+import { resolveSession } from '../bank/access/index.js';
 import type { Config } from '../config.js';
 import { SESSION_COOKIE } from '../runtime/cookies.js';
 import type { Services } from '../runtime/services.js';

@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { BatchItemFailed, DomainError, RuleViolation, type ErrorCode, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/errors.js';
+import { BatchItemFailed, DomainError, RuleViolation, type ErrorCode, storeUnavailable, UNAVAILABLE_MESSAGE } from '../bank/core/index.js';
 
 /** The one place domain errors become HTTP statuses. */
 export const STATUS: Record<ErrorCode, number> = {

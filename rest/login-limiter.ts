@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { RateLimited } from '../bank/errors.js';
+import { RateLimited } from '../bank/core/index.js';
 import type { Logger } from '../log.js';
 import type { LoginLimiter } from '../runtime/services.js';
 

@@ -1,8 +1,8 @@
 import type Koa from 'koa';
 import { z, type ZodType } from 'zod';
-import type { Actor, BankContext } from '../bank/context.js';
-import { DomainError, NotFound, Unauthenticated } from '../bank/errors.js';
-import type { IdemRequest } from '../bank/idempotency.js';
+import type { Actor, BankContext } from '../bank/core/index.js';
+import { DomainError, NotFound, Unauthenticated } from '../bank/core/index.js';
+import type { IdemRequest } from '../bank/ledger/index.js';
 import type { Config } from '../config.js';
 import type { Services } from '../runtime/services.js';
 
@@ -119,7 +119,7 @@ export function idemReply<T>(r: { value: T; replayed: boolean }, status: number)
 
 // ---- shared schema pieces -------------------------------------------------------------
 
-/** Amounts are decimal strings; their exact rules are checked by bank/money.ts. */
+/** Amounts are decimal strings; their exact rules are checked by bank/core/money.ts. */
 export const amountSchema = z.string().max(64);
 export const limitSchema = z.coerce.number().int().min(1).max(500).default(50);
 export const cursorSchema = z.string().max(200).optional();

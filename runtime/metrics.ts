@@ -1,8 +1,8 @@
 import client from 'prom-client';
-import type { BankContext } from '../bank/context.js';
-import type { PendingEvent } from '../bank/events.js';
-import { unpublishedCount } from '../bank/outbox-read.js';
-import { pendingDeliveryCount } from '../bank/webhooks.js';
+import type { BankContext } from '../bank/core/index.js';
+import type { PendingEvent } from '../bank/outbox/index.js';
+import { unpublishedCount } from '../bank/outbox/index.js';
+import { pendingDeliveryCount } from '../bank/outbox/index.js';
 
 /**
  * One registry per process, shared by the runtime layers (REST, hub, jobs): every metric the

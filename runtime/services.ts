@@ -1,4 +1,4 @@
-import type { SessionPolicy } from '../bank/sessions.js';
+import type { SessionPolicy } from '../bank/access/index.js';
 
 /** Sign-in attempts per client address per minute, counted before any password is checked. */
 export interface LoginLimiter {

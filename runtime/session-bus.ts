@@ -1,13 +1,13 @@
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { BankContext } from '../bank/context.js';
-import { invalidateSessionsLocally, type SessionInvalidation } from '../bank/sessions.js';
+import type { BankContext } from '../bank/core/index.js';
+import { invalidateSessionsLocally, type SessionInvalidation } from '../bank/access/index.js';
 import type { Logger } from '../log.js';
 
 /**
  * Carries session invalidations between processes over Redis pub/sub: a logout, revocation or
  * user change committed on one pod drops the cached session on every pod at once. While Redis
- * is away the cache's short lifetime (bank/sessions.ts) still bounds how long a pod may serve it.
+ * is away the cache's short lifetime (bank/access/sessions.ts) still bounds how long a pod may serve it.
  */
 export function startSessionBus(bank: BankContext, url: string, prefix: string, logger: Logger): { close(): Promise<void> } {
   const channel = `${prefix}:sessions`;

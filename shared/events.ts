@@ -1,5 +1,5 @@
 // The socket's server → client events: their names, payloads and audiences, in one definition
-// for the server, which records them (bank/events.ts checks every name, payload and room it
+// for the server, which records them (bank/outbox/events.ts checks every name, payload and room it
 // writes against this) and relays the ephemeral ones (hub/), and for the web client, which
 // listens to them. Types only: nothing here runs.
 
@@ -186,7 +186,7 @@ export type ServerEventName = keyof ServerEvents;
 /** Events the hub sends straight to sockets: not in the outbox, so no seq and no replay. */
 export type EphemeralEventName = 'presence.ticket' | 'ticket.typing';
 
-/** Events recorded in the outbox (bank/events.ts recordEvent): each gets a seq. */
+/** Events recorded in the outbox (bank/outbox/events.ts recordEvent): each gets a seq. */
 export type RecordedEventName = Exclude<ServerEventName, EphemeralEventName>;
 
 /** What a client receives: the payload with its time and, when recorded, its place in the stream. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import * as accounts from '../../bank/accounts.js';
-import { statementPdf } from '../../bank/statement-pdf.js';
+import * as accounts from '../../bank/accounts/index.js';
+import { statementPdf } from '../../bank/accounts/index.js';
 import { route, listQuery, decodeCursor, isoDateTime } from '../route.js';
 
 const range = z.object({ from: isoDateTime.optional(), to: isoDateTime.optional() });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import * as announcements from '../../bank/announcements.js';
+import * as announcements from '../../bank/announcements/index.js';
 import { route, listQuery, decodeCursor, isoDateTime } from '../route.js';
 
 const title = z.string().trim().min(1).max(announcements.TITLE_MAX);

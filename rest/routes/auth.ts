@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import * as auth from '../../bank/auth.js';
-import { DomainError } from '../../bank/errors.js';
-import type { ResolvedSession } from '../../bank/sessions.js';
+import * as auth from '../../bank/access/index.js';
+import { DomainError } from '../../bank/core/index.js';
+import type { ResolvedSession } from '../../bank/access/index.js';
 import { clearSessionCookie, setSessionCookie } from '../auth.js';
 import type { Config } from '../../config.js';
 import { createLoginLimiter } from '../login-limiter.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { hasControl } from '../../bank/checks.js';
-import * as customers from '../../bank/customers.js';
-import { passwordProblem } from '../../bank/passwords.js';
-import { USERNAME_RE } from '../../bank/users-core.js';
+import { hasControl } from '../../bank/core/index.js';
+import * as customers from '../../bank/customers/index.js';
+import { passwordProblem } from '../../bank/access/index.js';
+import { USERNAME_RE } from '../../bank/access/index.js';
 import { decodeCursor, listQuery, route } from '../route.js';
 
 /** A body object that refuses unknown fields (rest/errors.ts names each one in details.fields). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { actorRooms, SYNC_PAGE, syncEvents } from '../../bank/feed.js';
-import * as webhooks from '../../bank/webhooks.js';
+import { actorRooms, SYNC_PAGE, syncEvents } from '../../bank/outbox/index.js';
+import * as webhooks from '../../bank/outbox/index.js';
 import { decodeCursor, listQuery, route } from '../route.js';
 
 route({

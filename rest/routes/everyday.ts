@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { setFrozen } from '../../bank/freeze.js';
-import { addPayee, deletePayee, listPayees, lookupAccount } from '../../bank/payees.js';
-import { ALERT_KINDS, createAlert, deleteAlert, listAlerts } from '../../bank/alerts.js';
-import * as orders from '../../bank/standing-orders.js';
-import { requestReversal } from '../../bank/reversals.js';
+import { setFrozen } from '../../bank/accounts/index.js';
+import { addPayee, deletePayee, listPayees, lookupAccount } from '../../bank/accounts/index.js';
+import { ALERT_KINDS, createAlert, deleteAlert, listAlerts } from '../../bank/accounts/index.js';
+import * as orders from '../../bank/ledger/index.js';
+import { requestReversal } from '../../bank/ledger/index.js';
 import { amountSchema, decodeCursor, isoDate, listQuery, route } from '../route.js';
 
 const accountNumber = z.string().regex(/^\d{12}$/, 'must be a 12-digit account number');

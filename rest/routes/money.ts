@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import * as ledger from '../../bank/ledger.js';
-import { listTransactions } from '../../bank/accounts.js';
-import { batchTransfers } from '../../bank/batch.js';
-import { listApprovals } from '../../bank/approvals.js';
-import { cancelTransaction } from '../../bank/cancel.js';
-import { DomainError } from '../../bank/errors.js';
+import * as ledger from '../../bank/ledger/index.js';
+import { listTransactions } from '../../bank/accounts/index.js';
+import { batchTransfers } from '../../bank/ledger/index.js';
+import { listApprovals } from '../../bank/ledger/index.js';
+import { cancelTransaction } from '../../bank/ledger/index.js';
+import { DomainError } from '../../bank/core/index.js';
 import { amountSchema, decodeCursor, idemReply, isoDateTime, listQuery, route, type HandlerArgs, type Reply } from '../route.js';
 
 const memo = z.string().max(500).optional();

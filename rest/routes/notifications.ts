@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import * as notifications from '../../bank/notifications.js';
+import * as notifications from '../../bank/notifications/index.js';
 import { route, listQuery, decodeCursor } from '../route.js';
 
 route({

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { checkAudit, checkLedger, listAudit } from '../../bank/audit-query.js';
-import { DomainError, NotFound } from '../../bank/errors.js';
-import { auditRun } from '../../bank/maintenance.js';
-import { requireCan } from '../../bank/permissions.js';
+import { checkAudit, checkLedger, listAudit } from '../../bank/audit/index.js';
+import { DomainError, NotFound } from '../../bank/core/index.js';
+import { auditRun } from '../../bank/core/index.js';
+import { requireCan } from '../../bank/access/index.js';
 import { route, listQuery, decodeCursor, isoDateTime } from '../route.js';
 
 route({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import * as ref from '../../bank/reference.js';
-import { isRealDate } from '../../bank/rates.js';
+import * as ref from '../../bank/accounts/index.js';
+import { isRealDate } from '../../bank/ledger/index.js';
 import { route } from '../route.js';
 import { closed } from './customers.js';
 

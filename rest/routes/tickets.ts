@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import * as tickets from '../../bank/tickets.js';
-import * as desk from '../../bank/desk.js';
+import * as tickets from '../../bank/support/index.js';
+import * as desk from '../../bank/support/index.js';
 import { route, listQuery, decodeCursor, idParam } from '../route.js';
 
 const subject = z.string().trim().min(1).max(tickets.SUBJECT_MAX);

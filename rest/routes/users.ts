@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ROLES } from '../../bank/context.js';
-import * as users from '../../bank/users.js';
+import { ROLES } from '../../bank/core/index.js';
+import * as users from '../../bank/access/index.js';
 import { decodeCursor, idParam, listQuery, route } from '../route.js';
 
 const role = z.enum(ROLES as [typeof ROLES[number], ...typeof ROLES[number][]]);

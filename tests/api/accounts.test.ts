@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type ApiClient, type TestServer } from '../helpers/server.js';
 import { createCustomer, seedReference, userWithSession } from '../helpers/fixtures.js';
-import { isValidAccountNumber } from '../../bank/luhn.js';
+import { isValidAccountNumber } from '../../bank/accounts/account-numbers.js';
 
 let srv: TestServer;
 let teller: ApiClient;

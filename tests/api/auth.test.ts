@@ -1,11 +1,11 @@
-import { invalidateSessionsLocally } from '../../bank/sessions.js';
+import { invalidateSessionsLocally } from '../../bank/access/sessions.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type ApiResponse, type TestServer } from '../helpers/server.js';
 import { TEST_PASSWORD, userWithSession } from '../helpers/fixtures.js';
-import { totpCode } from '../../bank/totp.js';
+import { totpCode } from '../../bank/access/totp.js';
 import { createLoginLimiter } from '../../rest/login-limiter.js';
-import { RateLimited } from '../../bank/errors.js';
-import { lockMinutesFor } from '../../bank/auth.js';
+import { RateLimited } from '../../bank/core/errors.js';
+import { lockMinutesFor } from '../../bank/access/auth.js';
 import { DIALECTS } from '../helpers/db.js';
 
 const UA = 'auth-test/1.0';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type ApiClient, type TestServer } from '../helpers/server.js';
 import { createCustomer, seedReference, userWithSession } from '../helpers/fixtures.js';
-import { verifyLedger } from '../../bank/verify.js';
+import { verifyLedger } from '../../bank/ledger/verify.js';
 import { DIALECTS } from '../helpers/db.js';
 
 describe.each(DIALECTS)('batch transfers and idempotency over HTTP on %s', (dialect) => {

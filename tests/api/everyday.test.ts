@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type ApiClient, type TestServer } from '../helpers/server.js';
 import { createCustomer, seedReference, userWithSession } from '../helpers/fixtures.js';
-import { addAddress } from '../../bank/customers.js';
-import { SYSTEM } from '../../bank/context.js';
-import { LOOKUPS_PER_MINUTE } from '../../bank/payees.js';
+import { addAddress } from '../../bank/customers/customers.js';
+import { SYSTEM } from '../../bank/core/context.js';
+import { LOOKUPS_PER_MINUTE } from '../../bank/accounts/payees.js';
 import { pdfText } from '../helpers/pdf.js';
 
 let srv: TestServer;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type TestServer, type ApiClient } from '../helpers/server.js';
 import { createCustomer, userWithSession } from '../helpers/fixtures.js';
-import { notifyUsers } from '../../bank/notify.js';
-import { withTx } from '../../bank/tx.js';
+import { notifyUsers } from '../../bank/notifications/send.js';
+import { withTx } from '../../bank/core/db-tx.js';
 
 let srv: TestServer;
 let teller: ApiClient;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvCell } from '../../bank/accounts.js';
-import { deriveKey, open, seal } from '../../bank/secret-box.js';
+import { csvCell } from '../../bank/accounts/operations.js';
+import { deriveKey, open, seal } from '../../bank/core/secret-box.js';
 import { loadConfig } from '../../config.js';
 import { apiClient, startTestServer, type TestServer } from '../helpers/server.js';
 import { createCustomer, openTestAccount, seedReference, TEST_PASSWORD, userWithSession } from '../helpers/fixtures.js';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../../bank/totp.js';
+import { totpCode } from '../../bank/access/totp.js';
 import { createCustomer, seedReference, TEST_PASSWORD, userWithSession } from '../helpers/fixtures.js';
 import { launchBrowser, loginThroughForm, openUserPage, screenshot, type UserPage } from '../helpers/browser.js';
 import { apiClient, startTestServer, type TestServer } from '../helpers/server.js';

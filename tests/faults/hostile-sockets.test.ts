@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import type { BankContext } from '../../bank/context.js';
-import { writeEvents } from '../../bank/events.js';
-import { withTx } from '../../bank/tx.js';
+import type { BankContext } from '../../bank/core/context.js';
+import { writeEvents } from '../../bank/outbox/events.js';
+import { withTx } from '../../bank/core/db-tx.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { bankOn, createCustomer, userWithSession } from '../helpers/fixtures.js';
 import { figure, latencyProbe, ok, RESPONSIVE } from '../helpers/faults.js';

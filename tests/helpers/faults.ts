@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { verifyAudit } from '../../bank/audit.js';
-import { verifyLedger } from '../../bank/verify.js';
+import { verifyAudit } from '../../bank/audit/chain.js';
+import { verifyLedger } from '../../bank/ledger/verify.js';
 
 /**
  * Latency bounds for "stays responsive". The machine the suite runs on is shared (load far

@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
-import { createBankContext, SYSTEM, type Actor, type BankContext, type Role } from '../../bank/context.js';
-import { ensureBankAccounts } from '../../bank/accounts-core.js';
-import { openAccount } from '../../bank/accounts.js';
-import { createUserIn } from '../../bank/users-core.js';
-import { createSessionIn } from '../../bank/sessions.js';
-import { hashPassword } from '../../bank/passwords.js';
-import { withTx } from '../../bank/tx.js';
-import { DomainError } from '../../bank/errors.js';
+import { createBankContext, SYSTEM, type Actor, type BankContext, type Role } from '../../bank/core/context.js';
+import { ensureBankAccounts } from '../../bank/accounts/records.js';
+import { openAccount } from '../../bank/accounts/operations.js';
+import { createUserIn } from '../../bank/access/user-records.js';
+import { createSessionIn } from '../../bank/access/sessions.js';
+import { hashPassword } from '../../bank/access/passwords.js';
+import { withTx } from '../../bank/core/db-tx.js';
+import { DomainError } from '../../bank/core/errors.js';
 
 export const TEST_PASSWORD = 'correct-horse-42';
 let hashed: Promise<string> | null = null;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { io, type Socket } from 'socket.io-client';
-import type { BankContext } from '../../bank/context.js';
+import type { BankContext } from '../../bank/core/context.js';
 import { createTestDb, type TestDb } from './db.js';
 import { bankOn, createCustomer, seedReference, userWithSession } from './fixtures.js';
 import { apiClient } from './server.js';

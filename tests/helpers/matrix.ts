@@ -1,6 +1,6 @@
-import { SYSTEM } from '../../bank/context.js';
-import { createCannedReply } from '../../bank/desk.js';
-import { createWebhook } from '../../bank/webhooks.js';
+import { SYSTEM } from '../../bank/core/context.js';
+import { createCannedReply } from '../../bank/support/desk.js';
+import { createWebhook } from '../../bank/outbox/webhooks.js';
 import { PASSWORD, type Caller, type Expect, type Req, type World } from './world.js';
 
 export type Row = { expect: Record<Caller, Expect>; req: (w: World, caller: Caller) => Promise<Req> | Req };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeEvents } from '../../bank/events.js';
-import { createSessionIn } from '../../bank/sessions.js';
-import { withTx } from '../../bank/tx.js';
+import { writeEvents } from '../../bank/outbox/events.js';
+import { createSessionIn } from '../../bank/access/sessions.js';
+import { withTx } from '../../bank/core/db-tx.js';
 import { HubLimits } from '../../hub/limits.js';
 import { createCustomer, openTestAccount, seedReference, userWithSession } from '../helpers/fixtures.js';
 import { figure, latencyProbe, ok, RESPONSIVE } from '../helpers/faults.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokeSessions } from '../../bank/sessions.js';
-import { withTx } from '../../bank/tx.js';
+import { revokeSessions } from '../../bank/access/sessions.js';
+import { withTx } from '../../bank/core/db-tx.js';
 import { userWithSession } from '../helpers/fixtures.js';
 import {
   connectClient, diff, entitledSeqs, HubClient, launchCluster, moveMoney, percentile, roomsOf, smallBank, until,

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBankContext, type BankContext } from '../../bank/context.js';
-import { writeEvents } from '../../bank/events.js';
-import { revokeSessions } from '../../bank/sessions.js';
-import { withTx } from '../../bank/tx.js';
+import { createBankContext, type BankContext } from '../../bank/core/context.js';
+import { writeEvents } from '../../bank/outbox/events.js';
+import { revokeSessions } from '../../bank/access/sessions.js';
+import { withTx } from '../../bank/core/db-tx.js';
 import { loadConfig } from '../../config.js';
 import { attachHub } from '../../hub/index.js';
 import { createLogger } from '../../log.js';

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { spawnServer, type ServerProcess } from '../helpers/hub.js';
-import { verifyLedger } from '../../bank/verify.js';
-import { verifyAudit } from '../../bank/audit.js';
+import { verifyLedger } from '../../bank/ledger/verify.js';
+import { verifyAudit } from '../../bank/audit/chain.js';
 
 let testDb: TestDb | undefined;
 const servers: ServerProcess[] = [];

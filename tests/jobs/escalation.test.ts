@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BankContext } from '../../bank/context.js';
-import { createTicket, updateTicket } from '../../bank/tickets.js';
+import type { BankContext } from '../../bank/core/context.js';
+import { createTicket, updateTicket } from '../../bank/support/tickets.js';
 import type { Jobs } from '../../jobs/index.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { createCustomer, seedReference, userWithSession } from '../helpers/fixtures.js';

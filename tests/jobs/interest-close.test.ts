@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM, type Actor, type BankContext } from '../../bank/context.js';
-import { closeAccount, openAccount } from '../../bank/accounts.js';
-import { deposit, withdraw } from '../../bank/ledger.js';
-import { postInterest, settleInterestForClosing } from '../../bank/interest.js';
-import { verifyLedger } from '../../bank/verify.js';
+import { SYSTEM, type Actor, type BankContext } from '../../bank/core/context.js';
+import { closeAccount, openAccount } from '../../bank/accounts/operations.js';
+import { deposit, withdraw } from '../../bank/ledger/transactions.js';
+import { postInterest, settleInterestForClosing } from '../../bank/ledger/interest.js';
+import { verifyLedger } from '../../bank/ledger/verify.js';
 import { toHttpError } from '../../rest/errors.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { createCustomer, seedReference, userWithSession } from '../helpers/fixtures.js';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM, type BankContext } from '../../bank/context.js';
-import { openAccount } from '../../bank/accounts.js';
-import { deposit, transfer, withdraw } from '../../bank/ledger.js';
-import { dailyAccrualMicro } from '../../bank/interest.js';
-import { verifyLedger } from '../../bank/verify.js';
+import { SYSTEM, type BankContext } from '../../bank/core/context.js';
+import { openAccount } from '../../bank/accounts/operations.js';
+import { deposit, transfer, withdraw } from '../../bank/ledger/transactions.js';
+import { dailyAccrualMicro } from '../../bank/ledger/interest.js';
+import { verifyLedger } from '../../bank/ledger/verify.js';
 import type { Jobs } from '../../jobs/index.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { createCustomer, seedReference } from '../helpers/fixtures.js';

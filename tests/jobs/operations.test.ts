@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBankContext, SYSTEM } from '../../bank/context.js';
-import { openAccount } from '../../bank/accounts.js';
-import { deposit } from '../../bank/ledger.js';
+import { createBankContext, SYSTEM } from '../../bank/core/context.js';
+import { openAccount } from '../../bank/accounts/operations.js';
+import { deposit } from '../../bank/ledger/transactions.js';
 import { createCustomer, seedReference, userWithSession } from '../helpers/fixtures.js';
 import { apiClient, startTestServer, type ApiClient, type TestServer } from '../helpers/server.js';
 

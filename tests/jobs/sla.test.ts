@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BankContext } from '../../bank/context.js';
-import { parseSla } from '../../bank/sla.js';
-import { addTicketMessage, createTicket, updateTicket, type TicketPriority } from '../../bank/tickets.js';
+import type { BankContext } from '../../bank/core/context.js';
+import { parseSla } from '../../bank/support/sla.js';
+import { addTicketMessage, createTicket, updateTicket, type TicketPriority } from '../../bank/support/tickets.js';
 import type { Jobs } from '../../jobs/index.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { createCustomer, seedReference, userWithSession } from '../helpers/fixtures.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBankContext, SYSTEM } from '../../bank/context.js';
-import { openAccount } from '../../bank/accounts.js';
-import { deposit, withdraw } from '../../bank/ledger.js';
-import { addDays, dayOf } from '../../bank/days.js';
+import { createBankContext, SYSTEM } from '../../bank/core/context.js';
+import { openAccount } from '../../bank/accounts/operations.js';
+import { deposit, withdraw } from '../../bank/ledger/transactions.js';
+import { addDays, dayOf } from '../../bank/core/days.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { createCustomer, seedReference, userWithSession } from '../helpers/fixtures.js';
 import { apiClient, startTestServer, type TestServer } from '../helpers/server.js';

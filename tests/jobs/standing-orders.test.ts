@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BankContext } from '../../bank/context.js';
-import { SYSTEM } from '../../bank/context.js';
-import * as ledger from '../../bank/ledger.js';
-import { createStandingOrder, nextOccurrence, updateStandingOrder } from '../../bank/standing-orders.js';
-import { addDays } from '../../bank/days.js';
-import { verifyLedger } from '../../bank/verify.js';
+import type { BankContext } from '../../bank/core/context.js';
+import { SYSTEM } from '../../bank/core/context.js';
+import * as ledger from '../../bank/ledger/transactions.js';
+import { createStandingOrder, nextOccurrence, updateStandingOrder } from '../../bank/ledger/standing-orders.js';
+import { addDays } from '../../bank/core/days.js';
+import { verifyLedger } from '../../bank/ledger/verify.js';
 import type { Jobs } from '../../jobs/index.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { createCustomer, openTestAccount, seedReference, userWithSession } from '../helpers/fixtures.js';

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
-import { SYSTEM } from '../../bank/context.js';
-import { openAccount } from '../../bank/accounts.js';
-import { deposit } from '../../bank/ledger.js';
-import { verifyLedger } from '../../bank/verify.js';
+import { SYSTEM } from '../../bank/core/context.js';
+import { openAccount } from '../../bank/accounts/operations.js';
+import { deposit } from '../../bank/ledger/transactions.js';
+import { verifyLedger } from '../../bank/ledger/verify.js';
 import { createKnex } from '../../db/knex.js';
 import { JOBS } from '../../jobs/definitions.js';
 import type { Jobs } from '../../jobs/index.js';

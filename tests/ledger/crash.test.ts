@@ -3,9 +3,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { bankOn, createCustomer, openTestAccount, seedReference, userWithSession, TELLER } from '../helpers/fixtures.js';
 import { spawnServer, type ServerProcess } from '../helpers/hub.js';
-import * as ledger from '../../bank/ledger.js';
-import { verifyLedger } from '../../bank/verify.js';
-import { verifyAudit } from '../../bank/audit.js';
+import * as ledger from '../../bank/ledger/transactions.js';
+import { verifyLedger } from '../../bank/ledger/verify.js';
+import { verifyAudit } from '../../bank/audit/chain.js';
 
 // A server killed (SIGKILL) while groups of 50+ transfers are being written loses no answered
 // request and doubles none: every request is retried with its key afterwards, and each key

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { bankOn, createCustomer, openTestAccount, seedReference, userWithSession, code } from '../helpers/fixtures.js';
-import type { Actor, BankContext } from '../../bank/context.js';
-import { SYSTEM } from '../../bank/context.js';
-import * as ledger from '../../bank/ledger.js';
-import { getAccount } from '../../bank/accounts.js';
-import { createAlert } from '../../bank/alerts.js';
-import { batchTransfers } from '../../bank/batch.js';
-import { requestReversal } from '../../bank/reversals.js';
-import { verifyLedger } from '../../bank/verify.js';
-import { verifyAudit } from '../../bank/audit.js';
-import { withTx } from '../../bank/tx.js';
-import { lockAccounts } from '../../bank/accounts-core.js';
-import { Journal } from '../../bank/journal.js';
+import type { Actor, BankContext } from '../../bank/core/context.js';
+import { SYSTEM } from '../../bank/core/context.js';
+import * as ledger from '../../bank/ledger/transactions.js';
+import { getAccount } from '../../bank/accounts/operations.js';
+import { createAlert } from '../../bank/accounts/alerts.js';
+import { batchTransfers } from '../../bank/ledger/batch.js';
+import { requestReversal } from '../../bank/ledger/reversals.js';
+import { verifyLedger } from '../../bank/ledger/verify.js';
+import { verifyAudit } from '../../bank/audit/chain.js';
+import { withTx } from '../../bank/core/db-tx.js';
+import { lockAccounts } from '../../bank/accounts/records.js';
+import { Journal } from '../../bank/ledger/journal.js';
 
 describe.each(DIALECTS)('reversals and alerts on %s', (dialect) => {
   let tdb: TestDb;

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { bankOn, createCustomer, MANAGER, openTestAccount, seedReference, userWithSession, code } from '../helpers/fixtures.js';
-import type { Actor, BankContext } from '../../bank/context.js';
-import { SYSTEM } from '../../bank/context.js';
-import * as ledger from '../../bank/ledger.js';
-import { closeAccount, editAccount, getAccount } from '../../bank/accounts.js';
-import { verifyLedger } from '../../bank/verify.js';
-import { verifyAudit } from '../../bank/audit.js';
-import { withTx } from '../../bank/tx.js';
+import type { Actor, BankContext } from '../../bank/core/context.js';
+import { SYSTEM } from '../../bank/core/context.js';
+import * as ledger from '../../bank/ledger/transactions.js';
+import { closeAccount, editAccount, getAccount } from '../../bank/accounts/operations.js';
+import { verifyLedger } from '../../bank/ledger/verify.js';
+import { verifyAudit } from '../../bank/audit/chain.js';
+import { withTx } from '../../bank/core/db-tx.js';
 
 describe.each(DIALECTS)('ledger on %s', (dialect) => {
   let tdb: TestDb;
@@ -139,7 +139,7 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
       scope: `${teller.userId}:deposit`, key: 'k-2', request_hash: 'x'.repeat(64), state: 'in_flight',
       created_at: now.toISOString(), expires_at: new Date(now.getTime() + 3600_000).toISOString(),
     });
-    const { requestHash } = await import('../../bank/idempotency.js');
+    const { requestHash } = await import('../../bank/ledger/idempotency.js');
     await tdb.db('idempotency_keys').where({ key: 'k-2' }).update({ request_hash: requestHash({ accountId: a.id, amount: '5' }) });
     expect(await code(ledger.deposit(bank, teller, { accountId: a.id, amount: '5' }, { scope: `${teller.userId}:deposit`, key: 'k-2', payload: { accountId: a.id, amount: '5' } }))).toBe('idempotency_in_flight');
     expect(await balanceOf(a.id)).toBe('10.00');

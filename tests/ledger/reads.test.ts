@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { bankOn, createCustomer, openTestAccount, seedReference, TELLER, code } from '../helpers/fixtures.js';
-import type { Actor, BankContext } from '../../bank/context.js';
-import * as ledger from '../../bank/ledger.js';
-import { accountEntries, listAccounts } from '../../bank/accounts.js';
-import { withTx } from '../../bank/tx.js';
+import type { Actor, BankContext } from '../../bank/core/context.js';
+import * as ledger from '../../bank/ledger/transactions.js';
+import { accountEntries, listAccounts } from '../../bank/accounts/operations.js';
+import { withTx } from '../../bank/core/db-tx.js';
 
 // The hot reads (db/read.ts): a customer's accounts and unfiltered entry pages come from
 // prepared statements — on SQLite through a read-only connection of their own.

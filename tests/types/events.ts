@@ -3,8 +3,8 @@
 // recordEvent starts accepting a name, payload or room the definition does not allow (each
 // `@ts-expect-error` below must stay an error).
 
-import { recordEvent, rooms } from '../../bank/events.js';
-import type { Tx } from '../../bank/tx.js';
+import { recordEvent, rooms } from '../../bank/outbox/events.js';
+import type { Tx } from '../../bank/core/db-tx.js';
 import type { CustomerPayload, EventAudience, ServerEvent, ServerEventName, TransactionPayload } from '../../shared/events.js';
 
 type Is<T extends true> = T;

@@ -8,18 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Account, BankModel, Customer, MODELS, OutboxEvent, Ticket, Transaction, User,
 } from '../../db/models.js';
-import type { Actor, BankContext } from '../../bank/context.js';
-import { closeAccount, editAccount } from '../../bank/accounts.js';
-import { createAnnouncement } from '../../bank/announcements.js';
-import { login } from '../../bank/auth.js';
-import { customerDto, getCustomer, onboardCustomer, searchCustomers } from '../../bank/customers.js';
-import { approve, deposit, transfer } from '../../bank/ledger.js';
-import { createTicket, getTicket, ticketDto, updateTicket } from '../../bank/tickets.js';
-import { createCannedReply } from '../../bank/desk.js';
-import { createWebhook } from '../../bank/webhooks.js';
-import { addPayee } from '../../bank/payees.js';
-import { createStandingOrder, runDueStandingOrders } from '../../bank/standing-orders.js';
-import { requestReversal } from '../../bank/reversals.js';
+import type { Actor, BankContext } from '../../bank/core/context.js';
+import { closeAccount, editAccount } from '../../bank/accounts/operations.js';
+import { createAnnouncement } from '../../bank/announcements/announcements.js';
+import { login } from '../../bank/access/auth.js';
+import { customerDto, getCustomer, onboardCustomer, searchCustomers } from '../../bank/customers/customers.js';
+import { approve, deposit, transfer } from '../../bank/ledger/transactions.js';
+import { createTicket, getTicket, ticketDto, updateTicket } from '../../bank/support/tickets.js';
+import { createCannedReply } from '../../bank/support/desk.js';
+import { createWebhook } from '../../bank/outbox/webhooks.js';
+import { addPayee } from '../../bank/accounts/payees.js';
+import { createStandingOrder, runDueStandingOrders } from '../../bank/ledger/standing-orders.js';
+import { requestReversal } from '../../bank/ledger/reversals.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { bankOn, openTestAccount, seedReference, TEST_PASSWORD, userWithSession } from '../helpers/fixtures.js';
 

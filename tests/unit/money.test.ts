@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { currencyDecimals, formatAmount, maxMinor, parseAmount } from '../../bank/money.js';
-import { generateAccountNumber, isValidAccountNumber, luhnCheckDigit } from '../../bank/luhn.js';
+import { currencyDecimals, formatAmount, maxMinor, parseAmount } from '../../bank/core/money.js';
+import { generateAccountNumber, isValidAccountNumber, luhnCheckDigit } from '../../bank/accounts/account-numbers.js';
 
 const currencies = ['INR', 'USD', 'JPY', 'KWD'];
 
@@ -84,7 +84,7 @@ describe('account numbers', () => {
 
 describe('display amounts', () => {
   it('groups digits for people without touching floats', async () => {
-    const { displayAmount } = await import('../../bank/money.js');
+    const { displayAmount } = await import('../../bank/core/money.js');
     expect(displayAmount(6_800_000, 'INR')).toBe('₹68,000.00');
     expect(displayAmount(125_000_050, 'INR')).toBe('₹12,50,000.50');
     expect(displayAmount(99_999, 'INR')).toBe('₹999.99');

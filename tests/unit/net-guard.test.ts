@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPrivateAddress, parseWebhookUrl, publicAddresses } from '../../bank/net-guard.js';
+import { isPrivateAddress, parseWebhookUrl, publicAddresses } from '../../bank/outbox/net-guard.js';
 
 describe('webhook address guard', () => {
   it('knows loopback, private, link-local, shared, reserved and mapped addresses', () => {

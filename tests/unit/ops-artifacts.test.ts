@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBankContext } from '../../bank/context.js';
+import { createBankContext } from '../../bank/core/context.js';
 import { loadConfig } from '../../config.js';
 import { createMetrics } from '../../runtime/metrics.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DomainError } from '../../bank/errors.js';
-import { formatRate, parseRate, rateInForce, ratesInForce } from '../../bank/rates.js';
+import { DomainError } from '../../bank/core/errors.js';
+import { formatRate, parseRate, rateInForce, ratesInForce } from '../../bank/ledger/rates.js';
 import { createTestDb, DIALECTS, type TestDb } from '../helpers/db.js';
 import { seedReference } from '../helpers/fixtures.js';
 
