@@ -45,7 +45,7 @@ export interface BankContext {
   /** The key TOTP secrets are sealed with (bank/core/secret-box.ts). */
   totpKey: SecretKey;
   /** Bounds of the group-commit writer (bank/ledger/writer.ts); defaults when unset. */
-  writerOptions?: { maxItems: number; maxBytes: number; concurrency?: number };
+  writerOptions?: { maxItems: number; maxBytes: number };
 }
 
 export function createBankContext(db: Knex, opts: BankOptions): BankContext {

@@ -46,17 +46,9 @@ export interface WriterOptions {
   maxItems: number;
   /** Most request bytes in one database transaction. */
   maxBytes: number;
-  /**
-   * Groups written at once. SQLite has one writer: 1. PostgreSQL takes several, each on its
-   * own connection, so one group's round trips and commit overlap the next one's work; they
-   * lock their accounts in id order (one statement), so they queue on a shared account
-   * instead of deadlocking.
-   */
-  concurrency?: number;
 }
 
 export const WRITER_DEFAULTS: WriterOptions = { maxItems: 256, maxBytes: 1 << 20 };
-const CONCURRENCY = { sqlite: 1, pg: 4 } as const;
 
 /**
  * Group commit. SQLite has one writer and PostgreSQL pays for every commit, so the movements
@@ -74,17 +66,11 @@ const CONCURRENCY = { sqlite: 1, pg: 4 } as const;
  */
 export class LedgerWriter {
   private queue: Job[] = [];
-  /** The loops writing groups now (at most `concurrency`). */
-  private readonly running = new Set<Promise<void>>();
-  /** Loops started that have not taken their first group yet: they will take what is queued. */
-  private starting = 0;
-  private readonly concurrency: number;
+  private running: Promise<void> | null = null;
   /** Keys of requests queued or being written in this process. */
   private readonly inFlight = new Set<string>();
 
-  constructor(private readonly ctx: BankContext, private readonly opts: WriterOptions = WRITER_DEFAULTS) {
-    this.concurrency = ctx.dialect === 'sqlite' ? 1 : Math.max(1, opts.concurrency ?? CONCURRENCY[ctx.dialect]);
-  }
+  constructor(private readonly ctx: BankContext, private readonly opts: WriterOptions = WRITER_DEFAULTS) {}
 
   submit(req: MovementRequest): Promise<IdemResult<TransactionDto>> {
     const claim = req.idem ? { scope: req.idem.scope, key: req.idem.key, hash: requestHash(req.idem.payload) } : null;
@@ -105,26 +91,17 @@ export class LedgerWriter {
 
   /** Resolves when everything submitted so far is written (or refused). */
   async drain(): Promise<void> {
-    while (this.running.size) await Promise.all(this.running);
+    while (this.running) await this.running;
   }
 
-  /**
-   * Starts a loop if one may start. A loop waits for the current turn of the event loop (so
-   * requests that arrived together go together), then writes groups until the queue is empty.
-   */
   private kick() {
-    if (this.starting > 0 || this.running.size >= this.concurrency || !this.queue.length) return;
-    this.starting++;
-    const run: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => {
-        this.starting--;
-        return this.loop();
-      })
+    if (this.running) return;
+    this.running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.loop())
       .finally(() => {
-        this.running.delete(run);
+        this.running = null;
         if (this.queue.length) this.kick();
       });
-    this.running.add(run);
   }
 
   private async loop() {
