@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-// Storage for the background jobs (jobs/, bank/ledger/interest.ts, bank/notifications/mail.ts).
+// Storage for the background jobs (jobs/, bank/ledger/interest.ts, bank/notifications/mail-collect.ts, mail-deliver.ts).
 // Timestamps are ISO 8601 UTC strings and dates 'YYYY-MM-DD', as in 0001.
 const ts = (t: Knex.CreateTableBuilder, name: string) => t.string(name, 30);
 

@@ -1,16 +1,16 @@
+// Collecting mail to customers, after the fact. The mail job scans what happened
+// (notifications, posted transactions in the event outbox, sign-ins) and queues one
+// mail_outbox row per cause, keyed so a cause is never queued twice; once a month it also
+// queues the "statement ready" mails (queueStatementsOnce). Each scan keeps its place in a
+// job_cursors row. What a mail says is mail-compose.ts; sending what is queued is
+// mail-deliver.ts. Staff have no address, so only customers (customers.email) get mail.
 import type { BankContext } from '../core/context.js';
 import type { TransactionDto } from '../ledger/journal.js';
 import { endOfDay, firstDayOf, lastDayOf, startOfDay } from '../core/days.js';
-import { formatAmount, parseAmount } from '../core/money.js';
+import { parseAmount } from '../core/money.js';
 import type { Progress } from '../ledger/snapshots.js';
 import { type Tx, withTx } from '../core/db-tx.js';
-
-// Mail to customers, after the fact. The mail job scans what happened (notifications,
-// posted transactions in the event outbox, sign-ins) and queues one mail_outbox row per
-// cause, keyed so a cause is never queued twice; then it sends what is due. Sending is
-// separate from the money movement that caused it: a mail server that is down delays the
-// mail (retried with exponential backoff), never the transfer. Staff have no address, so
-// only customers (customers.email) get mail.
+import { type ClosingBalance, type QueuedMail, largeTransactionMail, newDeviceLoginMail, notificationMail, statementMail } from './mail-compose.js';
 
 /** Notification kinds worth an email (the rest stay in-app). */
 export const MAIL_NOTIFICATION_KINDS = ['ticket_reply', 'ticket_resolved', 'security', 'transaction.rejected', 'alert', 'standing_order', 'standing_order_failed', 'reversal'] as const;
@@ -21,25 +21,6 @@ export const LARGE_TRANSACTION_MAJOR = '10000';
 /** Rows younger than this may still have neighbours with smaller ids about to commit (PostgreSQL
  * allots ids before commit), so a scan does not move its cursor past them; it sees them again. */
 export const SCAN_SETTLE_MS = 2 * 60_000;
-
-export const MAIL_MAX_ATTEMPTS = 10;
-const BACKOFF_BASE_MS = 60_000;
-const BACKOFF_MAX_MS = 6 * 3600_000;
-/** A claimed mail is the claimer's for this long; if it crashed mid-send, it is due again after. */
-const CLAIM_MS = 2 * 60_000;
-const GIVE_UP_AFTER_FAILURES_IN_A_ROW = 5;
-
-/** Delay before attempt n+1 after n failed attempts: 1 min, 2, 4, … capped at 6 h. */
-export const backoffMs = (attempts: number) => Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1), BACKOFF_MAX_MS);
-
-export interface QueuedMail {
-  dedupeKey: string;
-  kind: string;
-  customerId: number;
-  to: string;
-  subject: string;
-  body: string;
-}
 
 /** Queues mails; a dedupe key already queued (or sent) is ignored. */
 export async function queueMails(t: Tx, mails: QueuedMail[]): Promise<number> {
@@ -56,9 +37,6 @@ export async function queueMails(t: Tx, mails: QueuedMail[]): Promise<number> {
   }
   return n;
 }
-
-const greeting = (firstName: string | null | undefined) => `Dear ${firstName || 'customer'},\n\n`;
-const SIGNATURE = '\n\n-- \nBanking Hub. This message was sent automatically; do not reply to it.\n';
 
 interface Source {
   cursor: string;
@@ -110,10 +88,7 @@ const notifications: Source = {
       .whereIn('n.id', rows.map((r) => r.id))
       .whereIn('n.kind', [...MAIL_NOTIFICATION_KINDS])
       .select('n.id', 'n.kind', 'n.title', 'n.body', 'c.id as customer_id', 'c.email', 'c.first_name');
-    return found.map((n) => ({
-      dedupeKey: `notification:${n.id}`, kind: n.kind, customerId: n.customer_id, to: n.email,
-      subject: n.title, body: `${greeting(n.first_name)}${n.body}${SIGNATURE}`,
-    }));
+    return found.map((n) => notificationMail(n));
   },
 };
 
@@ -134,14 +109,7 @@ const largeTransactions: Source = {
       for (const r of roomRows.filter((x) => x.seq === seq)) {
         const c = customers.get(Number(String(r.room).slice('customer:'.length)));
         if (!c) continue;
-        const what = transaction.kind === 'transfer' ? `A transfer of ${transaction.amount} ${transaction.currency} from account ${transaction.fromAccountNumber} to account ${transaction.toAccountNumber}`
-          : transaction.kind === 'deposit' ? `A deposit of ${transaction.amount} ${transaction.currency} to account ${transaction.toAccountNumber}`
-            : `A withdrawal of ${transaction.amount} ${transaction.currency} from account ${transaction.fromAccountNumber}`;
-        out.push({
-          dedupeKey: `tx:${transaction.id}:customer:${c.id}`, kind: 'large_transaction', customerId: c.id, to: c.email,
-          subject: `Large ${transaction.kind}: ${transaction.amount} ${transaction.currency}`,
-          body: `${greeting(c.first_name)}${what} was posted at ${transaction.postedAt ?? transaction.createdAt} (transaction ${transaction.id}${transaction.memo ? `, "${transaction.memo}"` : ''}).\nIf you do not recognise it, contact the bank at once.${SIGNATURE}`,
-        });
+        out.push(largeTransactionMail(c, transaction));
       }
     }
     return out;
@@ -177,12 +145,7 @@ const newDeviceLogins: Source = {
         .andWhere((w) => (l.user_agent === null ? w.whereNull('user_agent') : w.where('user_agent', l.user_agent)))
         .first('id');
       if (seen) continue;
-      out.push({
-        dedupeKey: `login:${l.id}`, kind: 'new_device_login', customerId: l.customer_id, to: l.email,
-        subject: 'New sign-in to your account',
-        body: `${greeting(l.first_name)}Your login ${l.username} signed in from a device we have not seen before, at ${l.at}.\n` +
-          `Address: ${l.ip ?? 'unknown'}\nBrowser: ${l.user_agent ?? 'unknown'}\n\nIf this was not you, change your password and contact the bank.${SIGNATURE}`,
-      });
+      out.push(newDeviceLoginMail(l));
     }
     return out;
   },
@@ -198,9 +161,6 @@ export async function collectMail(ctx: BankContext): Promise<{ notifications: nu
     newDeviceLogins: await scan(ctx, newDeviceLogins),
   };
 }
-
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-const monthName = (period: string) => `${MONTHS[Number(period.slice(5, 7)) - 1]} ${period.slice(0, 4)}`;
 
 /**
  * "Your statement is ready": one mail per customer and month, for customers with an account
@@ -224,17 +184,13 @@ export async function queueStatementMails(ctx: BankContext, period: string, prog
       for (const c of customers) {
         const accounts = await t.q('accounts').where({ customer_id: c.id, kind: 'customer' }).andWhere('opened_at', '<=', end)
           .andWhere((w) => w.whereNull('closed_at').orWhere('closed_at', '>=', start)).orderBy('id').select('id', 'number', 'currency');
-        const lines: string[] = [];
+        const balances: ClosingBalance[] = [];
         for (const a of accounts) {
           const last = await t.q('entries').where('account_id', a.id).andWhere('at', '<=', end)
             .orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('balance_after');
-          lines.push(`  ${a.number}: closing balance ${formatAmount(last ? Number(last.balance_after) : 0, a.currency)} ${a.currency}`);
+          balances.push({ number: a.number, currency: a.currency, closingBalance: last ? Number(last.balance_after) : 0 });
         }
-        mails.push({
-          dedupeKey: `statement:${c.id}:${period}`, kind: 'statement_ready', customerId: c.id, to: c.email,
-          subject: `Your statement for ${monthName(period)} is ready`,
-          body: `${greeting(c.first_name)}Your statement for ${monthName(period)} is ready in the app.\n\n${lines.join('\n')}${SIGNATURE}`,
-        });
+        mails.push(statementMail(c, period, balances));
       }
       return queueMails(t, mails);
     });
@@ -260,74 +216,3 @@ export async function queueStatementsOnce(ctx: BankContext, period: string, prog
   return queued;
 }
 
-export interface OutgoingMail {
-  id: number;
-  kind: string;
-  to: string;
-  subject: string;
-  text: string;
-}
-
-/** A transport: resolves with the message id, or rejects (the mail is retried later). */
-export type SendMail = (mail: OutgoingMail) => Promise<{ messageId: string }>;
-
-export interface DeliveryResult {
-  sent: number;
-  retrying: number;
-  failed: number;
-}
-
-/**
- * Sends what is due. Each mail is claimed first (attempts + 1, and pushed CLAIM_MS ahead)
- * by a conditional update, so two workers never send the same mail at once; the outcome is
- * written after the send. A crash between the send and that write sends it again later
- * (at least once delivery). After MAIL_MAX_ATTEMPTS failures a mail is marked failed.
- */
-export async function deliverDueMails(ctx: BankContext, send: SendMail, opts: { max?: number; progress?: Progress } = {}): Promise<DeliveryResult> {
-  const result: DeliveryResult = { sent: 0, retrying: 0, failed: 0 };
-  const max = opts.max ?? 1000;
-  let handled = 0;
-  const tried = new Set<number>();
-  // Several failures in a row: the mail server is down (or unreachable, each try waiting out
-  // its timeout); leave the rest for the next run rather than spend their attempts now.
-  let failedInARow = 0;
-  while (handled < max && failedInARow < GIVE_UP_AFTER_FAILURES_IN_A_ROW) {
-    const now = ctx.now().toISOString();
-    const due = await ctx.db('mail_outbox').where('status', 'pending').andWhere('next_attempt_at', '<=', now)
-      .orderBy([{ column: 'next_attempt_at' }, { column: 'id' }]).limit(50).select('id');
-    const fresh = due.filter((d) => !tried.has(d.id));
-    if (!fresh.length) break;
-    for (const { id } of fresh) {
-      if (failedInARow >= GIVE_UP_AFTER_FAILURES_IN_A_ROW) break;
-      tried.add(id);
-      handled++;
-      const claimedAt = ctx.now().toISOString();
-      const claimed = await ctx.db('mail_outbox').where({ id, status: 'pending' }).andWhere('next_attempt_at', '<=', claimedAt)
-        .update({ attempts: ctx.db.raw('attempts + 1'), next_attempt_at: new Date(Date.parse(claimedAt) + CLAIM_MS).toISOString(), updated_at: claimedAt });
-      if (!claimed) continue;
-      const mail = await ctx.db('mail_outbox').where({ id }).first();
-      try {
-        const { messageId } = await send({ id, kind: mail.kind, to: mail.to_address, subject: mail.subject, text: mail.body });
-        const at = ctx.now().toISOString();
-        await ctx.db('mail_outbox').where({ id }).update({ status: 'sent', sent_at: at, message_id: String(messageId ?? '').slice(0, 255), last_error: null, updated_at: at });
-        result.sent++;
-        failedInARow = 0;
-      } catch (err) {
-        failedInARow++;
-        const at = ctx.now();
-        const attempts = Number(mail.attempts);
-        const gaveUp = attempts >= MAIL_MAX_ATTEMPTS;
-        await ctx.db('mail_outbox').where({ id }).update({
-          status: gaveUp ? 'failed' : 'pending',
-          next_attempt_at: new Date(at.getTime() + backoffMs(attempts)).toISOString(),
-          last_error: String((err as Error)?.message ?? err).slice(0, 2000),
-          updated_at: at.toISOString(),
-        });
-        if (gaveUp) result.failed++;
-        else result.retrying++;
-      }
-      await opts.progress?.();
-    }
-  }
-  return result;
-}
