@@ -35,8 +35,15 @@ export interface Running {
 export async function startBank(config: Config, opts: { logger?: Logger } = {}): Promise<Running> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const db = createKnex({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, backgroundCheckpoint: true });
-  const bank = createBankContext(db, { currency: config.CURRENCY, ticketSla: config.TICKET_SLA, totpEncryptionKey: config.TOTP_ENCRYPTION_KEY });
-  if (!config.TOTP_ENCRYPTION_KEY) logger.warn('TOTP_ENCRYPTION_KEY is not set: TOTP secrets are sealed with the public development key; set your own outside development');
+  const bank = createBankContext(db, {
+    currency: config.CURRENCY,
+    ticketSla: config.TICKET_SLA,
+    totpEncryptionKey: config.TOTP_ENCRYPTION_KEY,
+  });
+  if (!config.TOTP_ENCRYPTION_KEY)
+    logger.warn(
+      'TOTP_ENCRYPTION_KEY is not set: TOTP secrets are sealed with the public development key; set your own outside development',
+    );
   const demoLogins = await oneAtATime(config.DATABASE_URL, async () => {
     await migrateLatest(db);
     await ensureBankAccounts(bank, config.CURRENCY);
@@ -45,7 +52,12 @@ export async function startBank(config: Config, opts: { logger?: Logger } = {}):
   });
 
   const metrics = createMetrics(bank);
-  const loginLimiter = createLoginLimiter({ perMinute: config.LOGIN_RATE_PER_MINUTE, redisUrl: config.REDIS_URL, prefix: config.HUB_REDIS_PREFIX, logger });
+  const loginLimiter = createLoginLimiter({
+    perMinute: config.LOGIN_RATE_PER_MINUTE,
+    redisUrl: config.REDIS_URL,
+    prefix: config.HUB_REDIS_PREFIX,
+    logger,
+  });
   const services: Services = {
     sessionPolicy: { idleMinutes: config.SESSION_IDLE_MINUTES, absoluteHours: config.SESSION_ABSOLUTE_HOURS },
     loginLimiter,
@@ -113,7 +125,10 @@ async function main() {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const running = await startBank(config, { logger });
-  logger.info({ url: running.url, role: config.ROLE, database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@') }, 'banking hub started');
+  logger.info(
+    { url: running.url, role: config.ROLE, database: config.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@') },
+    'banking hub started',
+  );
   if (running.demoLogins.length) {
     const lines = running.demoLogins.map((l) => `  ${l.role.padEnd(9)} ${l.username.padEnd(10)} ${l.password}`);
     console.log(`\nBanking hub is running at ${running.url}\nDemo logins (role, username, password):\n${lines.join('\n')}\n`);
@@ -124,10 +139,13 @@ async function main() {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    running.stop().then(() => process.exit(0), (err) => {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
+    running.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

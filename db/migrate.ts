@@ -8,7 +8,10 @@ import * as m0007 from './migrations/0007_everyday_banking.js';
 import * as m0008 from './migrations/0008_desk_webhooks.js';
 import * as m0009 from './migrations/0009_cancelled_transactions.js';
 
-interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
 
 // Migrations are imported, not discovered on disk, so they run the same under tsx, vitest
 // and a bundled build.

@@ -21,7 +21,11 @@ type Bool = boolean | number;
 
 /** A model's column properties: its own non-function properties that hold no related models. */
 type ColumnNames<M extends Model> = {
-  [K in Exclude<keyof M, keyof Model>]-?: M[K] extends (...args: never[]) => unknown ? never : NonNullable<M[K]> extends Model | readonly Model[] ? never : K;
+  [K in Exclude<keyof M, keyof Model>]-?: M[K] extends (...args: never[]) => unknown
+    ? never
+    : NonNullable<M[K]> extends Model | readonly Model[]
+      ? never
+      : K;
 }[Exclude<keyof M, keyof Model>];
 
 /**
@@ -30,8 +34,16 @@ type ColumnNames<M extends Model> = {
  */
 export type Row<M extends Model> = Pick<M, ColumnNames<M>>;
 
-const belongsTo = (modelClass: typeof Model, from: string, to: string) => ({ relation: Model.BelongsToOneRelation, modelClass, join: { from, to } });
-const hasMany = (modelClass: typeof Model, from: string, to: string) => ({ relation: Model.HasManyRelation, modelClass, join: { from, to } });
+const belongsTo = (modelClass: typeof Model, from: string, to: string) => ({
+  relation: Model.BelongsToOneRelation,
+  modelClass,
+  join: { from, to },
+});
+const hasMany = (modelClass: typeof Model, from: string, to: string) => ({
+  relation: Model.HasManyRelation,
+  modelClass,
+  join: { from, to },
+});
 const hasOne = (modelClass: typeof Model, from: string, to: string) => ({ relation: Model.HasOneRelation, modelClass, join: { from, to } });
 
 /** The shared modifiers: `withGraphFetched('messages(orderById)')` lists related rows in key order. */
@@ -820,9 +832,40 @@ export class WebhookDelivery extends BankModel {
 }
 
 export const MODELS = [
-  User, Session, LoginEvent, LoginThrottle, Customer, Address, Branch, AccountType, InterestRate, Account, AccountEdit, ClosedAccount,
-  Transaction, Entry, BalanceSnapshot, InterestAccrual, InterestPosting, IdempotencyKey, Ticket, TicketMessage,
-  Announcement, Notification, AuditEntry, AuditHead, OutboxEvent, EventRoom, MailOutbox, JobCursor,
-  CannedReply, WebhookEndpoint, WebhookDelivery,
-  Payee, PayeeLookup, StandingOrder, StandingOrderRun, BalanceAlert,
+  User,
+  Session,
+  LoginEvent,
+  LoginThrottle,
+  Customer,
+  Address,
+  Branch,
+  AccountType,
+  InterestRate,
+  Account,
+  AccountEdit,
+  ClosedAccount,
+  Transaction,
+  Entry,
+  BalanceSnapshot,
+  InterestAccrual,
+  InterestPosting,
+  IdempotencyKey,
+  Ticket,
+  TicketMessage,
+  Announcement,
+  Notification,
+  AuditEntry,
+  AuditHead,
+  OutboxEvent,
+  EventRoom,
+  MailOutbox,
+  JobCursor,
+  CannedReply,
+  WebhookEndpoint,
+  WebhookDelivery,
+  Payee,
+  PayeeLookup,
+  StandingOrder,
+  StandingOrderRun,
+  BalanceAlert,
 ] as const;

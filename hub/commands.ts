@@ -38,21 +38,39 @@ export function ackError(err: unknown, logger: Logger): AckError {
     return { code: 'invalid_request', message: 'The command payload is not valid', details: { fields } };
   }
   const down = storeUnavailable(err);
-  if (down) return { code: 'unavailable', message: UNAVAILABLE_MESSAGE[down.reason], details: { retryAfterSeconds: down.retryAfterSeconds } };
+  if (down)
+    return { code: 'unavailable', message: UNAVAILABLE_MESSAGE[down.reason], details: { retryAfterSeconds: down.retryAfterSeconds } };
   logger.error({ err }, 'socket command failed');
   return { code: 'internal', message: 'Internal error' };
 }
 
 const MAX_WATCHED = 100;
-const ticketInput = z.object({ ticketId: z.number().int().positive().max(2 ** 31 - 1) }).strict();
-const accountInput = z.object({ accountId: z.number().int().positive().max(2 ** 31 - 1) }).strict();
+const ticketInput = z
+  .object({
+    ticketId: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 31 - 1),
+  })
+  .strict();
+const accountInput = z
+  .object({
+    accountId: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 31 - 1),
+  })
+  .strict();
 const syncInput = z.object({ since: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict();
 
 type Handler = (socket: HubSocket, payload: unknown) => Promise<Record<string, unknown>>;
 
 function watch(socket: HubSocket, room: string) {
   if (socket.data.watching.includes(room)) return;
-  if (socket.data.watching.length >= MAX_WATCHED) throw new DomainError('limit_exceeded', `At most ${MAX_WATCHED} rooms may be watched at once`);
+  if (socket.data.watching.length >= MAX_WATCHED)
+    throw new DomainError('limit_exceeded', `At most ${MAX_WATCHED} rooms may be watched at once`);
   socket.data.watching = [...socket.data.watching, room];
   void socket.join(room);
 }
@@ -94,7 +112,14 @@ export function handlers(deps: CommandDeps): Record<string, Handler> {
       // Staff typing reaches staff only (an internal note in progress is not the owner's to see);
       // the owner's typing reaches staff and the owner's other tabs.
       const audience = isStaffRole(d.role) ? [rooms.staff] : [rooms.staff, rooms.ticket(ticketId)];
-      socket.to(audience).emit('ticket.typing', { ticketId, userId: d.userId, displayName: d.displayName, at: new Date().toISOString() } satisfies ServerEvent<'ticket.typing'>);
+      socket
+        .to(audience)
+        .emit('ticket.typing', {
+          ticketId,
+          userId: d.userId,
+          displayName: d.displayName,
+          at: new Date().toISOString(),
+        } satisfies ServerEvent<'ticket.typing'>);
       return { ticketId };
     },
     async 'account.watch'(socket, payload) {

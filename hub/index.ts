@@ -70,25 +70,33 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
       } catch {
         // a malformed Origin is not ours
       }
-      const forwarded = config.TRUST_PROXY ? String(req.headers['x-forwarded-host'] ?? '').split(',')[0].trim() : '';
+      const forwarded = config.TRUST_PROXY
+        ? String(req.headers['x-forwarded-host'] ?? '')
+            .split(',')[0]
+            .trim()
+        : '';
       done(null, host === req.headers.host || (!!forwarded && host === forwarded) || origins.includes(origin));
     },
   });
 
   const presence = new Presence(io, log);
   const limits = new HubLimits({
-    socketsPerSession: config.HUB_MAX_SOCKETS_PER_SESSION, socketsPerUser: config.HUB_MAX_SOCKETS_PER_USER,
-    syncConcurrency: config.HUB_SYNC_CONCURRENCY, syncQueue: config.HUB_SYNC_QUEUE,
+    socketsPerSession: config.HUB_MAX_SOCKETS_PER_SESSION,
+    socketsPerUser: config.HUB_MAX_SOCKETS_PER_USER,
+    syncConcurrency: config.HUB_SYNC_CONCURRENCY,
+    syncQueue: config.HUB_SYNC_QUEUE,
   });
   const commandDeps = { bank, policy: services.sessionPolicy, presence, metrics, logger: log, limits };
   const table = handlers(commandDeps);
 
   // Refused handshakes are counted by the error the client is given.
-  const counted = (mw: Parameters<typeof io.use>[0]): Parameters<typeof io.use>[0] => (socket, next) =>
-    mw(socket, (err?: Error) => {
-      if (err) metrics.socketRefusals.inc({ reason: err.message });
-      next(err);
-    });
+  const counted =
+    (mw: Parameters<typeof io.use>[0]): Parameters<typeof io.use>[0] =>
+    (socket, next) =>
+      mw(socket, (err?: Error) => {
+        if (err) metrics.socketRefusals.inc({ reason: err.message });
+        next(err);
+      });
   io.use(counted(handshakeAuth(bank, services.sessionPolicy)));
   io.use(counted(limits.admission()));
   io.on('connection', (raw) => {
@@ -114,7 +122,9 @@ export async function attachHub(server: http.Server, deps: HubDeps, opts: HubOpt
     replayLocally(io, bank, metrics, log, downSince).catch((err) => log.warn({ err }, 'replay after the Redis gap failed'));
   });
   const sweep = startSessionSweep(io, bank, services.sessionPolicy, log, opts.sweepEveryMs);
-  const backpressure = startBackpressureSweep(io, { onCut: (n) => log.warn({ sockets: n }, 'disconnected sockets that stopped reading (too much queued for them)') });
+  const backpressure = startBackpressureSweep(io, {
+    onCut: (n) => log.warn({ sockets: n }, 'disconnected sockets that stopped reading (too much queued for them)'),
+  });
 
   let closing: Promise<void> | null = null;
   return {

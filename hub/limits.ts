@@ -32,7 +32,10 @@ function refused(message: string): Error {
 export class Bucket {
   private tokens: number;
   private last = Date.now();
-  constructor(private readonly capacity = 30, private readonly perSecond = 10) {
+  constructor(
+    private readonly capacity = 30,
+    private readonly perSecond = 10,
+  ) {
     this.tokens = capacity;
   }
   take(): boolean {
@@ -151,7 +154,10 @@ interface EngineConn {
  * second, sockets whose queue is over the bound are disconnected; they catch up by `sync`
  * when they come back, as after any disconnect.
  */
-export function startBackpressureSweep(io: Server, opts: { everyMs?: number; maxPackets?: number; maxBytes?: number; onCut?: (n: number) => void } = {}) {
+export function startBackpressureSweep(
+  io: Server,
+  opts: { everyMs?: number; maxPackets?: number; maxBytes?: number; onCut?: (n: number) => void } = {},
+) {
   const maxPackets = opts.maxPackets ?? MAX_QUEUED_PACKETS;
   const maxBytes = opts.maxBytes ?? MAX_BUFFERED_BYTES;
   const timer = setInterval(() => {

@@ -15,7 +15,10 @@ export class Presence {
   private readonly inFlight = new Map<number, { again: boolean }>();
   private closed = false;
 
-  constructor(private readonly io: Server, private readonly logger: Logger) {}
+  constructor(
+    private readonly io: Server,
+    private readonly logger: Logger,
+  ) {}
 
   async viewers(ticketId: number): Promise<TicketViewer[]> {
     const room = rooms.ticket(ticketId);
@@ -28,7 +31,8 @@ export class Presence {
     const byUser = new Map<number, TicketViewer>();
     for (const s of sockets) {
       const d = s.data;
-      if (typeof d?.userId === 'number' && !byUser.has(d.userId)) byUser.set(d.userId, { userId: d.userId, displayName: String(d.displayName ?? '') });
+      if (typeof d?.userId === 'number' && !byUser.has(d.userId))
+        byUser.set(d.userId, { userId: d.userId, displayName: String(d.displayName ?? '') });
     }
     return [...byUser.values()].sort((a, b) => a.userId - b.userId);
   }
@@ -50,7 +54,9 @@ export class Presence {
           const viewers = await this.viewers(ticketId);
           if (this.closed) return;
           // Staff only (API.md): who at the bank is looking is not the ticket owner's business.
-          this.io.to(rooms.staff).emit('presence.ticket', { ticketId, viewers, at: new Date().toISOString() } satisfies ServerEvent<'presence.ticket'>);
+          this.io
+            .to(rooms.staff)
+            .emit('presence.ticket', { ticketId, viewers, at: new Date().toISOString() } satisfies ServerEvent<'presence.ticket'>);
         } while (state.again && !this.closed);
       } catch (err) {
         this.logger.debug({ err, ticketId }, 'presence update failed');

@@ -25,7 +25,11 @@ export class Publisher {
   private toMark: number[] = [];
   private markTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly bank: BankContext, private readonly deliver: Deliver, private readonly logger: Logger) {}
+  constructor(
+    private readonly bank: BankContext,
+    private readonly deliver: Deliver,
+    private readonly logger: Logger,
+  ) {}
 
   readonly onCommitted = (seqs: number[], events: PendingEvent[] = []) => {
     if (this.stopped || !Array.isArray(seqs)) return;

@@ -150,14 +150,20 @@ export async function redisLink(url: string, prefix: string, logger: Logger): Pr
       const timeout = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), PUBLISH_SETTLE_MS);
       });
-      const settled = Promise.all(mine).then(() => true, () => false);
+      const settled = Promise.all(mine).then(
+        () => true,
+        () => false,
+      );
       const ok = await Promise.race([settled, timeout]);
       clearTimeout(timer);
       return ok;
     },
     async readiness() {
       if (pub.status !== 'ready' || sub.status !== 'ready') return ['redis', false];
-      const ping = pub.ping().then(() => true, () => false);
+      const ping = pub.ping().then(
+        () => true,
+        () => false,
+      );
       const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_000).unref());
       return ['redis', await Promise.race([ping, timeout])];
     },

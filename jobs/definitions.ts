@@ -27,7 +27,10 @@ export interface JobSpec {
 /** The work is done for every account that could be done; the job still fails, so it is logged and counted. */
 function failIfAny(what: string, failures: AccountFailure[]): void {
   if (!failures.length) return;
-  const sample = failures.slice(0, 5).map((f) => `#${f.accountId}: ${f.error}`).join('; ');
+  const sample = failures
+    .slice(0, 5)
+    .map((f) => `#${f.accountId}: ${f.error}`)
+    .join('; ');
   throw new Error(`${what} failed for ${failures.length} account(s): ${sample}`);
 }
 
@@ -89,7 +92,13 @@ export const JOBS: JobSpec[] = [
     frequent: true,
     async run({ bank, progress }) {
       const r = await runDueStandingOrders(bank, { progress });
-      if (r.errors.length) throw new Error(`standing orders failed unexpectedly for ${r.errors.length} order(s): ${r.errors.slice(0, 5).map((e) => `#${e.orderId}: ${e.error}`).join('; ')}`);
+      if (r.errors.length)
+        throw new Error(
+          `standing orders failed unexpectedly for ${r.errors.length} order(s): ${r.errors
+            .slice(0, 5)
+            .map((e) => `#${e.orderId}: ${e.error}`)
+            .join('; ')}`,
+        );
       return r;
     },
   },

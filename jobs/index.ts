@@ -76,7 +76,10 @@ export async function startJobs(deps: JobsDeps): Promise<Jobs> {
       agenda.define(spec.name, async (job) => {
         const due = dueTimes.take(job.attrs._id);
         if (due) metrics.jobLag.observe({ job_name: spec.name }, Math.max(0, (Date.now() - due.getTime()) / 1000));
-        const result = await execute(spec, throttle(() => job.touch(), TOUCH_EVERY_MS));
+        const result = await execute(
+          spec,
+          throttle(() => job.touch(), TOUCH_EVERY_MS),
+        );
         logger[spec.frequent ? 'debug' : 'info']({ job: spec.name, result }, 'job finished');
       });
     }

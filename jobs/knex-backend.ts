@@ -129,9 +129,16 @@ function stateColumns(job: JobParameters<unknown>): Row {
 export function uniqueKeyOf(name: string, unique: Record<string, unknown>): string {
   const canonical = (v: unknown): unknown =>
     v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+        )
       : v;
-  return crypto.createHash('sha256').update(JSON.stringify([name, canonical(unique)])).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify([name, canonical(unique)]))
+    .digest('hex');
 }
 
 /** PostgreSQL jsonb @> semantics: every key of the pattern matches; array patterns are subsets. */
@@ -332,7 +339,9 @@ export class KnexJobRepository implements JobRepository {
 
   async lockJob(job: JobParameters, options: JobRepositoryOptions | undefined): Promise<JobParameters | undefined> {
     if (!job._id || this.paused) return undefined;
-    const q = this.table().where({ id: String(job._id), name: job.name, disabled: false }).whereNull('locked_at');
+    const q = this.table()
+      .where({ id: String(job._id), name: job.name, disabled: false })
+      .whereNull('locked_at');
     if (job.nextRunAt) q.where('next_run_at', iso(job.nextRunAt));
     else q.whereNull('next_run_at');
     const rows = (await q
@@ -443,7 +452,11 @@ export class KnexJobRepository implements JobRepository {
     throw new Error(`could not save single job ${job.name}`);
   }
 
-  private async saveUnique<DATA>(job: JobParameters<DATA>, unique: Record<string, unknown>, by: string | null): Promise<JobParameters<DATA>> {
+  private async saveUnique<DATA>(
+    job: JobParameters<DATA>,
+    unique: Record<string, unknown>,
+    by: string | null,
+  ): Promise<JobParameters<DATA>> {
     const key = uniqueKeyOf(job.name, unique);
     const debounce = job.uniqueOpts?.debounce;
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -452,10 +465,14 @@ export class KnexJobRepository implements JobRepository {
       if (!existing) {
         let nextRunAt = job.nextRunAt;
         if (debounce && debounce.strategy !== 'leading') nextRunAt = new Date(now.getTime() + debounce.delay);
-        const inserted = await this.insert({ ...job, nextRunAt }, {
-          unique_key: key,
-          debounce_started_at: debounce ? now.toISOString() : null,
-        }, by);
+        const inserted = await this.insert(
+          { ...job, nextRunAt },
+          {
+            unique_key: key,
+            debounce_started_at: debounce ? now.toISOString() : null,
+          },
+          by,
+        );
         if (inserted) return inserted;
         continue; // lost a race with another insert of the same key
       }
@@ -493,7 +510,10 @@ export class KnexBackend implements AgendaBackend {
   readonly repository: KnexJobRepository;
   readonly ownsConnection = false;
 
-  constructor(db: Knex, private readonly opts: KnexBackendOptions = {}) {
+  constructor(
+    db: Knex,
+    private readonly opts: KnexBackendOptions = {},
+  ) {
     this.repository = new KnexJobRepository(db, opts);
     this.name = `knex (${this.repository.dialect})`;
   }

@@ -17,7 +17,10 @@ export interface MailSender {
  */
 export function createMailSender(config: Pick<Config, 'SMTP_URL' | 'MAIL_DIR' | 'MAIL_FROM'>): MailSender {
   const message = (m: OutgoingMail) => ({
-    from: config.MAIL_FROM, to: m.to, subject: m.subject, text: m.text,
+    from: config.MAIL_FROM,
+    to: m.to,
+    subject: m.subject,
+    text: m.text,
     headers: { 'X-Bank-Mail-Id': String(m.id), 'X-Bank-Mail-Kind': m.kind },
   });
   if (config.SMTP_URL) {

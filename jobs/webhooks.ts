@@ -4,7 +4,14 @@ import type { LookupFunction } from 'node:net';
 import type { BankContext } from '../bank/core/index.js';
 import { publicAddresses } from '../bank/outbox/index.js';
 import {
-  type AttemptOutcome, type ClaimedDelivery, claimDeliveries, deliveryBody, endpointsWithDueWork, enqueueDeliveries, recordAttempt, signature,
+  type AttemptOutcome,
+  type ClaimedDelivery,
+  claimDeliveries,
+  deliveryBody,
+  endpointsWithDueWork,
+  enqueueDeliveries,
+  recordAttempt,
+  signature,
 } from '../bank/outbox/index.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -21,7 +28,10 @@ export interface WebhookSenderOptions {
  * endpoint. Attempts are never awaited by the loop, so a slow or failing endpoint holds only
  * its own slots: other endpoints, sockets and money movement never wait for it.
  */
-export function startWebhookSender(deps: { bank: BankContext; config: Config; logger: Logger; metrics: Metrics }, opts: WebhookSenderOptions = {}) {
+export function startWebhookSender(
+  deps: { bank: BankContext; config: Config; logger: Logger; metrics: Metrics },
+  opts: WebhookSenderOptions = {},
+) {
   const { bank, config, metrics } = deps;
   const logger = deps.logger.child({ part: 'webhooks' });
   const everyMs = opts.everyMs ?? 1_000;
@@ -140,24 +150,32 @@ function post(d: ClaimedDelivery, config: Config, logger: Logger): Promise<Attem
       clearTimeout(deadline);
       resolve(o);
     };
-    const req = lib.request(url, {
-      method: 'POST',
-      lookup: pinnedLookup(config.WEBHOOK_ALLOW_PRIVATE),
-      agent: false,
-      headers: {
-        'Content-Type': 'application/json',
-        'Content-Length': Buffer.byteLength(body),
-        'User-Agent': 'BankingHub-Webhooks/1',
-        'X-Bank-Event': d.event.type,
-        'X-Bank-Delivery': String(d.id),
-        'X-Bank-Signature': signature(d.secret, body, t),
+    const req = lib.request(
+      url,
+      {
+        method: 'POST',
+        lookup: pinnedLookup(config.WEBHOOK_ALLOW_PRIVATE),
+        agent: false,
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+          'User-Agent': 'BankingHub-Webhooks/1',
+          'X-Bank-Event': d.event.type,
+          'X-Bank-Delivery': String(d.id),
+          'X-Bank-Signature': signature(d.secret, body, t),
+        },
       },
-    }, (res) => {
-      const status = res.statusCode ?? 0;
-      res.resume(); // the answer's body is not ours to keep
-      res.on('end', () => done(status >= 200 && status < 300 ? { ok: true, statusCode: status } : { ok: false, statusCode: status, error: `HTTP ${status}` }));
-      res.on('error', (err) => done({ ok: false, statusCode: status, error: err.message }));
-    });
+      (res) => {
+        const status = res.statusCode ?? 0;
+        res.resume(); // the answer's body is not ours to keep
+        res.on('end', () =>
+          done(
+            status >= 200 && status < 300 ? { ok: true, statusCode: status } : { ok: false, statusCode: status, error: `HTTP ${status}` },
+          ),
+        );
+        res.on('error', (err) => done({ ok: false, statusCode: status, error: err.message }));
+      },
+    );
     const deadline = setTimeout(() => {
       req.destroy(new Error(`timed out after ${config.WEBHOOK_TIMEOUT_MS} ms`));
     }, config.WEBHOOK_TIMEOUT_MS);

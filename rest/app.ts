@@ -57,7 +57,8 @@ export function createApp(deps: AppDeps): Koa {
     } catch (err) {
       const mapped = toHttpError(err);
       if (mapped) {
-        if (mapped.status === 503) logger.warn({ err, requestId, method: ctx.method, path: ctx.path }, 'database unavailable: answered 503');
+        if (mapped.status === 503)
+          logger.warn({ err, requestId, method: ctx.method, path: ctx.path }, 'database unavailable: answered 503');
         ctx.status = mapped.status;
         ctx.body = mapped.body;
         for (const [k, v] of Object.entries(mapped.headers ?? {})) ctx.set(k, v);
@@ -68,7 +69,9 @@ export function createApp(deps: AppDeps): Koa {
       }
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const routeName = (ctx.state.routePath as string | undefined) ?? (OPS_PATHS.has(ctx.path) ? ctx.path : ctx.path.startsWith('/api/') ? 'unmatched' : 'static');
+      const routeName =
+        (ctx.state.routePath as string | undefined) ??
+        (OPS_PATHS.has(ctx.path) ? ctx.path : ctx.path.startsWith('/api/') ? 'unmatched' : 'static');
       services.observe?.http?.(ctx.method, routeName, ctx.status, seconds);
       if (debug && ctx.path !== '/healthz' && ctx.path !== '/metrics') {
         logger.debug({ requestId, method: ctx.method, route: routeName, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
@@ -108,19 +111,20 @@ export function createApp(deps: AppDeps): Koa {
   // CORS is closed unless origins are listed: same-origin browsers need none, and then the
   // middleware is not mounted at all (a cross-origin browser gets no Allow-Origin either way).
   const allowed = new Set(config.CORS_ORIGINS);
-  if (allowed.size) app.use(
-    cors({
-      origin: (ctx) => {
-        const origin = ctx.get('Origin');
-        return allowed.has(origin) ? origin : '';
-      },
-      credentials: true,
-      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
-      allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'X-Requested-With', 'X-Request-Id'],
-      exposeHeaders: ['Idempotent-Replayed', 'Retry-After', 'X-Request-Id'],
-      maxAge: 600,
-    }),
-  );
+  if (allowed.size)
+    app.use(
+      cors({
+        origin: (ctx) => {
+          const origin = ctx.get('Origin');
+          return allowed.has(origin) ? origin : '';
+        },
+        credentials: true,
+        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+        allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'X-Requested-With', 'X-Request-Id'],
+        exposeHeaders: ['Idempotent-Replayed', 'Retry-After', 'X-Request-Id'],
+        maxAge: 600,
+      }),
+    );
 
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: BODY_LIMIT, encoding: 'utf-8' }));
   // NUL cannot be stored in PostgreSQL text and has no business in a bank's data.
@@ -188,10 +192,14 @@ export function createApp(deps: AppDeps): Koa {
 
   const api = new Router({ prefix: '/api/v1' });
   for (const def of ROUTES) {
-    api[def.method](def.path, async (ctx, next) => {
-      ctx.state.routePath = `/api/v1${def.path}`;
-      await next();
-    }, handle(def, { bank, config, services }));
+    api[def.method](
+      def.path,
+      async (ctx, next) => {
+        ctx.state.routePath = `/api/v1${def.path}`;
+        await next();
+      },
+      handle(def, { bank, config, services }),
+    );
   }
   app.use(api.routes());
 
@@ -201,7 +209,13 @@ export function createApp(deps: AppDeps): Koa {
     const index = path.join(CLIENT_DIST, 'index.html');
     app.use(async (ctx, next) => {
       await next();
-      if (ctx.status === 404 && ctx.method === 'GET' && !ctx.path.startsWith('/api/') && !ctx.path.startsWith('/socket.io') && fs.existsSync(index)) {
+      if (
+        ctx.status === 404 &&
+        ctx.method === 'GET' &&
+        !ctx.path.startsWith('/api/') &&
+        !ctx.path.startsWith('/socket.io') &&
+        fs.existsSync(index)
+      ) {
         ctx.type = 'html';
         ctx.set('Cache-Control', 'no-cache');
         ctx.body = fs.createReadStream(index);

@@ -23,13 +23,25 @@ function vouchSecure(ctx: Koa.Context, config: Config) {
 export function setSessionCookie(ctx: Koa.Context, config: Config, token: string, expiresAt: string) {
   vouchSecure(ctx, config);
   ctx.cookies.set(SESSION_COOKIE, token, {
-    httpOnly: true, sameSite: 'strict', secure: config.COOKIE_SECURE, path: '/', expires: new Date(expiresAt), overwrite: true,
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.COOKIE_SECURE,
+    path: '/',
+    expires: new Date(expiresAt),
+    overwrite: true,
   });
 }
 
 export function clearSessionCookie(ctx: Koa.Context, config: Config) {
   vouchSecure(ctx, config);
-  ctx.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure: config.COOKIE_SECURE, path: '/', expires: new Date(0), overwrite: true });
+  ctx.cookies.set(SESSION_COOKIE, '', {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.COOKIE_SECURE,
+    path: '/',
+    expires: new Date(0),
+    overwrite: true,
+  });
 }
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -3,12 +3,27 @@ import { BatchItemFailed, DomainError, RuleViolation, type ErrorCode, storeUnava
 
 /** The one place domain errors become HTTP statuses. */
 export const STATUS: Record<ErrorCode, number> = {
-  invalid_request: 400, invalid_amount: 400,
-  unauthenticated: 401, invalid_credentials: 401, otp_required: 401, invalid_otp: 401,
-  forbidden: 403, not_found: 404, conflict: 409, idempotency_in_flight: 409,
-  insufficient_funds: 422, account_frozen: 422, account_closed: 422, currency_mismatch: 422, same_account: 422,
-  limit_exceeded: 422, nonzero_balance: 422, idempotency_mismatch: 422, already_reversed: 422,
-  account_locked: 423, rate_limited: 429,
+  invalid_request: 400,
+  invalid_amount: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  otp_required: 401,
+  invalid_otp: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  idempotency_in_flight: 409,
+  insufficient_funds: 422,
+  account_frozen: 422,
+  account_closed: 422,
+  currency_mismatch: 422,
+  same_account: 422,
+  limit_exceeded: 422,
+  nonzero_balance: 422,
+  idempotency_mismatch: 422,
+  already_reversed: 422,
+  account_locked: 423,
+  rate_limited: 429,
 };
 
 export interface HttpError {
@@ -31,21 +46,29 @@ export function toHttpError(err: unknown): HttpError | null {
     const headers: Record<string, string> = {};
     if (err.code === 'rate_limited') headers['Retry-After'] = String(err.details?.retryAfterSeconds ?? 60);
     if (err.replayed) headers['Idempotent-Replayed'] = 'true';
-    return { status: err instanceof BatchItemFailed || err instanceof RuleViolation ? 422 : STATUS[err.code] ?? 400, body: { error: err.toJSON() }, headers };
+    return {
+      status: err instanceof BatchItemFailed || err instanceof RuleViolation ? 422 : (STATUS[err.code] ?? 400),
+      body: { error: err.toJSON() },
+      headers,
+    };
   }
   if (err instanceof ZodError) {
     // An amount field failing its schema is an invalid amount, as the contract says.
     const amountOnly = err.issues.every((i) => /amount$/i.test(String(i.path[i.path.length - 1] ?? '')));
     return {
       status: 400,
-      body: { error: { code: amountOnly ? 'invalid_amount' : 'invalid_request', message: 'The request is not valid', details: zodDetails(err) } },
+      body: {
+        error: { code: amountOnly ? 'invalid_amount' : 'invalid_request', message: 'The request is not valid', details: zodDetails(err) },
+      },
     };
   }
   const down = storeUnavailable(err);
   if (down) {
     return {
       status: 503,
-      body: { error: { code: 'unavailable', message: UNAVAILABLE_MESSAGE[down.reason], details: { retryAfterSeconds: down.retryAfterSeconds } } },
+      body: {
+        error: { code: 'unavailable', message: UNAVAILABLE_MESSAGE[down.reason], details: { retryAfterSeconds: down.retryAfterSeconds } },
+      },
       headers: { 'Retry-After': String(down.retryAfterSeconds) },
     };
   }
@@ -55,7 +78,12 @@ export function toHttpError(err: unknown): HttpError | null {
     const tooLarge = e.status === 413;
     return {
       status: tooLarge ? 413 : 400,
-      body: { error: { code: 'invalid_request', message: tooLarge ? 'Request body is too large' : `Malformed request: ${e.expose ? e.message : 'could not parse body'}` } },
+      body: {
+        error: {
+          code: 'invalid_request',
+          message: tooLarge ? 'Request body is too large' : `Malformed request: ${e.expose ? e.message : 'could not parse body'}`,
+        },
+      },
     };
   }
   return null;

@@ -24,7 +24,9 @@ export function createLoginLimiter(opts: { perMinute: number; redisUrl?: string;
   if (!opts.redisUrl) return { hit: (address) => consume(memory, address), close: async () => undefined };
 
   const client = new Redis(opts.redisUrl, {
-    enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'login-limiter',
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectionName: 'login-limiter',
     retryStrategy: (times: number) => Math.min(100 * times, 2_000),
   });
   let warned = false;

@@ -3,7 +3,13 @@ import { ROUTES } from './route.js';
 
 const ERROR = {
   type: 'object',
-  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } }, required: ['code', 'message'] } },
+  properties: {
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
+      required: ['code', 'message'],
+    },
+  },
 };
 
 function jsonSchema(schema: z.ZodType): unknown {
@@ -22,9 +28,16 @@ export function buildOpenApi(version: string) {
     const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     if (r.query) {
       const qs = jsonSchema(r.query) as { properties?: Record<string, unknown>; required?: string[] };
-      for (const [name, schema] of Object.entries(qs.properties ?? {})) params.push({ name, in: 'query', required: (qs.required ?? []).includes(name), schema } as never);
+      for (const [name, schema] of Object.entries(qs.properties ?? {}))
+        params.push({ name, in: 'query', required: (qs.required ?? []).includes(name), schema } as never);
     }
-    if (r.idempotent) params.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } } as never);
+    if (r.idempotent)
+      params.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', minLength: 1, maxLength: 255 },
+      } as never);
     const responses: Record<string, unknown> = {};
     for (const [status, description] of Object.entries(r.responses ?? { 200: 'OK' })) responses[status] = { description };
     responses.default = { description: 'Error', content: { 'application/json': { schema: ERROR } } };
@@ -40,7 +53,11 @@ export function buildOpenApi(version: string) {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Banking hub API', version, description: 'Amounts are decimal strings in the account currency. Errors: {error:{code,message,details?}}.' },
+    info: {
+      title: 'Banking hub API',
+      version,
+      description: 'Amounts are decimal strings in the account currency. Errors: {error:{code,message,details?}}.',
+    },
     servers: [{ url: '/' }],
     components: {
       securitySchemes: {

@@ -77,7 +77,11 @@ export function handle(def: RouteDef, deps: { bank: BankContext; config: Config;
       if (rawKey.length < 1 || rawKey.length > 255 || rawKey.trim() === '') {
         throw new DomainError('invalid_request', 'Idempotency-Key must be 1 to 255 characters, not blank', { fields: ['Idempotency-Key'] });
       }
-      idem = { scope: `${actor?.userId ?? 'anon'}:${def.idemScope ?? `${def.method} ${def.path}`}`, key: rawKey, payload: { params: ctx.params, body: ctx.request.body ?? null } };
+      idem = {
+        scope: `${actor?.userId ?? 'anon'}:${def.idemScope ?? `${def.method} ${def.path}`}`,
+        key: rawKey,
+        payload: { params: ctx.params, body: ctx.request.body ?? null },
+      };
     }
     const params = (ctx as unknown as { params: Record<string, string> }).params ?? {};
     const result = await def.handler({
@@ -109,7 +113,12 @@ export function handle(def: RouteDef, deps: { bank: BankContext; config: Config;
 }
 
 function isReply(v: unknown): v is Reply {
-  return !!v && typeof v === 'object' && ('status' in v || 'headers' in v || 'text' in v) && Object.keys(v).every((k) => ['status', 'body', 'headers', 'text'].includes(k));
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    ('status' in v || 'headers' in v || 'text' in v) &&
+    Object.keys(v).every((k) => ['status', 'body', 'headers', 'text'].includes(k))
+  );
 }
 
 /** Replies for the result of an idempotent bank call: status, and the replay header. */
@@ -123,7 +132,10 @@ export function idemReply<T>(r: { value: T; replayed: boolean }, status: number)
 export const amountSchema = z.string().max(64);
 export const limitSchema = z.coerce.number().int().min(1).max(500).default(50);
 export const cursorSchema = z.string().max(200).optional();
-export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date');
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date');
 export const isoDateTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date or time');
 export const idParam = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const listQuery = z.object({ limit: limitSchema, cursor: cursorSchema });

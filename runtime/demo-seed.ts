@@ -27,7 +27,15 @@ const STAFF: { username: string; role: Role; name: string }[] = [
 
 const CUSTOMERS = [
   { username: 'asha', firstName: 'Asha', lastName: 'Verma', city: 'Mumbai', postalCode: '400001', state: 'Maharashtra', dob: '1988-04-12' },
-  { username: 'ravi', firstName: 'Ravi', lastName: 'Kumar', city: 'Bengaluru', postalCode: '560001', state: 'Karnataka', dob: '1979-11-30' },
+  {
+    username: 'ravi',
+    firstName: 'Ravi',
+    lastName: 'Kumar',
+    city: 'Bengaluru',
+    postalCode: '560001',
+    state: 'Karnataka',
+    dob: '1979-11-30',
+  },
   { username: 'meera', firstName: 'Meera', lastName: 'Nair', city: 'New Delhi', postalCode: '110001', state: 'Delhi', dob: '1995-07-08' },
 ];
 
@@ -47,7 +55,9 @@ export async function seedDemo(bank: BankContext): Promise<DemoLogin[]> {
   if (await bank.db('users').where({ username: 'tara' }).first('id')) {
     // The admin may have come from BANK_ADMIN_PASSWORD instead of the demo.
     const admin = await bank.db('users').where({ username: 'admin' }).first('password_hash');
-    return admin && (await import('../bank/access/index.js').then((m) => m.verifyPassword(admin.password_hash, passwordOf('admin')))) ? logins : logins.filter((l) => l.username !== 'admin');
+    return admin && (await import('../bank/access/index.js').then((m) => m.verifyPassword(admin.password_hash, passwordOf('admin'))))
+      ? logins
+      : logins.filter((l) => l.username !== 'admin');
   }
 
   let clock = new Date(Date.now() - 42 * 86_400_000);
@@ -71,7 +81,9 @@ export async function seedDemo(bank: BankContext): Promise<DemoLogin[]> {
       continue;
     }
     const passwordHash = await hashPassword(passwordOf(s.username));
-    const user = await withTx(demo, (t) => createUserIn(t, SYSTEM, { username: s.username, passwordHash, role: s.role, displayName: s.name }));
+    const user = await withTx(demo, (t) =>
+      createUserIn(t, SYSTEM, { username: s.username, passwordHash, role: s.role, displayName: s.name }),
+    );
     staff[s.role] = { userId: user.id, role: s.role, customerId: null };
   }
   const { teller, manager, admin } = staff as Record<'teller' | 'manager' | 'admin', Actor>;
@@ -80,10 +92,29 @@ export async function seedDemo(bank: BankContext): Promise<DemoLogin[]> {
     { code: 'MUM01', name: 'Mumbai Fort', city: 'Mumbai', address: '12 Dalal Street, Fort' },
     { code: 'BLR01', name: 'Bengaluru MG Road', city: 'Bengaluru', address: '80 MG Road' },
     { code: 'DEL01', name: 'Connaught Place', city: 'New Delhi', address: 'Block A, Connaught Place' },
-  ]) await createBranch(demo, admin, b);
-  await createAccountType(demo, admin, { code: 'SAV', name: 'Savings', minBalance: '1000.00', overdraftLimit: '0', approvalThreshold: '200000.00' });
-  await createAccountType(demo, admin, { code: 'CUR', name: 'Current', minBalance: '0', overdraftLimit: '10000.00', approvalThreshold: '500000.00' });
-  await createAccountType(demo, admin, { code: 'SAL', name: 'Salary', minBalance: '0', overdraftLimit: '0', approvalThreshold: '100000.00' });
+  ])
+    await createBranch(demo, admin, b);
+  await createAccountType(demo, admin, {
+    code: 'SAV',
+    name: 'Savings',
+    minBalance: '1000.00',
+    overdraftLimit: '0',
+    approvalThreshold: '200000.00',
+  });
+  await createAccountType(demo, admin, {
+    code: 'CUR',
+    name: 'Current',
+    minBalance: '0',
+    overdraftLimit: '10000.00',
+    approvalThreshold: '500000.00',
+  });
+  await createAccountType(demo, admin, {
+    code: 'SAL',
+    name: 'Salary',
+    minBalance: '0',
+    overdraftLimit: '0',
+    approvalThreshold: '100000.00',
+  });
   await createRate(demo, manager, { accountType: 'SAV', annualRate: '3.50', effectiveFrom: today(42) });
   await createRate(demo, manager, { accountType: 'SAL', annualRate: '2.75', effectiveFrom: today(42) });
   await createRate(demo, manager, { accountType: 'CUR', annualRate: '0', effectiveFrom: today(42) });
@@ -92,7 +123,11 @@ export async function seedDemo(bank: BankContext): Promise<DemoLogin[]> {
   for (const [i, c] of CUSTOMERS.entries()) {
     at(41 - i);
     const dto = await onboardCustomer(demo, teller, {
-      firstName: c.firstName, lastName: c.lastName, email: `${c.username}@example.com`, phone: `+91 98200 0000${i + 1}`, dateOfBirth: c.dob,
+      firstName: c.firstName,
+      lastName: c.lastName,
+      email: `${c.username}@example.com`,
+      phone: `+91 98200 0000${i + 1}`,
+      dateOfBirth: c.dob,
       address: { line1: `${10 + i} Demo Lane`, city: c.city, state: c.state, postalCode: c.postalCode, country: 'IN' },
       login: { username: c.username, password: passwordOf(c.username) },
     });
@@ -112,15 +147,38 @@ export async function seedDemo(bank: BankContext): Promise<DemoLogin[]> {
       await ledger.deposit(demo, teller, { accountId: asha.accounts[1].id, amount: '68000.00', memo: 'Salary' });
       await ledger.deposit(demo, teller, { accountId: meera.accounts[1].id, amount: '54000.00', memo: 'Salary' });
     }
-    if (day % 7 === 2) await ledger.transfer(demo, asha.actor, { fromAccountId: asha.accounts[1].id, toAccountNumber: asha.accounts[0].number, amount: '12000.00', memo: 'Savings sweep' });
-    if (day % 10 === 5) await ledger.transfer(demo, ravi.actor, { fromAccountId: ravi.accounts[1].id, toAccountNumber: meera.accounts[0].number, amount: '2500.00', memo: 'Dinner, thanks!' });
+    if (day % 7 === 2)
+      await ledger.transfer(demo, asha.actor, {
+        fromAccountId: asha.accounts[1].id,
+        toAccountNumber: asha.accounts[0].number,
+        amount: '12000.00',
+        memo: 'Savings sweep',
+      });
+    if (day % 10 === 5)
+      await ledger.transfer(demo, ravi.actor, {
+        fromAccountId: ravi.accounts[1].id,
+        toAccountNumber: meera.accounts[0].number,
+        amount: '2500.00',
+        memo: 'Dinner, thanks!',
+      });
     if (day % 9 === 4) await ledger.withdraw(demo, teller, { accountId: meera.accounts[0].id, amount: '3000.00', memo: 'Cash withdrawal' });
-    if (day % 6 === 1) await ledger.transfer(demo, meera.actor, { fromAccountId: meera.accounts[1].id, toAccountNumber: ravi.accounts[1].number, amount: '18000.00', memo: 'Rent' });
+    if (day % 6 === 1)
+      await ledger.transfer(demo, meera.actor, {
+        fromAccountId: meera.accounts[1].id,
+        toAccountNumber: ravi.accounts[1].number,
+        amount: '18000.00',
+        memo: 'Rent',
+      });
   }
 
   at(0, 8);
   // One large transfer waiting for a manager's approval.
-  await ledger.transfer(demo, ravi.actor, { fromAccountId: ravi.accounts[0].id, toAccountNumber: asha.accounts[0].number, amount: '210000.00', memo: 'Flat deposit' });
+  await ledger.transfer(demo, ravi.actor, {
+    fromAccountId: ravi.accounts[0].id,
+    toAccountNumber: asha.accounts[0].number,
+    amount: '210000.00',
+    memo: 'Flat deposit',
+  });
 
   // Everyday banking: each customer has a saved payee, a monthly standing order to them and a
   // low-balance alert. The orders start next month, on today's date (the 31st falls back).
@@ -136,34 +194,83 @@ export async function seedDemo(bank: BankContext): Promise<DemoLogin[]> {
   ];
   for (const p of plans) {
     await addPayee(demo, p.who.actor, { accountNumber: p.to.accounts[0].number, nickname: p.nickname });
-    await createStandingOrder(demo, p.who.actor, { fromAccountId: p.who.accounts[1].id, toAccountNumber: p.to.accounts[0].number, amount: p.amount, memo: p.memo, frequency: 'monthly', startDate });
+    await createStandingOrder(demo, p.who.actor, {
+      fromAccountId: p.who.accounts[1].id,
+      toAccountNumber: p.to.accounts[0].number,
+      amount: p.amount,
+      memo: p.memo,
+      frequency: 'monthly',
+      startDate,
+    });
     await createAlert(demo, p.who.actor, p.who.accounts[1].id, { kind: 'balance_below', threshold: p.alert });
   }
 
   at(3, 11);
-  const card = await createTicket(demo, asha.actor, { category: 'card', subject: 'Debit card not working abroad', body: 'My card was declined twice in Singapore today. Is international use blocked?', priority: 'high' });
+  const card = await createTicket(demo, asha.actor, {
+    category: 'card',
+    subject: 'Debit card not working abroad',
+    body: 'My card was declined twice in Singapore today. Is international use blocked?',
+    priority: 'high',
+  });
   at(3, 12);
-  await addTicketMessage(demo, teller, card.id, 'International use is off by default. I have enabled it for the next 30 days — please try again.');
+  await addTicketMessage(
+    demo,
+    teller,
+    card.id,
+    'International use is off by default. I have enabled it for the next 30 days — please try again.',
+  );
   at(2, 9);
   await updateTicket(demo, teller, card.id, { status: 'resolved', resolution: 'Enabled international card use for 30 days.' });
   at(1, 15);
-  const duplicate = await createTicket(demo, meera.actor, { category: 'transaction', subject: 'Statement shows a duplicate withdrawal?', body: 'I see two cash withdrawals last week but I only made one. Can you check?', priority: 'normal' });
+  const duplicate = await createTicket(demo, meera.actor, {
+    category: 'transaction',
+    subject: 'Statement shows a duplicate withdrawal?',
+    body: 'I see two cash withdrawals last week but I only made one. Can you check?',
+    priority: 'normal',
+  });
   at(1, 16);
-  await addTicketMessage(demo, teller, duplicate.id, 'ATM log shows one dispense and one reversal-pending; waiting for the switch report before answering her.', true);
+  await addTicketMessage(
+    demo,
+    teller,
+    duplicate.id,
+    'ATM log shows one dispense and one reversal-pending; waiting for the switch report before answering her.',
+    true,
+  );
   for (const [title, body] of [
     ['Greeting', 'Hello {{firstName}},\n\nthank you for writing to us. '],
-    ['Card unblocked', 'Hello {{firstName}}, your card is unblocked and works again, at home and abroad. Please try your payment once more.'],
+    [
+      'Card unblocked',
+      'Hello {{firstName}}, your card is unblocked and works again, at home and abroad. Please try your payment once more.',
+    ],
     ['Looking into it', 'Hello {{firstName}}, thank you for your patience: we are looking into this and will come back to you today.'],
-  ] as const) await createCannedReply(demo, teller, { title, body });
+  ] as const)
+    await createCannedReply(demo, teller, { title, body });
   at(0, 7);
-  await createTicket(demo, ravi.actor, { category: 'account', subject: 'Raise my transfer limit', body: 'I need to send a large deposit for a flat this week.', priority: 'low' });
+  await createTicket(demo, ravi.actor, {
+    category: 'account',
+    subject: 'Raise my transfer limit',
+    body: 'I need to send a large deposit for a flat this week.',
+    priority: 'low',
+  });
 
   at(5, 8);
-  await createAnnouncement(demo, manager, { title: 'Scheduled maintenance', message: 'Online banking will be briefly unavailable on Sunday between 02:00 and 03:00 IST.', audience: 'all' });
+  await createAnnouncement(demo, manager, {
+    title: 'Scheduled maintenance',
+    message: 'Online banking will be briefly unavailable on Sunday between 02:00 and 03:00 IST.',
+    audience: 'all',
+  });
   at(2, 8);
-  await createAnnouncement(demo, manager, { title: 'Higher savings rate', message: 'Savings accounts now earn 3.50% a year, credited monthly.', audience: 'customers' });
+  await createAnnouncement(demo, manager, {
+    title: 'Higher savings rate',
+    message: 'Savings accounts now earn 3.50% a year, credited monthly.',
+    audience: 'customers',
+  });
   at(0, 7);
-  await createAnnouncement(demo, manager, { title: 'Quarter-end checks', message: 'Please review pending approvals before 17:00 today.', audience: 'staff' });
+  await createAnnouncement(demo, manager, {
+    title: 'Quarter-end checks',
+    message: 'Please review pending approvals before 17:00 today.',
+    audience: 'staff',
+  });
 
   // History, not news: no client was connected to be told, and sync still serves it.
   await bank.db('events').whereNull('published_at').update({ published_at: new Date().toISOString() });

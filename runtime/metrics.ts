@@ -181,7 +181,11 @@ export function createMetrics(bank: BankContext) {
   // Money movements are counted where they commit, whatever started them (REST, a batch,
   // an approval, the interest job); a replayed idempotent request commits nothing.
   const OUTCOME: Record<string, string> = {
-    'transaction.posted': 'posted', 'transaction.pending': 'pending_approval', 'transaction.approved': 'approved', 'transaction.rejected': 'rejected', 'transaction.cancelled': 'cancelled',
+    'transaction.posted': 'posted',
+    'transaction.pending': 'pending_approval',
+    'transaction.approved': 'approved',
+    'transaction.rejected': 'rejected',
+    'transaction.cancelled': 'cancelled',
   };
   bank.signals.on('committed', (_seqs: number[], events: PendingEvent[] = []) => {
     for (const e of events) {
@@ -214,7 +218,8 @@ export function createMetrics(bank: BankContext) {
     webhookLag,
     text: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     observe: {
-      http: (method: string, route: string, status: number, seconds: number) => httpDuration.observe({ method, route, status: String(status) }, seconds),
+      http: (method: string, route: string, status: number, seconds: number) =>
+        httpDuration.observe({ method, route, status: String(status) }, seconds),
       /** Refusals only: what commits is counted from the commit signal. */
       ledger: (kind: string, outcome: string) => ledger.inc({ kind, outcome }),
       login: (outcome: string) => logins.inc({ outcome }),

@@ -27,7 +27,9 @@ export function startSessionBus(bank: BankContext, url: string, prefix: string, 
   // Never waits for Redis: the subscription is made (again) whenever the connection is up.
   sub.subscribe(channel).catch((err) => logger.warn({ err }, 'session bus: subscribe failed'));
   const onInvalidated = (what: SessionInvalidation) => {
-    pub.publish(channel, JSON.stringify({ origin, ...what })).catch((err) => logger.warn({ err }, 'session bus: publish failed (other pods drop it within the cache lifetime)'));
+    pub
+      .publish(channel, JSON.stringify({ origin, ...what }))
+      .catch((err) => logger.warn({ err }, 'session bus: publish failed (other pods drop it within the cache lifetime)'));
   };
   bank.signals.on('sessions.invalidated', onInvalidated);
   return {

@@ -190,7 +190,8 @@ export type EphemeralEventName = 'presence.ticket' | 'ticket.typing';
 export type RecordedEventName = Exclude<ServerEventName, EphemeralEventName>;
 
 /** What a client receives: the payload with its time and, when recorded, its place in the stream. */
-export type ServerEvent<E extends ServerEventName> = ServerEvents[E] & (E extends EphemeralEventName ? { at: string } : { seq: number; at: string });
+export type ServerEvent<E extends ServerEventName> = ServerEvents[E] &
+  (E extends EphemeralEventName ? { at: string } : { seq: number; at: string });
 
 /**
  * The kinds of room an event can be sent to. `user`, `session`, `customer`, `account` and

@@ -5,7 +5,15 @@ import { audit } from '../audit/chain.js';
 import { Conflict, Invalid, Locked, NotFound, Unauthenticated } from '../core/errors.js';
 import { notifyUsers } from '../notifications/send.js';
 import { dummyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import { type SessionPolicy, type SessionRow, type UserRow, createSessionIn, invalidateSessionsIn, revokeSessionsIn, userDto } from './sessions.js';
+import {
+  type SessionPolicy,
+  type SessionRow,
+  type UserRow,
+  createSessionIn,
+  invalidateSessionsIn,
+  revokeSessionsIn,
+  userDto,
+} from './sessions.js';
 import { isSealed, open as openSealed, seal as sealWith } from '../core/secret-box.js';
 import { newTotpSecret, totpStep, totpUri } from './totp.js';
 import { type Tx, withTx } from '../core/db-tx.js';
@@ -33,8 +41,12 @@ const AUDITED: Partial<Record<LoginEventKind, string>> = { login: 'session.creat
  */
 export async function recordLoginEvent(t: Tx, e: { userId: number | null; username: string; kind: LoginEventKind } & ClientMeta) {
   const row = {
-    user_id: e.userId, username: e.username.slice(0, 64), kind: e.kind,
-    ip: e.ip?.slice(0, 64) ?? null, user_agent: e.userAgent?.slice(0, 512) ?? null, at: t.now,
+    user_id: e.userId,
+    username: e.username.slice(0, 64),
+    kind: e.kind,
+    ip: e.ip?.slice(0, 64) ?? null,
+    user_agent: e.userAgent?.slice(0, 512) ?? null,
+    at: t.now,
   };
   await t.q('login_events').insert(row);
   const action = AUDITED[e.kind];
@@ -63,7 +75,10 @@ export function lockMinutesFor(policy: Pick<LoginPolicy, 'lockMinutes'>, locks: 
   return Math.min(MAX_LOCK_MINUTES, policy.lockMinutes * 2 ** Math.max(0, Math.min(locks - 1, 20)));
 }
 
-const throttleKey = (username: string, meta: ClientMeta): ThrottleKey => ({ username: username.slice(0, 64), ip: (meta.ip || 'unknown').slice(0, 64) });
+const throttleKey = (username: string, meta: ClientMeta): ThrottleKey => ({
+  username: username.slice(0, 64),
+  ip: (meta.ip || 'unknown').slice(0, 64),
+});
 
 /**
  * Counts one failed sign-in for a (username, address) pair, known user or not, so an unknown
@@ -72,13 +87,27 @@ const throttleKey = (username: string, meta: ClientMeta): ThrottleKey => ({ user
  * Concurrent failures add up in the database (conditional increment). Returns the lock's
  * end when the pair is (now) locked.
  */
-async function recordFailure(ctx: BankContext, key: ThrottleKey, user: AuthUser | undefined, meta: ClientMeta, policy: LoginPolicy): Promise<string | null> {
+async function recordFailure(
+  ctx: BankContext,
+  key: ThrottleKey,
+  user: AuthUser | undefined,
+  meta: ClientMeta,
+  policy: LoginPolicy,
+): Promise<string | null> {
   return withTx(ctx, async (t) => {
     const base = { userId: user?.id ?? null, username: user?.username ?? key.username, ...meta };
     await recordLoginEvent(t, { ...base, kind: 'failed' });
     if (user) await t.q('users').where({ id: user.id }).increment('failed_logins', 1);
-    await t.q('login_throttles').insert({ ...key, failures: 0, locks: 0, locked_until: null, updated_at: t.now }).onConflict(['username', 'ip']).ignore();
-    const counted = await t.q('login_throttles').where(key).where((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', t.now)).increment('failures', 1);
+    await t
+      .q('login_throttles')
+      .insert({ ...key, failures: 0, locks: 0, locked_until: null, updated_at: t.now })
+      .onConflict(['username', 'ip'])
+      .ignore();
+    const counted = await t
+      .q('login_throttles')
+      .where(key)
+      .where((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', t.now))
+      .increment('failures', 1);
     const row = await t.q<ThrottleRow>('login_throttles').where(key).first();
     if (!row) return null;
     if (!counted) return row.locked_until; // locked meanwhile by a concurrent attempt
@@ -95,19 +124,34 @@ async function recordFailure(ctx: BankContext, key: ThrottleKey, user: AuthUser 
       await t.q('users').where({ id: user.id }).update({ locked_until: until });
       invalidateSessionsIn(t, { userIds: [user.id] });
       await notifyUsers(t, [user.id], {
-        kind: 'security', title: 'Sign-in paused',
+        kind: 'security',
+        title: 'Sign-in paused',
         body: `${policy.maxFailures} wrong sign-ins came from ${key.ip}; that address may not sign in as you until ${until}. Sign-ins from elsewhere still work.`,
       });
     }
-    await audit(t, { ...SYSTEM, ip: meta.ip ?? null }, {
-      action: 'user.locked', entity: 'user', entityId: user?.id ?? null,
-      before: { lockedUntil: null }, after: { username: key.username, address: key.ip, lockedUntil: until, minutes, locks },
-    });
+    await audit(
+      t,
+      { ...SYSTEM, ip: meta.ip ?? null },
+      {
+        action: 'user.locked',
+        entity: 'user',
+        entityId: user?.id ?? null,
+        before: { lockedUntil: null },
+        after: { username: key.username, address: key.ip, lockedUntil: until, minutes, locks },
+      },
+    );
     return until;
   });
 }
 
-async function failedAttempt(ctx: BankContext, key: ThrottleKey, user: AuthUser | undefined, meta: ClientMeta, policy: LoginPolicy, refusal: Error): Promise<never> {
+async function failedAttempt(
+  ctx: BankContext,
+  key: ThrottleKey,
+  user: AuthUser | undefined,
+  meta: ClientMeta,
+  policy: LoginPolicy,
+  refusal: Error,
+): Promise<never> {
   const lockedUntil = await recordFailure(ctx, key, user, meta, policy);
   if (lockedUntil) throw new Locked(lockedUntil);
   throw refusal;
@@ -119,7 +163,11 @@ const RECOVERY_CODES = 10;
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'; // no 0/o, 1/l/i
 
 const normaliseRecovery = (code: string) => code.toLowerCase().replace(/[\s-]/g, '');
-const recoveryHash = (code: string) => crypto.createHash('sha256').update(`recovery:${normaliseRecovery(code)}`).digest('hex');
+const recoveryHash = (code: string) =>
+  crypto
+    .createHash('sha256')
+    .update(`recovery:${normaliseRecovery(code)}`)
+    .digest('hex');
 
 /** Ten codes of ten characters (about 49 bits each), shown as "xxxxx-xxxxx". */
 function newRecoveryCodes(): string[] {
@@ -143,10 +191,15 @@ function recoveryHashes(u: Pick<AuthUser, 'totp_recovery_codes'>): string[] {
 /** What a correct second factor lets the sign-in transaction claim (each exactly once). */
 type FactorClaim = { step: number } | { recoveryHash: string };
 
-const lastStep = (u: Pick<AuthUser, 'totp_last_step'>) => (u.totp_last_step === null || u.totp_last_step === undefined ? null : Number(u.totp_last_step));
+const lastStep = (u: Pick<AuthUser, 'totp_last_step'>) =>
+  u.totp_last_step === null || u.totp_last_step === undefined ? null : Number(u.totp_last_step);
 
 /** Checks a TOTP code or a recovery code against the user, without using it up. */
-async function checkFactor(ctx: BankContext, user: AuthUser, input: { otp?: string | null; recoveryCode?: string | null }): Promise<FactorClaim | null> {
+async function checkFactor(
+  ctx: BankContext,
+  user: AuthUser,
+  input: { otp?: string | null; recoveryCode?: string | null },
+): Promise<FactorClaim | null> {
   if (input.recoveryCode) {
     const h = recoveryHash(input.recoveryCode);
     return normaliseRecovery(input.recoveryCode).length === 10 && recoveryHashes(user).includes(h) ? { recoveryHash: h } : null;
@@ -164,20 +217,31 @@ async function checkFactor(ctx: BankContext, user: AuthUser, input: { otp?: stri
 async function claimFactor(t: Tx, ctx: BankContext, user: AuthUser, claim: FactorClaim): Promise<boolean> {
   if ('step' in claim) {
     const seal = user.totp_secret && !isSealed(user.totp_secret) ? { totp_secret: sealSecret(ctx, user.totp_secret) } : {};
-    const n = await t.q('users').where({ id: user.id }).where((w) => w.whereNull('totp_last_step').orWhere('totp_last_step', '<', claim.step))
+    const n = await t
+      .q('users')
+      .where({ id: user.id })
+      .where((w) => w.whereNull('totp_last_step').orWhere('totp_last_step', '<', claim.step))
       .update({ totp_last_step: claim.step, ...seal });
     return n > 0;
   }
   const fresh = await t.q<AuthUser>('users').where({ id: user.id }).first('totp_recovery_codes');
   if (!fresh || !recoveryHashes(fresh).includes(claim.recoveryHash)) return false;
   const left = recoveryHashes(fresh).filter((h) => h !== claim.recoveryHash);
-  const n = await t.q('users').where({ id: user.id, totp_recovery_codes: fresh.totp_recovery_codes }).update({ totp_recovery_codes: JSON.stringify(left) });
+  const n = await t
+    .q('users')
+    .where({ id: user.id, totp_recovery_codes: fresh.totp_recovery_codes })
+    .update({ totp_recovery_codes: JSON.stringify(left) });
   if (!n) return false;
   await notifyUsers(t, [user.id], {
-    kind: 'security', title: 'Recovery code used',
+    kind: 'security',
+    title: 'Recovery code used',
     body: `A recovery code was used to sign in; ${left.length} left. If this was not you, contact the bank.`,
   });
-  await audit(t, { ...SYSTEM, userId: user.id }, { action: 'user.recovery_code_used', entity: 'user', entityId: user.id, after: { left: left.length } });
+  await audit(
+    t,
+    { ...SYSTEM, userId: user.id },
+    { action: 'user.recovery_code_used', entity: 'user', entityId: user.id, after: { left: left.length } },
+  );
   return true;
 }
 
@@ -209,7 +273,9 @@ export async function login(
   const now = ctx.now().toISOString();
   const throttle = await ctx.db<ThrottleRow>('login_throttles').where(key).first();
   if (throttle?.locked_until && throttle.locked_until > now) {
-    await withTx(ctx, (t) => recordLoginEvent(t, { userId: found?.id ?? null, username: found?.username ?? key.username, kind: 'failed', ...meta }));
+    await withTx(ctx, (t) =>
+      recordLoginEvent(t, { userId: found?.id ?? null, username: found?.username ?? key.username, kind: 'failed', ...meta }),
+    );
     throw new Locked(throttle.locked_until);
   }
   const passwordOk = await verifyPassword(found?.password_hash ?? (await dummyHash()), input.password);
@@ -237,7 +303,12 @@ export async function login(
   });
   if ('reused' in outcome) return failedAttempt(ctx, key, user, meta, policy, badOtp());
   if ('refused' in outcome) throw outcome.refused;
-  return { token: outcome.session.token, expiresAt: outcome.session.expiresAt, sessionId: outcome.session.sessionId, user: meDto(outcome.user) };
+  return {
+    token: outcome.session.token,
+    expiresAt: outcome.session.expiresAt,
+    sessionId: outcome.session.sessionId,
+    user: meDto(outcome.user),
+  };
 }
 
 export async function logout(ctx: BankContext, session: { id: number; userId: number; username: string }, meta: ClientMeta): Promise<void> {
@@ -258,19 +329,32 @@ async function signedInUser(ctx: BankContext, actor: Actor): Promise<UserRow> {
  * computed before the transaction; the update is conditional on the old hash, so two
  * concurrent changes cannot both win.
  */
-export async function changePassword(ctx: BankContext, actor: Actor, input: { currentPassword: string; newPassword: string }): Promise<void> {
+export async function changePassword(
+  ctx: BankContext,
+  actor: Actor,
+  input: { currentPassword: string; newPassword: string },
+): Promise<void> {
   const user = await signedInUser(ctx, actor);
-  if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new Unauthenticated('invalid_credentials', 'The current password is wrong');
+  if (!(await verifyPassword(user.password_hash, input.currentPassword)))
+    throw new Unauthenticated('invalid_credentials', 'The current password is wrong');
   const problem = passwordProblem(input.newPassword);
   if (problem) throw new Invalid(problem, { fields: ['newPassword'] });
-  if (input.newPassword === input.currentPassword) throw new Invalid('The new password must differ from the current one', { fields: ['newPassword'] });
+  if (input.newPassword === input.currentPassword)
+    throw new Invalid('The new password must differ from the current one', { fields: ['newPassword'] });
   const newHash = await hashPassword(input.newPassword);
   await withTx(ctx, async (t) => {
-    const n = await t.q('users').where({ id: user.id, password_hash: user.password_hash }).update({ password_hash: newHash, updated_at: t.now });
+    const n = await t
+      .q('users')
+      .where({ id: user.id, password_hash: user.password_hash })
+      .update({ password_hash: newHash, updated_at: t.now });
     if (!n) throw new Conflict('The password was changed meanwhile; sign in again');
     invalidateSessionsIn(t, { userIds: [user.id] });
     const revoked = await revokeSessionsIn(t, { userId: user.id, exceptSessionId: actor.sessionId ?? undefined }, 'password_changed');
-    await notifyUsers(t, [user.id], { kind: 'security', title: 'Password changed', body: 'Your password was changed. If this was not you, contact the bank.' });
+    await notifyUsers(t, [user.id], {
+      kind: 'security',
+      title: 'Password changed',
+      body: 'Your password was changed. If this was not you, contact the bank.',
+    });
     await audit(t, actor, { action: 'user.password_changed', entity: 'user', entityId: user.id, after: { otherSessionsRevoked: revoked } });
   });
 }
@@ -284,7 +368,9 @@ export async function setupTotp(ctx: BankContext, actor: Actor) {
   if (user.totp_enabled) throw new Conflict('Two-factor sign-in is already enabled');
   const secret = newTotpSecret();
   await withTx(ctx, async (t) => {
-    const n = await t.q('users').where({ id: user.id, totp_enabled: false })
+    const n = await t
+      .q('users')
+      .where({ id: user.id, totp_enabled: false })
       .update({ totp_secret: sealSecret(ctx, secret), totp_last_step: null, totp_recovery_codes: null, updated_at: t.now });
     if (!n) throw new Conflict('Two-factor sign-in is already enabled');
     invalidateSessionsIn(t, { userIds: [user.id] });
@@ -302,13 +388,25 @@ export async function enableTotp(ctx: BankContext, actor: Actor, otp: string): P
   if (step === null) throw badOtp();
   await withTx(ctx, async (t) => {
     // Only the secret the code was checked against may be enabled (a concurrent setup replaces it).
-    const n = await t.q('users').where({ id: user.id, totp_secret: user.totp_secret, totp_enabled: false })
+    const n = await t
+      .q('users')
+      .where({ id: user.id, totp_secret: user.totp_secret, totp_enabled: false })
       .where((w) => w.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
       .update({ totp_enabled: true, totp_last_step: step, updated_at: t.now });
     if (!n) throw new Conflict('Two-factor setup changed meanwhile; set it up again');
     invalidateSessionsIn(t, { userIds: [user.id] });
-    await notifyUsers(t, [user.id], { kind: 'security', title: 'Two-factor sign-in enabled', body: 'Signing in now also asks for a code from your authenticator app.' });
-    await audit(t, actor, { action: 'user.totp_enabled', entity: 'user', entityId: user.id, before: { totpEnabled: false }, after: { totpEnabled: true } });
+    await notifyUsers(t, [user.id], {
+      kind: 'security',
+      title: 'Two-factor sign-in enabled',
+      body: 'Signing in now also asks for a code from your authenticator app.',
+    });
+    await audit(t, actor, {
+      action: 'user.totp_enabled',
+      entity: 'user',
+      entityId: user.id,
+      before: { totpEnabled: false },
+      after: { totpEnabled: true },
+    });
   });
 }
 
@@ -329,8 +427,15 @@ export async function newRecoveryCodesFor(ctx: BankContext, actor: Actor, otp: s
   const codes = newRecoveryCodes();
   await withTx(ctx, async (t) => {
     if (!(await claimFactor(t, ctx, user, claim))) throw badOtp();
-    await t.q('users').where({ id: user.id }).update({ totp_recovery_codes: JSON.stringify(codes.map(recoveryHash)), updated_at: t.now });
-    await notifyUsers(t, [user.id], { kind: 'security', title: 'New recovery codes', body: 'New recovery codes were made for your sign-in; the earlier ones no longer work.' });
+    await t
+      .q('users')
+      .where({ id: user.id })
+      .update({ totp_recovery_codes: JSON.stringify(codes.map(recoveryHash)), updated_at: t.now });
+    await notifyUsers(t, [user.id], {
+      kind: 'security',
+      title: 'New recovery codes',
+      body: 'New recovery codes were made for your sign-in; the earlier ones no longer work.',
+    });
     await audit(t, actor, { action: 'user.recovery_codes_created', entity: 'user', entityId: user.id, after: { count: codes.length } });
   });
   return { codes };
@@ -340,18 +445,37 @@ export async function newRecoveryCodesFor(ctx: BankContext, actor: Actor, otp: s
  * Turns TOTP off: the password and a code from the app (or, with the phone lost, a
  * recovery code) are both needed. The secret and the recovery codes are erased.
  */
-export async function disableTotp(ctx: BankContext, actor: Actor, input: { password: string; otp?: string; recoveryCode?: string }): Promise<void> {
+export async function disableTotp(
+  ctx: BankContext,
+  actor: Actor,
+  input: { password: string; otp?: string; recoveryCode?: string },
+): Promise<void> {
   const user = await enabledTotpUser(ctx, actor);
-  if (!(await verifyPassword(user.password_hash, input.password))) throw new Unauthenticated('invalid_credentials', 'The password is wrong');
-  if (!input.otp && !input.recoveryCode) throw new Invalid('Send the code from your authenticator app (otp) or a recovery code', { fields: ['otp'] });
+  if (!(await verifyPassword(user.password_hash, input.password)))
+    throw new Unauthenticated('invalid_credentials', 'The password is wrong');
+  if (!input.otp && !input.recoveryCode)
+    throw new Invalid('Send the code from your authenticator app (otp) or a recovery code', { fields: ['otp'] });
   const claim = await checkFactor(ctx, user, input);
   if (!claim) throw badOtp();
   await withTx(ctx, async (t) => {
     if (!(await claimFactor(t, ctx, user, claim))) throw badOtp();
-    await t.q('users').where({ id: user.id }).update({ totp_enabled: false, totp_secret: null, totp_last_step: null, totp_recovery_codes: null, updated_at: t.now });
+    await t
+      .q('users')
+      .where({ id: user.id })
+      .update({ totp_enabled: false, totp_secret: null, totp_last_step: null, totp_recovery_codes: null, updated_at: t.now });
     invalidateSessionsIn(t, { userIds: [user.id] });
-    await notifyUsers(t, [user.id], { kind: 'security', title: 'Two-factor sign-in turned off', body: 'Signing in now needs only your password. If this was not you, contact the bank.' });
-    await audit(t, actor, { action: 'user.totp_disabled', entity: 'user', entityId: user.id, before: { totpEnabled: true }, after: { totpEnabled: false } });
+    await notifyUsers(t, [user.id], {
+      kind: 'security',
+      title: 'Two-factor sign-in turned off',
+      body: 'Signing in now needs only your password. If this was not you, contact the bank.',
+    });
+    await audit(t, actor, {
+      action: 'user.totp_disabled',
+      entity: 'user',
+      entityId: user.id,
+      before: { totpEnabled: true },
+      after: { totpEnabled: false },
+    });
   });
 }
 
@@ -361,12 +485,21 @@ export async function disableTotp(ctx: BankContext, actor: Actor, input: { passw
 export async function listOwnSessions(ctx: BankContext, actor: Actor, policy: SessionPolicy) {
   const user = await signedInUser(ctx, actor);
   const now = ctx.now().getTime();
-  const rows = await ctx.db<SessionRow>('sessions').where({ user_id: user.id }).whereNull('revoked_at')
+  const rows = await ctx
+    .db<SessionRow>('sessions')
+    .where({ user_id: user.id })
+    .whereNull('revoked_at')
     .where('expires_at', '>', new Date(now).toISOString())
     .where('last_seen_at', '>', new Date(now - policy.idleMinutes * 60_000).toISOString())
-    .orderBy('id', 'desc').limit(200);
+    .orderBy('id', 'desc')
+    .limit(200);
   return rows.map((s) => ({
-    id: s.id, createdAt: s.created_at, lastSeenAt: s.last_seen_at, ip: s.ip, userAgent: s.user_agent, current: s.id === actor.sessionId,
+    id: s.id,
+    createdAt: s.created_at,
+    lastSeenAt: s.last_seen_at,
+    ip: s.ip,
+    userAgent: s.user_agent,
+    current: s.id === actor.sessionId,
   }));
 }
 
@@ -377,6 +510,11 @@ export async function revokeOwnSession(ctx: BankContext, actor: Actor, sessionId
     const row = await t.q<SessionRow>('sessions').where({ id: sessionId, user_id: user.id }).whereNull('revoked_at').first('id');
     if (!row) throw new NotFound('Session');
     await revokeSessionsIn(t, { sessionId }, sessionId === actor.sessionId ? 'logout' : 'signed_out_remotely');
-    await audit(t, actor, { action: 'session.revoked', entity: 'session', entityId: sessionId, after: { by: 'owner', current: sessionId === actor.sessionId } });
+    await audit(t, actor, {
+      action: 'session.revoked',
+      entity: 'session',
+      entityId: sessionId,
+      after: { by: 'owner', current: sessionId === actor.sessionId },
+    });
   });
 }

@@ -22,13 +22,26 @@ export function userDto(u: Pick<UserRow, 'id' | 'username' | 'role' | 'customer_
 export type UserDto = ReturnType<typeof userDto>;
 
 /** Creates a session in the caller's transaction; only the token's hash is stored. */
-export async function createSessionIn(t: Tx, user: UserRow, policy: SessionPolicy, meta: { ip?: string | null; userAgent?: string | null }) {
+export async function createSessionIn(
+  t: Tx,
+  user: UserRow,
+  policy: SessionPolicy,
+  meta: { ip?: string | null; userAgent?: string | null },
+) {
   const token = crypto.randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.parse(t.now) + policy.absoluteHours * 3600_000).toISOString();
-  const [ins] = await t.q('sessions').insert({
-    user_id: user.id, token_hash: hashToken(token), created_at: t.now, last_seen_at: t.now, expires_at: expiresAt,
-    ip: meta.ip ?? null, user_agent: meta.userAgent?.slice(0, 512) ?? null,
-  }, ['id']);
+  const [ins] = await t.q('sessions').insert(
+    {
+      user_id: user.id,
+      token_hash: hashToken(token),
+      created_at: t.now,
+      last_seen_at: t.now,
+      expires_at: expiresAt,
+      ip: meta.ip ?? null,
+      user_agent: meta.userAgent?.slice(0, 512) ?? null,
+    },
+    ['id'],
+  );
   return { token, expiresAt, sessionId: typeof ins === 'object' ? ins.id : (ins as number) };
 }
 
@@ -114,24 +127,62 @@ export function invalidateSessionsIn(t: Tx, what: SessionInvalidation): void {
 
 async function readSession(ctx: BankContext, hash: string): Promise<ResolvedRow | null> {
   // One round trip: the session and its user together.
-  const row = await ctx.db('sessions as s')
+  const row = await ctx
+    .db('sessions as s')
     .join('users as u', 'u.id', 's.user_id')
     .where('s.token_hash', hash)
     .first(
-      's.id', 's.user_id', 's.token_hash', 's.created_at', 's.last_seen_at', 's.expires_at', 's.revoked_at', 's.revoked_reason', 's.ip', 's.user_agent',
-      'u.username', 'u.password_hash', 'u.role', 'u.customer_id', 'u.display_name', 'u.active', 'u.failed_logins', 'u.locked_until',
-      'u.totp_secret', 'u.totp_enabled', 'u.created_at as u_created_at', 'u.updated_at as u_updated_at',
+      's.id',
+      's.user_id',
+      's.token_hash',
+      's.created_at',
+      's.last_seen_at',
+      's.expires_at',
+      's.revoked_at',
+      's.revoked_reason',
+      's.ip',
+      's.user_agent',
+      'u.username',
+      'u.password_hash',
+      'u.role',
+      'u.customer_id',
+      'u.display_name',
+      'u.active',
+      'u.failed_logins',
+      'u.locked_until',
+      'u.totp_secret',
+      'u.totp_enabled',
+      'u.created_at as u_created_at',
+      'u.updated_at as u_updated_at',
     );
   if (!row) return null;
   return {
     session: {
-      id: row.id, user_id: row.user_id, token_hash: row.token_hash, created_at: row.created_at, last_seen_at: row.last_seen_at,
-      expires_at: row.expires_at, revoked_at: row.revoked_at, revoked_reason: row.revoked_reason, ip: row.ip, user_agent: row.user_agent,
+      id: row.id,
+      user_id: row.user_id,
+      token_hash: row.token_hash,
+      created_at: row.created_at,
+      last_seen_at: row.last_seen_at,
+      expires_at: row.expires_at,
+      revoked_at: row.revoked_at,
+      revoked_reason: row.revoked_reason,
+      ip: row.ip,
+      user_agent: row.user_agent,
     },
     user: {
-      id: row.user_id, username: row.username, password_hash: row.password_hash, role: row.role, customer_id: row.customer_id,
-      display_name: row.display_name, active: row.active, failed_logins: row.failed_logins, locked_until: row.locked_until,
-      totp_secret: row.totp_secret, totp_enabled: row.totp_enabled, created_at: row.u_created_at, updated_at: row.u_updated_at,
+      id: row.user_id,
+      username: row.username,
+      password_hash: row.password_hash,
+      role: row.role,
+      customer_id: row.customer_id,
+      display_name: row.display_name,
+      active: row.active,
+      failed_logins: row.failed_logins,
+      locked_until: row.locked_until,
+      totp_secret: row.totp_secret,
+      totp_enabled: row.totp_enabled,
+      created_at: row.u_created_at,
+      updated_at: row.u_updated_at,
     },
   };
 }
@@ -140,7 +191,12 @@ async function readSession(ctx: BankContext, hash: string): Promise<ResolvedRow 
  * The one rule of a session being over: revoked, its user deactivated, past its absolute
  * expiry, or idle longer than the policy allows (`now` in ms since epoch).
  */
-export function sessionLive(s: Pick<SessionRow, 'revoked_at' | 'expires_at' | 'last_seen_at'>, userActive: unknown, policy: SessionPolicy, now: number): boolean {
+export function sessionLive(
+  s: Pick<SessionRow, 'revoked_at' | 'expires_at' | 'last_seen_at'>,
+  userActive: unknown,
+  policy: SessionPolicy,
+  now: number,
+): boolean {
   if (s.revoked_at || !userActive) return false;
   if (Date.parse(s.expires_at) <= now) return false;
   return Date.parse(s.last_seen_at) + policy.idleMinutes * 60_000 > now;
@@ -156,7 +212,10 @@ export async function liveSessionIds(ctx: BankContext, ids: number[], policy: Se
   const live = new Set<number>();
   const now = ctx.now().getTime();
   for (let i = 0; i < ids.length; i += LIVE_CHUNK) {
-    const rows = await ctx.db('sessions as s').join('users as u', 'u.id', 's.user_id').whereIn('s.id', ids.slice(i, i + LIVE_CHUNK))
+    const rows = await ctx
+      .db('sessions as s')
+      .join('users as u', 'u.id', 's.user_id')
+      .whereIn('s.id', ids.slice(i, i + LIVE_CHUNK))
       .select('s.id', 's.revoked_at', 's.expires_at', 's.last_seen_at', 'u.active');
     for (const r of rows) if (sessionLive(r, r.active, policy, now)) live.add(Number(r.id));
   }
@@ -167,7 +226,11 @@ export async function liveSessionIds(ctx: BankContext, ids: number[], policy: Se
  * Looks a bearer token or cookie up. A revoked, expired or idle session, or one whose
  * user was deactivated, resolves to null.
  */
-export async function resolveSession(ctx: BankContext, token: string | undefined | null, policy: SessionPolicy): Promise<ResolvedSession | null> {
+export async function resolveSession(
+  ctx: BankContext,
+  token: string | undefined | null,
+  policy: SessionPolicy,
+): Promise<ResolvedSession | null> {
   if (!token || token.length > 200) return null;
   const hash = hashToken(token);
   const cache = cacheOf(ctx);
@@ -185,7 +248,9 @@ export async function resolveSession(ctx: BankContext, token: string | undefined
     session.last_seen_at = new Date(now).toISOString();
     await ctx.db('sessions').where({ id: session.id }).update({ last_seen_at: session.last_seen_at });
   }
-  const expiresAt = new Date(Math.min(Date.parse(session.expires_at), Date.parse(session.last_seen_at) + policy.idleMinutes * 60_000)).toISOString();
+  const expiresAt = new Date(
+    Math.min(Date.parse(session.expires_at), Date.parse(session.last_seen_at) + policy.idleMinutes * 60_000),
+  ).toISOString();
   return {
     session: { ...session },
     user,
@@ -198,19 +263,30 @@ export async function resolveSession(ctx: BankContext, token: string | undefined
  * Revokes sessions in the caller's transaction and records a session.revoked event for
  * each, so the hub disconnects their sockets on every pod (the relay retries if a pod dies).
  */
-export async function revokeSessionsIn(t: Tx, where: { sessionId?: number; userId?: number; exceptSessionId?: number }, reason: string): Promise<number> {
+export async function revokeSessionsIn(
+  t: Tx,
+  where: { sessionId?: number; userId?: number; exceptSessionId?: number },
+  reason: string,
+): Promise<number> {
   let q = t.q<SessionRow>('sessions').whereNull('revoked_at');
   if (where.sessionId !== undefined) q = q.where({ id: where.sessionId });
   if (where.userId !== undefined) q = q.where({ user_id: where.userId });
   if (where.exceptSessionId !== undefined) q = q.whereNot({ id: where.exceptSessionId });
   const ids = (await q.clone().select('id')).map((r) => r.id as number);
   if (!ids.length) return 0;
-  await t.q('sessions').whereIn('id', ids).update({ revoked_at: t.now, revoked_reason: reason.slice(0, 64) });
+  await t
+    .q('sessions')
+    .whereIn('id', ids)
+    .update({ revoked_at: t.now, revoked_reason: reason.slice(0, 64) });
   invalidateSessionsIn(t, { sessionIds: ids });
   for (const id of ids) recordEvent(t, 'session.revoked', [rooms.session(id)], { reason, sessionId: id });
   return ids.length;
 }
 
-export async function revokeSessions(ctx: BankContext, where: { sessionId?: number; userId?: number; exceptSessionId?: number }, reason: string): Promise<number> {
+export async function revokeSessions(
+  ctx: BankContext,
+  where: { sessionId?: number; userId?: number; exceptSessionId?: number },
+  reason: string,
+): Promise<number> {
   return withTx(ctx, (t) => revokeSessionsIn(t, where, reason));
 }

@@ -17,7 +17,12 @@ export const totpCode = (secret: string, at: Date = new Date()) => generate({ se
  * allowed either way) and later than `afterStep` (the step of the last code accepted, so a
  * code is never accepted twice); otherwise null. Malformed input is simply invalid.
  */
-export async function totpStep(secret: string, code: string | undefined | null, at: Date = new Date(), afterStep: number | null = null): Promise<number | null> {
+export async function totpStep(
+  secret: string,
+  code: string | undefined | null,
+  at: Date = new Date(),
+  afterStep: number | null = null,
+): Promise<number | null> {
   const token = (code ?? '').trim();
   if (!CODE_RE.test(token)) return null;
   try {

@@ -23,12 +23,23 @@ export const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 export async function createUserIn(t: Tx, actor: Actor, u: Omit<NewUser, 'password'> & { passwordHash: string }): Promise<UserRow> {
   const username = u.username.toLowerCase();
   if (!USERNAME_RE.test(username)) throw new Invalid('username must be 3-64 characters of a-z, 0-9, . _ -', { fields: ['username'] });
-  if (await t.q('users').where({ username }).first('id')) throw new Conflict(`Username ${username} is taken`, 'conflict', { fields: ['username'] });
+  if (await t.q('users').where({ username }).first('id'))
+    throw new Conflict(`Username ${username} is taken`, 'conflict', { fields: ['username'] });
   if (u.role === 'customer' && !u.customerId) throw new Invalid('A customer login needs a customerId', { fields: ['customerId'] });
   if (u.role !== 'customer' && u.customerId) throw new Invalid('Only customer logins belong to a customer', { fields: ['customerId'] });
   const row = {
-    username, password_hash: u.passwordHash, role: u.role, customer_id: u.customerId ?? null, display_name: u.displayName,
-    active: true, failed_logins: 0, locked_until: null, totp_secret: null, totp_enabled: false, created_at: t.now, updated_at: t.now,
+    username,
+    password_hash: u.passwordHash,
+    role: u.role,
+    customer_id: u.customerId ?? null,
+    display_name: u.displayName,
+    active: true,
+    failed_logins: 0,
+    locked_until: null,
+    totp_secret: null,
+    totp_enabled: false,
+    created_at: t.now,
+    updated_at: t.now,
   };
   const [ins] = await t.q('users').insert(row, ['id']);
   const user = { ...row, id: typeof ins === 'object' ? ins.id : ins } as UserRow;

@@ -35,13 +35,18 @@ export async function listUsers(
   f: { role?: Role; active?: boolean; q?: string; limit: number; cursor: number | null },
 ): Promise<{ items: AdminUserDto[]; nextCursor: string | null }> {
   requireCan(actor, 'users.manage');
-  let q = ctx.db<UserRow>('users').orderBy('id', 'asc').limit(f.limit + 1);
+  let q = ctx
+    .db<UserRow>('users')
+    .orderBy('id', 'asc')
+    .limit(f.limit + 1);
   if (f.cursor !== null) q = q.where('id', '>', f.cursor);
   if (f.role) q = q.where({ role: f.role });
   if (f.active !== undefined) q = q.where({ active: f.active });
   if (f.q) {
     const pattern = likeContaining(f.q);
-    q = q.where((w) => w.whereRaw(`lower(username) like ? escape '\\'`, [pattern]).orWhereRaw(`lower(display_name) like ? escape '\\'`, [pattern]));
+    q = q.where((w) =>
+      w.whereRaw(`lower(username) like ? escape '\\'`, [pattern]).orWhereRaw(`lower(display_name) like ? escape '\\'`, [pattern]),
+    );
   }
   const rows = await q;
   const items = rows.slice(0, f.limit).map(adminUserDto);
@@ -67,7 +72,8 @@ export async function createUser(ctx: BankContext, actor: Actor, input: NewUser)
     });
   } catch (err) {
     // Two admins creating the same username at once: the unique index decides.
-    if (isUniqueViolation(err)) throw new Conflict(`Username ${input.username.toLowerCase()} is taken`, 'conflict', { fields: ['username'] });
+    if (isUniqueViolation(err))
+      throw new Conflict(`Username ${input.username.toLowerCase()} is taken`, 'conflict', { fields: ['username'] });
     throw err;
   }
 }
@@ -99,7 +105,10 @@ export async function updateUser(ctx: BankContext, actor: Actor, id: number, cha
     if (changes.active !== undefined && changes.active !== !!u.active) patch.active = changes.active;
     if (changes.displayName !== undefined && changes.displayName !== u.display_name) patch.display_name = changes.displayName;
     if (!Object.keys(patch).length) return adminUserDto(u);
-    await t.q('users').where({ id }).update({ ...patch, updated_at: t.now });
+    await t
+      .q('users')
+      .where({ id })
+      .update({ ...patch, updated_at: t.now });
     invalidateSessionsIn(t, { userIds: [id] });
     const after = { ...u, ...patch, updated_at: t.now } as UserRow;
     if (deactivated || roleChanged) await revokeSessionsIn(t, { userId: id }, deactivated ? 'deactivated' : 'role_changed');
@@ -127,13 +136,22 @@ export async function listLoginEvents(
   f: { userId?: number; kind?: LoginEventDto['kind']; limit: number; cursor: number | null },
 ): Promise<{ items: LoginEventDto[]; nextCursor: string | null }> {
   requireCan(actor, 'loginEvents.read');
-  let q = ctx.db('login_events').orderBy('id', 'desc').limit(f.limit + 1);
+  let q = ctx
+    .db('login_events')
+    .orderBy('id', 'desc')
+    .limit(f.limit + 1);
   if (f.cursor !== null) q = q.where('id', '<', f.cursor);
   if (f.userId !== undefined) q = q.where({ user_id: f.userId });
   if (f.kind) q = q.where({ kind: f.kind });
   const rows = await q;
   const items: LoginEventDto[] = rows.slice(0, f.limit).map((r) => ({
-    id: r.id, userId: r.user_id, username: r.username, kind: r.kind, ip: r.ip, userAgent: r.user_agent, at: r.at,
+    id: r.id,
+    userId: r.user_id,
+    username: r.username,
+    kind: r.kind,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    at: r.at,
   }));
   return toPage(rows.length, items, f.limit);
 }

@@ -48,14 +48,23 @@ export async function setFrozen(ctx: BankContext, actor: Actor, id: number, free
     const changes = { status: [a.status, next.status], frozen_by: [current, next.frozen_by] };
     await t.q('account_edits').insert({ account_id: id, by: actor.userId, changes: JSON.stringify(changes), note, at: t.now });
     recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], { account: after, changes });
-    await notifyCustomers(t, [{
-      customerId: a.customer_id, kind: 'security',
-      title: freeze ? 'Account frozen' : 'Account unfrozen',
-      body: freeze
-        ? `Account ${maskedAccount(a.number)} was frozen ${by === 'bank' ? 'by the bank' : 'at your request'}: no money can leave it${by === 'customer' ? ' (money can still come in)' : ''} until it is unfrozen.`
-        : `Account ${maskedAccount(a.number)} was unfrozen and works as usual again.`,
-    }]);
-    await audit(t, actor, { action: freeze ? 'account.frozen' : 'account.unfrozen', entity: 'account', entityId: id, before, after: { ...after, reason: note } });
+    await notifyCustomers(t, [
+      {
+        customerId: a.customer_id,
+        kind: 'security',
+        title: freeze ? 'Account frozen' : 'Account unfrozen',
+        body: freeze
+          ? `Account ${maskedAccount(a.number)} was frozen ${by === 'bank' ? 'by the bank' : 'at your request'}: no money can leave it${by === 'customer' ? ' (money can still come in)' : ''} until it is unfrozen.`
+          : `Account ${maskedAccount(a.number)} was unfrozen and works as usual again.`,
+      },
+    ]);
+    await audit(t, actor, {
+      action: freeze ? 'account.frozen' : 'account.unfrozen',
+      entity: 'account',
+      entityId: id,
+      before,
+      after: { ...after, reason: note },
+    });
     return after;
   });
 }

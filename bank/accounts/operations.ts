@@ -45,12 +45,23 @@ export async function openAccount(ctx: BankContext, actor: Actor, input: OpenAcc
   if (!/^[A-Z]{3}$/.test(currency)) throw new Invalid('currency must be a 3-letter ISO code', { fields: ['currency'] });
   return withTx(ctx, async (t) => {
     if (!(await t.q('customers').where({ id: input.customerId }).first('id'))) throw new NotFound('Customer');
-    if (!(await t.q('account_types').where({ code: input.type }).first('id'))) throw new Invalid(`Unknown account type ${input.type}`, { fields: ['type'] });
-    if (!(await t.q('branches').where({ code: input.branch }).first('id'))) throw new Invalid(`Unknown branch ${input.branch}`, { fields: ['branch'] });
+    if (!(await t.q('account_types').where({ code: input.type }).first('id')))
+      throw new Invalid(`Unknown account type ${input.type}`, { fields: ['type'] });
+    if (!(await t.q('branches').where({ code: input.branch }).first('id')))
+      throw new Invalid(`Unknown branch ${input.branch}`, { fields: ['branch'] });
     await ensureBankAccounts(t.ctx, currency, t.q);
     const a = await insertWithNumber(t.q, {
-      kind: 'customer', internal_code: null, customer_id: input.customerId, type: input.type, branch: input.branch, currency,
-      balance: 0, held: 0, status: 'active', opened_at: t.now, closed_at: null,
+      kind: 'customer',
+      internal_code: null,
+      customer_id: input.customerId,
+      type: input.type,
+      branch: input.branch,
+      currency,
+      balance: 0,
+      held: 0,
+      status: 'active',
+      opened_at: t.now,
+      closed_at: null,
     });
     const dto = accountDto(a);
     recordEvent(t, 'account.opened', [rooms.customer(input.customerId), rooms.staff], { account: dto });
@@ -72,13 +83,32 @@ export interface AccountFilter {
 }
 
 /** The account columns in AccountRow's order, for the prepared reads (db/read.ts). */
-const ACCOUNT_COLUMNS = ['id', 'number', 'kind', 'internal_code', 'customer_id', 'type', 'branch', 'currency', 'balance', 'held', 'status', 'frozen_by', 'alert_count', 'opened_at', 'closed_at'] as const;
+const ACCOUNT_COLUMNS = [
+  'id',
+  'number',
+  'kind',
+  'internal_code',
+  'customer_id',
+  'type',
+  'branch',
+  'currency',
+  'balance',
+  'held',
+  'status',
+  'frozen_by',
+  'alert_count',
+  'opened_at',
+  'closed_at',
+] as const;
 const ACCOUNT_SELECT = ACCOUNT_COLUMNS.map((c) => `"${c}"`).join(', ');
 const accountOf = (r: unknown[]) => Object.fromEntries(ACCOUNT_COLUMNS.map((c, i) => [c, r[i]])) as unknown as AccountRow;
 const same = (sql: string) => ({ sqlite: sql, pg: sql });
-const SQL_CUSTOMER_ACCOUNTS = same(`SELECT ${ACCOUNT_SELECT} FROM accounts WHERE customer_id = ? AND kind = 'customer' AND id > ? ORDER BY id LIMIT ?`);
+const SQL_CUSTOMER_ACCOUNTS = same(
+  `SELECT ${ACCOUNT_SELECT} FROM accounts WHERE customer_id = ? AND kind = 'customer' AND id > ? ORDER BY id LIMIT ?`,
+);
 const SQL_ACCOUNT = same(`SELECT ${ACCOUNT_SELECT} FROM accounts WHERE id = ? AND kind = 'customer'`);
-const ENTRY_SELECT = 'SELECT e.id, e.transaction_id, e.amount, e.balance_after, e.at, t.kind, t.memo, t.from_account_id, t.to_account_id FROM entries e JOIN transactions t ON t.id = e.transaction_id WHERE e.account_id = ?';
+const ENTRY_SELECT =
+  'SELECT e.id, e.transaction_id, e.amount, e.balance_after, e.at, t.kind, t.memo, t.from_account_id, t.to_account_id FROM entries e JOIN transactions t ON t.id = e.transaction_id WHERE e.account_id = ?';
 const SQL_ENTRIES = {
   asc: same(`${ENTRY_SELECT} AND e.id > ? ORDER BY e.id LIMIT ?`),
   desc: same(`${ENTRY_SELECT} AND e.id < ? ORDER BY e.id DESC LIMIT ?`),
@@ -93,8 +123,16 @@ export async function listAccounts(ctx: BankContext, actor: Actor, f: AccountFil
   requireCan(actor, 'accounts.read');
   if (actor.role === 'customer' && !f.branch && !f.status) {
     // A customer's own accounts, every screen of the app asks for: one prepared read.
-    const rows = await readSql(ctx.db).rows('customer_accounts', SQL_CUSTOMER_ACCOUNTS, [actor.customerId ?? -1, f.cursor ?? 0, f.limit + 1]);
-    return toPage(rows.length, rows.slice(0, f.limit).map((r) => accountDto(accountOf(r))), f.limit);
+    const rows = await readSql(ctx.db).rows('customer_accounts', SQL_CUSTOMER_ACCOUNTS, [
+      actor.customerId ?? -1,
+      f.cursor ?? 0,
+      f.limit + 1,
+    ]);
+    return toPage(
+      rows.length,
+      rows.slice(0, f.limit).map((r) => accountDto(accountOf(r))),
+      f.limit,
+    );
   }
   let q = ctx.db<AccountRow>('accounts').where({ kind: 'customer' });
   if (actor.role === 'customer') q = q.where({ customer_id: actor.customerId ?? -1 });
@@ -119,8 +157,10 @@ export async function editAccount(ctx: BankContext, actor: Actor, id: number, ed
   return withTx(ctx, async (t) => {
     const a = await findVisibleAccount(t.q, actor, id);
     if (a.status === 'closed') throw new RuleViolation('account_closed', `Account ${a.number} is closed`);
-    if (edit.branch !== undefined && !(await t.q('branches').where({ code: edit.branch }).first('id'))) throw new Invalid(`Unknown branch ${edit.branch}`, { fields: ['branch'] });
-    if (edit.type !== undefined && !(await t.q('account_types').where({ code: edit.type }).first('id'))) throw new Invalid(`Unknown account type ${edit.type}`, { fields: ['type'] });
+    if (edit.branch !== undefined && !(await t.q('branches').where({ code: edit.branch }).first('id')))
+      throw new Invalid(`Unknown branch ${edit.branch}`, { fields: ['branch'] });
+    if (edit.type !== undefined && !(await t.q('account_types').where({ code: edit.type }).first('id')))
+      throw new Invalid(`Unknown account type ${edit.type}`, { fields: ['type'] });
     const changes: Record<string, [unknown, unknown]> = {};
     for (const field of ['status', 'branch', 'type'] as const) {
       if (edit[field] !== undefined && edit[field] !== a[field]) changes[field] = [a[field], edit[field]];
@@ -135,9 +175,17 @@ export async function editAccount(ctx: BankContext, actor: Actor, id: number, ed
     if (changes.status) patch.frozen_by = frozenBy;
     if (Object.keys(patch).length) await t.q('accounts').where({ id }).update(patch);
     const after = accountDto({ ...a, ...patch } as AccountRow);
-    await t.q('account_edits').insert({ account_id: id, by: actor.userId, changes: JSON.stringify(changes), note: edit.note ?? null, at: t.now });
+    await t
+      .q('account_edits')
+      .insert({ account_id: id, by: actor.userId, changes: JSON.stringify(changes), note: edit.note ?? null, at: t.now });
     recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], { account: after, changes });
-    await audit(t, actor, { action: changes.status || changes.frozen_by ? `account.${edit.status === 'frozen' ? 'frozen' : 'unfrozen'}` : 'account.edited', entity: 'account', entityId: id, before, after });
+    await audit(t, actor, {
+      action: changes.status || changes.frozen_by ? `account.${edit.status === 'frozen' ? 'frozen' : 'unfrozen'}` : 'account.edited',
+      entity: 'account',
+      entityId: id,
+      before,
+      after,
+    });
     return after;
   });
 }
@@ -163,11 +211,20 @@ export async function closeAccount(ctx: BankContext, actor: Actor, id: number, r
     if (a.status === 'closed') throw new RuleViolation('account_closed', `Account ${a.number} is already closed`);
     if (a.balance !== 0 || a.held !== 0) {
       if (interest.postedMinor > 0) {
-        throw new RuleViolation('nonzero_balance', `${displayAmount(interest.postedMinor, a.currency)} interest to date was credited to account ${a.number}; pay out the balance, then close`, {
-          balance: formatAmount(a.balance, a.currency), interestCredited: formatAmount(interest.postedMinor, a.currency),
-        });
+        throw new RuleViolation(
+          'nonzero_balance',
+          `${displayAmount(interest.postedMinor, a.currency)} interest to date was credited to account ${a.number}; pay out the balance, then close`,
+          {
+            balance: formatAmount(a.balance, a.currency),
+            interestCredited: formatAmount(interest.postedMinor, a.currency),
+          },
+        );
       }
-      throw new RuleViolation('nonzero_balance', `Account ${a.number} still holds ${formatAmount(a.balance, a.currency)}; pay it out first`, { balance: formatAmount(a.balance, a.currency) });
+      throw new RuleViolation(
+        'nonzero_balance',
+        `Account ${a.number} still holds ${formatAmount(a.balance, a.currency)}; pay it out first`,
+        { balance: formatAmount(a.balance, a.currency) },
+      );
     }
     const before = accountDto(a);
     const closed = { ...a, status: 'closed' as const, closed_at: t.now };
@@ -176,8 +233,13 @@ export async function closeAccount(ctx: BankContext, actor: Actor, id: number, r
     const snapshot = { account: accountDto(closed), entries: Number(lastEntries[0].n) };
     await t.q('closed_accounts').insert({ account_id: id, closed_by: actor.userId, reason, snapshot: toJson(snapshot), closed_at: t.now });
     const after = accountDto(closed);
-    await t.q('account_edits').insert({ account_id: id, by: actor.userId, changes: JSON.stringify({ status: [a.status, 'closed'] }), note: reason, at: t.now });
-    recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], { account: after, changes: { status: [a.status, 'closed'] } });
+    await t
+      .q('account_edits')
+      .insert({ account_id: id, by: actor.userId, changes: JSON.stringify({ status: [a.status, 'closed'] }), note: reason, at: t.now });
+    recordEvent(t, 'account.updated', [rooms.customer(a.customer_id!), rooms.account(a.id), rooms.staff], {
+      account: after,
+      changes: { status: [a.status, 'closed'] },
+    });
     await audit(t, actor, { action: 'account.closed', entity: 'account', entityId: id, before, after: { ...after, reason } });
     return after;
   });
@@ -189,7 +251,14 @@ export async function closedAccounts(ctx: BankContext, actor: Actor, opts: { lim
   if (opts.cursor) q = q.where('c.id', '>', opts.cursor);
   const rows = await q.orderBy('c.id').limit(opts.limit + 1);
   const items = rows.slice(0, opts.limit).map((r) => ({
-    id: r.id, accountId: r.account_id, accountNumber: r.number, customerId: r.customer_id, closedBy: r.closed_by, reason: r.reason, closedAt: r.closed_at, snapshot: fromJson(r.snapshot),
+    id: r.id,
+    accountId: r.account_id,
+    accountNumber: r.number,
+    customerId: r.customer_id,
+    closedBy: r.closed_by,
+    reason: r.reason,
+    closedAt: r.closed_at,
+    snapshot: fromJson(r.snapshot),
   }));
   return toPage(rows.length, items, opts.limit);
 }
@@ -202,7 +271,11 @@ export interface Range {
 /** from/to are dates (inclusive) or instants; a bare date `to` means the end of that day. */
 function bounds(r: Range): { from: string | null; to: string | null } {
   const from = r.from ? new Date(r.from).toISOString() : null;
-  const to = r.to ? (/^\d{4}-\d{2}-\d{2}$/.test(r.to) ? new Date(Date.parse(r.to) + 86_400_000 - 1).toISOString() : new Date(r.to).toISOString()) : null;
+  const to = r.to
+    ? /^\d{4}-\d{2}-\d{2}$/.test(r.to)
+      ? new Date(Date.parse(r.to) + 86_400_000 - 1).toISOString()
+      : new Date(r.to).toISOString()
+    : null;
   if (from && to && from > to) throw new Invalid('from must not be after to', { fields: ['from', 'to'] });
   return { from, to };
 }
@@ -216,9 +289,15 @@ export interface EntryFilter {
   maxAmount?: string;
 }
 
-async function entryRows(ctx: BankContext, accountId: number, r: Range & EntryFilter & { currency?: string }, page?: { limit: number; cursor?: number | null }) {
+async function entryRows(
+  ctx: BankContext,
+  accountId: number,
+  r: Range & EntryFilter & { currency?: string },
+  page?: { limit: number; cursor?: number | null },
+) {
   const { from, to } = bounds(r);
-  let q = ctx.db('entries as e')
+  let q = ctx
+    .db('entries as e')
     .join('transactions as t', 't.id', 'e.transaction_id')
     .where('e.account_id', accountId)
     .select('e.id', 'e.transaction_id', 'e.amount', 'e.balance_after', 'e.at', 't.kind', 't.memo', 't.from_account_id', 't.to_account_id');
@@ -249,11 +328,22 @@ async function entryRows(ctx: BankContext, accountId: number, r: Range & EntryFi
 }
 
 const entryDto = (currency: string) => (e: Awaited<ReturnType<typeof entryRows>>[number]) => ({
-  id: e.id, transactionId: e.transactionId, kind: e.kind, amount: formatAmount(e.amountMinor, currency),
-  balanceAfter: formatAmount(e.balanceAfterMinor, currency), counterparty: e.counterparty, memo: e.memo, at: e.at,
+  id: e.id,
+  transactionId: e.transactionId,
+  kind: e.kind,
+  amount: formatAmount(e.amountMinor, currency),
+  balanceAfter: formatAmount(e.balanceAfterMinor, currency),
+  counterparty: e.counterparty,
+  memo: e.memo,
+  at: e.at,
 });
 
-export async function accountEntries(ctx: BankContext, actor: Actor, id: number, r: Range & EntryFilter & { limit: number; cursor?: number | null }) {
+export async function accountEntries(
+  ctx: BankContext,
+  actor: Actor,
+  id: number,
+  r: Range & EntryFilter & { limit: number; cursor?: number | null },
+) {
   if (!r.from && !r.to && !r.kind && !r.q && r.minAmount === undefined && r.maxAmount === undefined) return entriesPage(ctx, actor, id, r);
   const a = await findVisibleAccount(ctx.db, actor, id);
   const rows = await entryRows(ctx, id, { ...r, currency: a.currency }, { limit: r.limit, cursor: r.cursor });
@@ -267,17 +357,28 @@ export async function accountEntries(ctx: BankContext, actor: Actor, id: number,
  * see one state: what the first two read of the account (owner, currency) and the third of
  * the counterparties (numbers) never changes.
  */
-async function entriesPage(ctx: BankContext, actor: Actor, id: number, r: { limit: number; cursor?: number | null; order?: 'asc' | 'desc' }) {
+async function entriesPage(
+  ctx: BankContext,
+  actor: Actor,
+  id: number,
+  r: { limit: number; cursor?: number | null; order?: 'asc' | 'desc' },
+) {
   requireCan(actor, 'accounts.read');
   const desc = r.order === 'desc';
   const read = readSql(ctx.db);
   const [row] = await read.rows('account', SQL_ACCOUNT, [id]);
   const a = row && accountOf(row);
   if (!a || (actor.role === 'customer' && a.customer_id !== actor.customerId)) throw new NotFound('Account');
-  const rows = await read.rows(desc ? 'entries_desc' : 'entries_asc', desc ? SQL_ENTRIES.desc : SQL_ENTRIES.asc, [id, r.cursor ?? (desc ? Number.MAX_SAFE_INTEGER : 0), r.limit + 1]);
+  const rows = await read.rows(desc ? 'entries_desc' : 'entries_asc', desc ? SQL_ENTRIES.desc : SQL_ENTRIES.asc, [
+    id,
+    r.cursor ?? (desc ? Number.MAX_SAFE_INTEGER : 0),
+    r.limit + 1,
+  ]);
   const other = (e: unknown[]) => (e[7] === id ? e[8] : e[7]) as number | null;
   const otherIds = [...new Set(rows.map(other).filter((x) => x !== null))];
-  const numbers = new Map(otherIds.length ? ((await read.rows('account_numbers', SQL_ACCOUNT_NUMBERS, [JSON.stringify(otherIds)])) as [number, string][]) : []);
+  const numbers = new Map(
+    otherIds.length ? ((await read.rows('account_numbers', SQL_ACCOUNT_NUMBERS, [JSON.stringify(otherIds)])) as [number, string][]) : [],
+  );
   const items = rows.slice(0, r.limit).map((e) => ({
     id: e[0] as number,
     transactionId: e[1] as number,
@@ -294,7 +395,9 @@ async function entriesPage(ctx: BankContext, actor: Actor, id: number, r: { limi
 export async function statement(ctx: BankContext, actor: Actor, id: number, r: Range) {
   const a = await findVisibleAccount(ctx.db, actor, id);
   const { from } = bounds(r);
-  const prior = from ? await ctx.db('entries').where('account_id', id).andWhere('at', '<', from).orderBy('id', 'desc').first('balance_after') : null;
+  const prior = from
+    ? await ctx.db('entries').where('account_id', id).andWhere('at', '<', from).orderBy('id', 'desc').first('balance_after')
+    : null;
   const opening = prior ? Number(prior.balance_after) : 0;
   const rows = await entryRows(ctx, id, r);
   const closing = rows.length ? rows[rows.length - 1].balanceAfterMinor : opening;
@@ -304,7 +407,10 @@ export async function statement(ctx: BankContext, actor: Actor, id: number, r: R
     to: r.to ?? null,
     openingBalance: formatAmount(opening, a.currency),
     closingBalance: formatAmount(closing, a.currency),
-    totalCredits: formatAmount(rows.filter((e) => e.amountMinor > 0).reduce((s, e) => s + e.amountMinor, 0), a.currency),
+    totalCredits: formatAmount(
+      rows.filter((e) => e.amountMinor > 0).reduce((s, e) => s + e.amountMinor, 0),
+      a.currency,
+    ),
     totalDebits: formatAmount(-rows.filter((e) => e.amountMinor < 0).reduce((s, e) => s + e.amountMinor, 0), a.currency),
     entries: rows.map(entryDto(a.currency)),
   };
@@ -349,10 +455,24 @@ export async function dailyBalances(ctx: BankContext, actor: Actor, id: number, 
   if (fromDate > toDate) return [];
   const days = Math.round((Date.parse(toDate) - Date.parse(fromDate)) / 86_400_000) + 1;
   if (days > 3660) throw new Invalid('At most 10 years of daily balances at a time', { fields: ['from', 'to'] });
-  const snaps = new Map((await ctx.db('balance_snapshots').where({ account_id: id }).whereBetween('date', [fromDate, toDate]).select('date', 'balance')).map((s) => [s.date as string, Number(s.balance)]));
-  const prior = await ctx.db('entries').where('account_id', id).andWhere('at', '<', `${fromDate}T00:00:00.000Z`).orderBy('id', 'desc').first('balance_after');
+  const snaps = new Map(
+    (await ctx.db('balance_snapshots').where({ account_id: id }).whereBetween('date', [fromDate, toDate]).select('date', 'balance')).map(
+      (s) => [s.date as string, Number(s.balance)],
+    ),
+  );
+  const prior = await ctx
+    .db('entries')
+    .where('account_id', id)
+    .andWhere('at', '<', `${fromDate}T00:00:00.000Z`)
+    .orderBy('id', 'desc')
+    .first('balance_after');
   let running = prior ? Number(prior.balance_after) : 0;
-  const entries = await ctx.db('entries').where('account_id', id).whereBetween('at', [`${fromDate}T00:00:00.000Z`, `${toDate}T23:59:59.999Z`]).orderBy('id').select('at', 'balance_after');
+  const entries = await ctx
+    .db('entries')
+    .where('account_id', id)
+    .whereBetween('at', [`${fromDate}T00:00:00.000Z`, `${toDate}T23:59:59.999Z`])
+    .orderBy('id')
+    .select('at', 'balance_after');
   const out: { date: string; balance: string }[] = [];
   let i = 0;
   for (let d = 0; d < days; d++) {
@@ -363,7 +483,11 @@ export async function dailyBalances(ctx: BankContext, actor: Actor, id: number, 
   return out;
 }
 
-export async function listTransactions(ctx: BankContext, actor: Actor, f: { accountId?: number; kind?: string; status?: string; from?: string; to?: string; limit: number; cursor?: number | null }) {
+export async function listTransactions(
+  ctx: BankContext,
+  actor: Actor,
+  f: { accountId?: number; kind?: string; status?: string; from?: string; to?: string; limit: number; cursor?: number | null },
+) {
   requireCan(actor, 'transactions.list');
   const { from, to } = bounds(f);
   let q = ctx.db<TransactionRow>('transactions');
@@ -381,12 +505,18 @@ export async function listTransactions(ctx: BankContext, actor: Actor, f: { acco
 /** What waits for approval on an account: money held going out, and money on its way in. */
 export async function accountPending(ctx: BankContext, actor: Actor, id: number) {
   await findVisibleAccount(ctx.db, actor, id);
-  const rows = await ctx.db<TransactionRow>('transactions')
+  const rows = await ctx
+    .db<TransactionRow>('transactions')
     .where('status', 'pending_approval')
     .andWhere((w) => w.where('from_account_id', id).orWhere('to_account_id', id))
-    .orderBy('id', 'desc').limit(500);
+    .orderBy('id', 'desc')
+    .limit(500);
   const dtos = await transactionDtos(ctx, rows);
-  return dtos.map((d, i) => ({ ...d, direction: rows[i].from_account_id === id ? 'out' : 'in', mine: rows[i].created_by === actor.userId }));
+  return dtos.map((d, i) => ({
+    ...d,
+    direction: rows[i].from_account_id === id ? 'out' : 'in',
+    mine: rows[i].created_by === actor.userId,
+  }));
 }
 
 export async function transactionDtos(ctx: BankContext, rows: TransactionRow[]) {

@@ -36,13 +36,20 @@ async function confirmPayee(ctx: BankContext, actor: Actor, number: string): Pro
   const found = await withTx(ctx, async (t) => {
     if (actor.userId !== null) {
       const since = new Date(Date.parse(t.now) - WINDOW_MS).toISOString();
-      const recent = await t.q('payee_lookups').where('user_id', actor.userId).andWhere('at', '>', since).orderBy('at').limit(LOOKUPS_PER_MINUTE).select('at');
+      const recent = await t
+        .q('payee_lookups')
+        .where('user_id', actor.userId)
+        .andWhere('at', '>', since)
+        .orderBy('at')
+        .limit(LOOKUPS_PER_MINUTE)
+        .select('at');
       if (recent.length >= LOOKUPS_PER_MINUTE) {
         return { limited: Math.max(1, Math.ceil((Date.parse(recent[0].at) + WINDOW_MS - Date.parse(t.now)) / 1000)) };
       }
     }
     const holder = await holderOf(t, number);
-    if (actor.userId !== null) await t.q('payee_lookups').insert({ user_id: actor.userId, account_number: number.slice(0, 12), found: !!holder, at: t.now });
+    if (actor.userId !== null)
+      await t.q('payee_lookups').insert({ user_id: actor.userId, account_number: number.slice(0, 12), found: !!holder, at: t.now });
     return { holder };
   });
   if ('limited' in found) throw new RateLimited(found.limited!);
@@ -52,10 +59,14 @@ async function confirmPayee(ctx: BankContext, actor: Actor, number: string): Pro
 
 async function holderOf(t: Tx, number: string): Promise<Holder | null> {
   if (!/^\d{12}$/.test(number)) return null;
-  const r = await t.q('accounts as a').join('customers as c', 'c.id', 'a.customer_id')
+  const r = await t
+    .q('accounts as a')
+    .join('customers as c', 'c.id', 'a.customer_id')
     .where({ 'a.number': number, 'a.kind': 'customer', 'a.status': 'active' })
     .first('a.id', 'a.number', 'a.currency', 'a.customer_id', 'c.first_name', 'c.last_name');
-  return r ? { accountId: r.id, number: r.number, currency: r.currency, customerId: r.customer_id, firstName: r.first_name, lastName: r.last_name } : null;
+  return r
+    ? { accountId: r.id, number: r.number, currency: r.currency, customerId: r.customer_id, firstName: r.first_name, lastName: r.last_name }
+    : null;
 }
 
 /** GET /accounts/lookup: whose account a number is, masked. */
@@ -66,23 +77,29 @@ export async function lookupAccount(ctx: BankContext, actor: Actor, number: stri
 }
 
 /** A payee joined with its account's number and its holder's name (payeeRows). */
-type PayeeRow = Pick<Row<Payee>, 'id' | 'customer_id' | 'account_id' | 'nickname' | 'created_at'>
-  & Pick<Row<Account>, 'number'> & Pick<Row<Customer>, 'first_name' | 'last_name'>;
+type PayeeRow = Pick<Row<Payee>, 'id' | 'customer_id' | 'account_id' | 'nickname' | 'created_at'> &
+  Pick<Row<Account>, 'number'> &
+  Pick<Row<Customer>, 'first_name' | 'last_name'>;
 
 const payeeDto = (r: PayeeRow) => ({
-  id: r.id, accountNumber: r.number, nickname: r.nickname, holderName: maskedHolderName(r.first_name, r.last_name), createdAt: r.created_at,
+  id: r.id,
+  accountNumber: r.number,
+  nickname: r.nickname,
+  holderName: maskedHolderName(r.first_name, r.last_name),
+  createdAt: r.created_at,
 });
 export type PayeeDto = ReturnType<typeof payeeDto>;
 
-const payeeRows = (q: BankContext['db'] | Tx['q']) => q('payees as p')
-  .join('accounts as a', 'a.id', 'p.account_id')
-  .join('customers as c', 'c.id', 'a.customer_id')
-  .select('p.id', 'p.customer_id', 'p.account_id', 'p.nickname', 'p.created_at', 'a.number', 'c.first_name', 'c.last_name');
+const payeeRows = (q: BankContext['db'] | Tx['q']) =>
+  q('payees as p')
+    .join('accounts as a', 'a.id', 'p.account_id')
+    .join('customers as c', 'c.id', 'a.customer_id')
+    .select('p.id', 'p.customer_id', 'p.account_id', 'p.nickname', 'p.created_at', 'a.number', 'c.first_name', 'c.last_name');
 
 /** A customer's payees, oldest first (staff may name the customer). */
 export async function listPayees(ctx: BankContext, actor: Actor, opts: { customerId?: number; limit: number; cursor?: number | null }) {
   requireCan(actor, 'payees.read');
-  const customerId = actor.role === 'customer' ? actor.customerId : opts.customerId ?? null;
+  const customerId = actor.role === 'customer' ? actor.customerId : (opts.customerId ?? null);
   if (customerId === null) return toPage(0, [] as PayeeDto[], opts.limit);
   let q = payeeRows(ctx.db).where('p.customer_id', customerId);
   if (opts.cursor) q = q.where('p.id', '>', opts.cursor);
@@ -93,14 +110,17 @@ export async function listPayees(ctx: BankContext, actor: Actor, opts: { custome
 export async function addPayee(ctx: BankContext, actor: Actor, input: { accountNumber: string; nickname: string }): Promise<PayeeDto> {
   requireCan(actor, 'payees.own');
   const nickname = input.nickname.trim();
-  if (!nickname || nickname.length > NICKNAME_MAX) throw new Invalid(`nickname must be 1 to ${NICKNAME_MAX} characters`, { fields: ['nickname'] });
+  if (!nickname || nickname.length > NICKNAME_MAX)
+    throw new Invalid(`nickname must be 1 to ${NICKNAME_MAX} characters`, { fields: ['nickname'] });
   const holder = await confirmPayee(ctx, actor, input.accountNumber);
   return withTx(ctx, async (t) => {
     const customerId = actor.customerId!;
     if (await t.q('payees').where({ customer_id: customerId, account_id: holder.accountId }).first('id')) {
       throw new Conflict(`Account ${holder.number} is already one of your payees`);
     }
-    const [ins] = await t.q('payees').insert({ customer_id: customerId, account_id: holder.accountId, nickname, created_by: actor.userId, created_at: t.now }, ['id']);
+    const [ins] = await t
+      .q('payees')
+      .insert({ customer_id: customerId, account_id: holder.accountId, nickname, created_by: actor.userId, created_at: t.now }, ['id']);
     const id = Number(typeof ins === 'object' ? ins.id : ins);
     const dto = payeeDto((await payeeRows(t.q).where('p.id', id).first()) as PayeeRow);
     await audit(t, actor, { action: 'payee.created', entity: 'payee', entityId: id, after: dto });

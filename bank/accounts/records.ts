@@ -44,7 +44,13 @@ function toLocked(rows: Record<string, unknown>[]): Map<number, LockedAccount> {
       a.id as number,
       {
         ...(a as unknown as AccountRow),
-        rule: rule_code ? { min_balance: rule_min_balance as number, overdraft_limit: rule_overdraft_limit as number, approval_threshold: rule_approval_threshold as number | null } : null,
+        rule: rule_code
+          ? {
+              min_balance: rule_min_balance as number,
+              overdraft_limit: rule_overdraft_limit as number,
+              approval_threshold: rule_approval_threshold as number | null,
+            }
+          : null,
       },
     ]),
   );
@@ -68,15 +74,22 @@ export async function lockGroupAccounts(t: Tx, ids: number[], numbers: string[])
   if (!ids.length && !numbers.length) return new Map();
   const fast = await fastSql(t.q);
   if (fast.dialect === 'pg') {
-    return toLocked(await fast.query('lock_accounts', {
-      sqlite: '',
-      pg: `${LOCK_SQL} WHERE a.id = ANY(?::bigint[]) OR (a.number = ANY(?::text[]) AND a.kind = 'customer') ORDER BY a.id FOR UPDATE OF a`,
-    }, [[...new Set(ids)], [...new Set(numbers)]]));
+    return toLocked(
+      await fast.query(
+        'lock_accounts',
+        {
+          sqlite: '',
+          pg: `${LOCK_SQL} WHERE a.id = ANY(?::bigint[]) OR (a.number = ANY(?::text[]) AND a.kind = 'customer') ORDER BY a.id FOR UPDATE OF a`,
+        },
+        [[...new Set(ids)], [...new Set(numbers)]],
+      ),
+    );
   }
   // SQLite: the transaction already holds the only write lock; each look-up is a prepared point query.
   const rows: Record<string, unknown>[] = [];
   for (const id of new Set(ids)) rows.push(...(await fast.query('lock_by_id', { sqlite: `${LOCK_SQL} WHERE a.id = ?`, pg: '' }, [id])));
-  for (const n of new Set(numbers)) rows.push(...(await fast.query('lock_by_number', { sqlite: `${LOCK_SQL} WHERE a.number = ? AND a.kind = 'customer'`, pg: '' }, [n])));
+  for (const n of new Set(numbers))
+    rows.push(...(await fast.query('lock_by_number', { sqlite: `${LOCK_SQL} WHERE a.number = ? AND a.kind = 'customer'`, pg: '' }, [n])));
   return toLocked(rows);
 }
 
@@ -84,7 +97,11 @@ export async function lockGroupAccounts(t: Tx, ids: number[], numbers: string[])
  * Inserts a row with a fresh unique account number, retrying on the rare collision. `row`: the
  * new account's columns but those the table fills in (id, frozen_by, alert_count).
  */
-export async function insertWithNumber(q: Knex | Knex.Transaction, row: Omit<AccountRow, 'id' | 'number' | 'frozen_by' | 'alert_count'>, prefix = ''): Promise<AccountRow> {
+export async function insertWithNumber(
+  q: Knex | Knex.Transaction,
+  row: Omit<AccountRow, 'id' | 'number' | 'frozen_by' | 'alert_count'>,
+  prefix = '',
+): Promise<AccountRow> {
   for (let i = 0; ; i++) {
     const number = generateAccountNumber(prefix);
     const clash = await q('accounts').where({ number }).first('id');
@@ -110,10 +127,23 @@ export async function ensureBankAccounts(ctx: BankContext, currency: string, q: 
     for (let s = 0; s < ctx.hotShards; s++) {
       const code = hotCode(kind, currency, s);
       if (have.has(code)) continue;
-      await insertWithNumber(q, {
-        kind, internal_code: code, customer_id: null, type: null, branch: null, currency,
-        balance: 0, held: 0, status: 'active', opened_at: new Date().toISOString(), closed_at: null,
-      }, '9');
+      await insertWithNumber(
+        q,
+        {
+          kind,
+          internal_code: code,
+          customer_id: null,
+          type: null,
+          branch: null,
+          currency,
+          balance: 0,
+          held: 0,
+          status: 'active',
+          opened_at: new Date().toISOString(),
+          closed_at: null,
+        },
+        '9',
+      );
     }
   }
 }

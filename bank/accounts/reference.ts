@@ -30,7 +30,8 @@ async function uniquely<T>(what: string, fn: () => Promise<T>): Promise<T> {
 /** Free-text fields of reference data: present when required, within the column, no control characters. */
 function checkText(fields: Record<string, [unknown, number, boolean]>) {
   const bad = Object.entries(fields).filter(([, [v, max, required]]) =>
-    v === undefined || v === null ? required : typeof v !== 'string' || (required && !v.trim()) || v.length > max || hasControl(v));
+    v === undefined || v === null ? required : typeof v !== 'string' || (required && !v.trim()) || v.length > max || hasControl(v),
+  );
   if (bad.length) throw new Invalid(`Invalid ${bad.map(([f]) => f).join(', ')}`, { fields: bad.map(([f]) => f) });
 }
 
@@ -41,7 +42,13 @@ const todayOf = (ctx: BankContext) => ctx.now().toISOString().slice(0, 10);
 export type BranchRow = Row<Branch>;
 
 export const branchDto = (b: BranchRow) => ({
-  id: b.id, code: b.code, name: b.name, city: b.city, address: b.address ?? null, createdAt: b.created_at, updatedAt: b.updated_at,
+  id: b.id,
+  code: b.code,
+  name: b.name,
+  city: b.city,
+  address: b.address ?? null,
+  createdAt: b.created_at,
+  updatedAt: b.updated_at,
 });
 export type BranchDto = ReturnType<typeof branchDto>;
 
@@ -70,8 +77,16 @@ export async function createBranch(ctx: BankContext, actor: Actor, input: NewBra
   if (!CODE_RE.test(input.code)) throw new Invalid('code must be 2-16 uppercase letters or digits', { fields: ['code'] });
   checkText({ name: [input.name, 200, true], city: [input.city, 100, true], address: [input.address, 300, false] });
   return withTx(ctx, async (t) => {
-    if (await t.q('branches').where({ code: input.code }).first('id')) throw new Conflict(`Branch ${input.code} already exists`, 'conflict', { fields: ['code'] });
-    const row = { code: input.code, name: input.name, city: input.city, address: input.address ?? null, created_at: t.now, updated_at: t.now };
+    if (await t.q('branches').where({ code: input.code }).first('id'))
+      throw new Conflict(`Branch ${input.code} already exists`, 'conflict', { fields: ['code'] });
+    const row = {
+      code: input.code,
+      name: input.name,
+      city: input.city,
+      address: input.address ?? null,
+      created_at: t.now,
+      updated_at: t.now,
+    };
     const id = await uniquely(`Branch ${input.code}`, () => insertId(t, 'branches', row));
     const dto = branchDto({ ...row, id });
     await audit(t, actor, { action: 'branch.created', entity: 'branch', entityId: id, after: dto });
@@ -83,7 +98,11 @@ export type BranchEdit = Partial<Pick<NewBranch, 'name' | 'city' | 'address'>>;
 
 export async function editBranch(ctx: BankContext, actor: Actor, id: number, edit: BranchEdit) {
   requireCan(actor, 'branches.write');
-  checkText({ name: [edit.name, 200, edit.name !== undefined], city: [edit.city, 100, edit.city !== undefined], address: [edit.address, 300, false] });
+  checkText({
+    name: [edit.name, 200, edit.name !== undefined],
+    city: [edit.city, 100, edit.city !== undefined],
+    address: [edit.address, 300, false],
+  });
   return withTx(ctx, async (t) => {
     const b: BranchRow | undefined = await t.q('branches').where({ id }).first();
     if (!b) throw new NotFound('Branch');
@@ -162,10 +181,14 @@ export async function createAccountType(ctx: BankContext, actor: Actor, input: N
     name: input.name,
     min_balance: amountField(input.minBalance, ctx.currency, 'minBalance'),
     overdraft_limit: amountField(input.overdraftLimit, ctx.currency, 'overdraftLimit'),
-    approval_threshold: input.approvalThreshold === null || input.approvalThreshold === undefined ? null : amountField(input.approvalThreshold, ctx.currency, 'approvalThreshold'),
+    approval_threshold:
+      input.approvalThreshold === null || input.approvalThreshold === undefined
+        ? null
+        : amountField(input.approvalThreshold, ctx.currency, 'approvalThreshold'),
   };
   return withTx(ctx, async (t) => {
-    if (await t.q('account_types').where({ code: input.code }).first('id')) throw new Conflict(`Account type ${input.code} already exists`, 'conflict', { fields: ['code'] });
+    if (await t.q('account_types').where({ code: input.code }).first('id'))
+      throw new Conflict(`Account type ${input.code} already exists`, 'conflict', { fields: ['code'] });
     const full = { ...row, created_at: t.now, updated_at: t.now };
     const id = await uniquely(`Account type ${input.code}`, () => insertId(t, 'account_types', full));
     const dto = accountTypeDto({ ...full, id }, ctx.currency, null);
@@ -186,7 +209,9 @@ export async function editAccountType(ctx: BankContext, actor: Actor, code: stri
   if (edit.name !== undefined) patch.name = edit.name;
   if (edit.minBalance !== undefined) patch.min_balance = amountField(edit.minBalance, ctx.currency, 'minBalance');
   if (edit.overdraftLimit !== undefined) patch.overdraft_limit = amountField(edit.overdraftLimit, ctx.currency, 'overdraftLimit');
-  if (edit.approvalThreshold !== undefined) patch.approval_threshold = edit.approvalThreshold === null ? null : amountField(edit.approvalThreshold, ctx.currency, 'approvalThreshold');
+  if (edit.approvalThreshold !== undefined)
+    patch.approval_threshold =
+      edit.approvalThreshold === null ? null : amountField(edit.approvalThreshold, ctx.currency, 'approvalThreshold');
   return withTx(ctx, async (t) => {
     const r: AccountTypeFullRow | undefined = CODE_RE.test(code) ? await t.q('account_types').where({ code }).first() : undefined;
     if (!r) throw new NotFound('Account type');
@@ -194,7 +219,10 @@ export async function editAccountType(ctx: BankContext, actor: Actor, code: stri
     const changed = Object.fromEntries(Object.entries(patch).filter(([k, v]) => !sameValue(v, r[k as keyof AccountTypeFullRow])));
     if (!Object.keys(changed).length) return accountTypeDto(r, ctx.currency, rate);
     const next = { ...r, ...changed, updated_at: t.now };
-    await t.q('account_types').where({ code }).update({ ...changed, updated_at: t.now });
+    await t
+      .q('account_types')
+      .where({ code })
+      .update({ ...changed, updated_at: t.now });
     const before = accountTypeDto(r, ctx.currency, rate);
     const after = accountTypeDto(next, ctx.currency, rate);
     await audit(t, actor, { action: 'account_type.updated', entity: 'account_type', entityId: code, before, after });
@@ -207,13 +235,19 @@ export async function editAccountType(ctx: BankContext, actor: Actor, code: stri
 export type RateRow = Row<InterestRate>;
 
 export const rateDto = (r: RateRow) => ({
-  id: r.id, accountType: r.account_type, annualRate: formatRate(Number(r.annual_rate_micro)), effectiveFrom: r.effective_from, createdAt: r.created_at, createdBy: r.created_by ?? null,
+  id: r.id,
+  accountType: r.account_type,
+  annualRate: formatRate(Number(r.annual_rate_micro)),
+  effectiveFrom: r.effective_from,
+  createdAt: r.created_at,
+  createdBy: r.created_by ?? null,
 });
 export type RateDto = ReturnType<typeof rateDto>;
 
 /** An account type named in a body or query that does not exist is a bad request (400), not a missing resource. */
 async function requireType(q: Tx['q'] | BankContext['db'], code: string, field = 'accountType') {
-  if (!CODE_RE.test(code) || !(await q('account_types').where({ code }).first('id'))) throw new Invalid(`Unknown account type ${code}`, { fields: [field] });
+  if (!CODE_RE.test(code) || !(await q('account_types').where({ code }).first('id')))
+    throw new Invalid(`Unknown account type ${code}`, { fields: [field] });
 }
 
 /** The rate history, oldest first per account type; rates are never rewritten, only added. */
@@ -240,11 +274,23 @@ export async function createRate(ctx: BankContext, actor: Actor, input: NewRate)
   const micro = parseRate(input.annualRate);
   if (!isRealDate(input.effectiveFrom)) throw new Invalid('effectiveFrom must be a real date YYYY-MM-DD', { fields: ['effectiveFrom'] });
   return withTx(ctx, async (t) => {
-    if (input.effectiveFrom < t.now.slice(0, 10)) throw new Invalid('effectiveFrom must be today or later: past rates are never rewritten', { fields: ['effectiveFrom'] });
+    if (input.effectiveFrom < t.now.slice(0, 10))
+      throw new Invalid('effectiveFrom must be today or later: past rates are never rewritten', { fields: ['effectiveFrom'] });
     await requireType(t.q, input.accountType);
     const taken = await t.q('interest_rates').where({ account_type: input.accountType, effective_from: input.effectiveFrom }).first('id');
-    if (taken) throw new Conflict(`A rate for ${input.accountType} from ${input.effectiveFrom} already exists; add one from another date`, 'conflict', { fields: ['effectiveFrom'] });
-    const row = { account_type: input.accountType, annual_rate_micro: micro, effective_from: input.effectiveFrom, created_by: actor.userId, created_at: t.now };
+    if (taken)
+      throw new Conflict(
+        `A rate for ${input.accountType} from ${input.effectiveFrom} already exists; add one from another date`,
+        'conflict',
+        { fields: ['effectiveFrom'] },
+      );
+    const row = {
+      account_type: input.accountType,
+      annual_rate_micro: micro,
+      effective_from: input.effectiveFrom,
+      created_by: actor.userId,
+      created_at: t.now,
+    };
     const id = await uniquely(`A rate for ${input.accountType} from ${input.effectiveFrom}`, () => insertId(t, 'interest_rates', row));
     const dto = rateDto({ ...row, id });
     await audit(t, actor, { action: 'interest_rate.created', entity: 'interest_rate', entityId: id, after: dto });

@@ -16,7 +16,11 @@ export function groupDigits(amount: string): string {
 }
 
 const KIND_WORDS: Record<string, string> = {
-  deposit: 'Deposit', withdrawal: 'Withdrawal', transfer: 'Transfer', interest: 'Interest', reversal: 'Reversal',
+  deposit: 'Deposit',
+  withdrawal: 'Withdrawal',
+  transfer: 'Transfer',
+  interest: 'Interest',
+  reversal: 'Reversal',
 };
 
 /**
@@ -25,7 +29,13 @@ const KIND_WORDS: Record<string, string> = {
  * with its running balance. The built-in Helvetica has no rupee sign, so amounts carry the
  * currency code.
  */
-export async function statementPdf(ctx: BankContext, actor: Actor, accountId: number, range: Range, bankName: string): Promise<{ stream: NodeJS.ReadableStream; filename: string }> {
+export async function statementPdf(
+  ctx: BankContext,
+  actor: Actor,
+  accountId: number,
+  range: Range,
+  bankName: string,
+): Promise<{ stream: NodeJS.ReadableStream; filename: string }> {
   const s = await statement(ctx, actor, accountId, range);
   const customer = await ctx.db('customers').where({ id: s.account.customerId }).first('first_name', 'last_name');
   const address = await ctx.db('addresses').where({ customer_id: s.account.customerId }).orderBy('id').first();
@@ -35,14 +45,25 @@ export async function statementPdf(ctx: BankContext, actor: Actor, accountId: nu
   render(doc, s, {
     bankName,
     customerName: customer ? `${customer.first_name} ${customer.last_name}` : '',
-    address: address ? [address.line1, address.line2, [address.city, address.state, address.postal_code].filter(Boolean).join(' '), address.country].filter(Boolean) : [],
+    address: address
+      ? [
+          address.line1,
+          address.line2,
+          [address.city, address.state, address.postal_code].filter(Boolean).join(' '),
+          address.country,
+        ].filter(Boolean)
+      : [],
     printedAt: ctx.now().toISOString(),
   });
   doc.end();
   return { stream: doc, filename: `statement-${s.account.number}.pdf` };
 }
 
-function render(doc: PDFKit.PDFDocument, s: Statement, who: { bankName: string; customerName: string; address: string[]; printedAt: string }) {
+function render(
+  doc: PDFKit.PDFDocument,
+  s: Statement,
+  who: { bankName: string; customerName: string; address: string[]; printedAt: string },
+) {
   const cur = s.account.currency;
   const money = (v: string) => `${groupDigits(v)} ${cur}`;
   doc.font('Helvetica-Bold').fontSize(18).text(who.bankName, MARGIN, MARGIN);
@@ -63,7 +84,10 @@ function render(doc: PDFKit.PDFDocument, s: Statement, who: { bankName: string; 
   let y = top;
   for (const [k, v] of facts) {
     doc.font('Helvetica').fillColor('#555').text(k, 320, y, { width: 100 });
-    doc.font('Helvetica-Bold').fillColor('#000').text(v, 420, y, { width: RIGHT - 420, align: 'right' });
+    doc
+      .font('Helvetica-Bold')
+      .fillColor('#000')
+      .text(v, 420, y, { width: RIGHT - 420, align: 'right' });
     y += 15;
   }
   doc.y = Math.max(doc.y, y) + 18;
@@ -75,7 +99,11 @@ function render(doc: PDFKit.PDFDocument, s: Statement, who: { bankName: string; 
     doc.text('Description', COLS.text, hy);
     doc.text('Amount', COLS.amount, hy, { width: COLS.balance - COLS.amount - 10, align: 'right' });
     doc.text('Balance', COLS.balance, hy, { width: RIGHT - COLS.balance, align: 'right' });
-    doc.moveTo(MARGIN, hy + 13).lineTo(RIGHT, hy + 13).strokeColor('#999').stroke();
+    doc
+      .moveTo(MARGIN, hy + 13)
+      .lineTo(RIGHT, hy + 13)
+      .strokeColor('#999')
+      .stroke();
     doc.y = hy + 18;
   };
   header();
@@ -88,7 +116,9 @@ function render(doc: PDFKit.PDFDocument, s: Statement, who: { bankName: string; 
       doc.font('Helvetica').fontSize(9);
     }
     const ry = doc.y;
-    const words = [KIND_WORDS[e.kind] ?? e.kind, e.counterparty ? `${Number(e.amount) < 0 ? 'to' : 'from'} ${e.counterparty}` : '', e.memo].filter(Boolean).join(' · ');
+    const words = [KIND_WORDS[e.kind] ?? e.kind, e.counterparty ? `${Number(e.amount) < 0 ? 'to' : 'from'} ${e.counterparty}` : '', e.memo]
+      .filter(Boolean)
+      .join(' · ');
     doc.text(e.at.slice(0, 10), COLS.date, ry, { width: COLS.text - COLS.date - 6, lineBreak: false });
     doc.text(words, COLS.text, ry, { width: COLS.amount - COLS.text - 6, height: 11, ellipsis: true, lineBreak: false });
     doc.text(groupDigits(e.amount), COLS.amount, ry, { width: COLS.balance - COLS.amount - 10, align: 'right', lineBreak: false });
@@ -97,6 +127,17 @@ function render(doc: PDFKit.PDFDocument, s: Statement, who: { bankName: string; 
   }
   doc.moveTo(MARGIN, doc.y).lineTo(RIGHT, doc.y).strokeColor('#999').stroke();
   doc.y += 8;
-  doc.font('Helvetica-Bold').fontSize(10).text(`Closing balance: ${money(s.closingBalance)}`, MARGIN, doc.y, { width: RIGHT - MARGIN, align: 'right' });
-  doc.font('Helvetica').fontSize(8).fillColor('#555').text(`Printed ${who.printedAt.slice(0, 16).replace('T', ' ')} UTC. Credits ${money(s.totalCredits)}, debits ${money(s.totalDebits)}.`, MARGIN, doc.y + 6);
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(10)
+    .text(`Closing balance: ${money(s.closingBalance)}`, MARGIN, doc.y, { width: RIGHT - MARGIN, align: 'right' });
+  doc
+    .font('Helvetica')
+    .fontSize(8)
+    .fillColor('#555')
+    .text(
+      `Printed ${who.printedAt.slice(0, 16).replace('T', ' ')} UTC. Credits ${money(s.totalCredits)}, debits ${money(s.totalDebits)}.`,
+      MARGIN,
+      doc.y + 6,
+    );
 }

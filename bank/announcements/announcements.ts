@@ -69,7 +69,10 @@ export async function listAnnouncements(ctx: BankContext, actor: Actor, f: Annou
     if (!can(actor, 'announcements.write')) throw new Forbidden('Only managers may list inactive announcements');
   } else {
     const now = ctx.now().toISOString();
-    q = q.whereIn('audience', audiencesOf(actor)).where({ active: true }).where('published_at', '<=', now)
+    q = q
+      .whereIn('audience', audiencesOf(actor))
+      .where({ active: true })
+      .where('published_at', '<=', now)
       .where((w) => w.whereNull('expires_at').orWhere('expires_at', '>', now));
   }
   if (f.cursor) q = q.where('id', '<', f.cursor);
@@ -100,8 +103,16 @@ export async function createAnnouncement(ctx: BankContext, actor: Actor, input: 
     const expiresAt = input.expiresAt == null ? null : isoTime(input.expiresAt, 'expiresAt');
     checkWindow(publishedAt, expiresAt);
     const row = {
-      title, message, audience: input.audience, active: true, published_at: publishedAt, expires_at: expiresAt,
-      withdrawn_at: null, created_by: actor.userId, created_at: t.now, updated_at: t.now,
+      title,
+      message,
+      audience: input.audience,
+      active: true,
+      published_at: publishedAt,
+      expires_at: expiresAt,
+      withdrawn_at: null,
+      created_by: actor.userId,
+      created_at: t.now,
+      updated_at: t.now,
     };
     const [ins] = await t.q('announcements').insert(row, ['id']);
     const dto = announcementDto({ ...row, id: typeof ins === 'object' ? ins.id : ins });
@@ -151,7 +162,10 @@ export async function updateAnnouncement(ctx: BankContext, actor: Actor, id: num
     if (!Object.keys(changes).length) return announcementDto(row);
     if (changes.expires_at !== undefined) checkWindow(row.published_at, changes.expires_at);
     const after = { ...row, ...changes, updated_at: t.now };
-    await t.q('announcements').where({ id }).update({ ...changes, updated_at: t.now });
+    await t
+      .q('announcements')
+      .where({ id })
+      .update({ ...changes, updated_at: t.now });
     const dto = announcementDto(after);
     const to = [AUDIENCE_ROOM[row.audience], AUDIENCE_ROOM[after.audience]];
     const type = changes.active === false ? 'announcement.withdrawn' : 'announcement.updated';
@@ -171,6 +185,12 @@ export async function withdrawAnnouncement(ctx: BankContext, actor: Actor, id: n
     await t.q('announcements').where({ id }).update({ active: false, withdrawn_at: t.now, updated_at: t.now });
     const dto = announcementDto(after);
     recordEvent(t, 'announcement.withdrawn', [AUDIENCE_ROOM[row.audience]], { announcement: dto });
-    await audit(t, actor, { action: 'announcement.withdrawn', entity: 'announcement', entityId: id, before: announcementDto(row), after: dto });
+    await audit(t, actor, {
+      action: 'announcement.withdrawn',
+      entity: 'announcement',
+      entityId: id,
+      before: announcementDto(row),
+      after: dto,
+    });
   });
 }

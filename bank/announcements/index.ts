@@ -1,2 +1,10 @@
 // The public face of bank/announcements/: what the runtime layers (rest/, hub/, jobs/, runtime/) use.
-export { AUDIENCES, MESSAGE_MAX, TITLE_MAX, createAnnouncement, listAnnouncements, updateAnnouncement, withdrawAnnouncement } from './announcements.js';
+export {
+  AUDIENCES,
+  MESSAGE_MAX,
+  TITLE_MAX,
+  createAnnouncement,
+  listAnnouncements,
+  updateAnnouncement,
+  withdrawAnnouncement,
+} from './announcements.js';

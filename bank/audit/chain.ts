@@ -36,10 +36,19 @@ type Head = Pick<Row<AuditHead>, 'chain' | 'last_hash'>;
  */
 async function takeChain(t: Tx): Promise<Head> {
   const fast = await fastSql(t.q);
-  if (fast.dialect === 'sqlite') return (await fast.query<Head>('audit_head', { sqlite: 'SELECT chain, last_hash FROM audit_heads WHERE chain = 0', pg: '' }, []))[0];
-  const [free] = await fast.query<Head>('audit_free_head', { sqlite: '', pg: 'SELECT chain, last_hash FROM audit_heads ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED' }, []);
+  if (fast.dialect === 'sqlite')
+    return (await fast.query<Head>('audit_head', { sqlite: 'SELECT chain, last_hash FROM audit_heads WHERE chain = 0', pg: '' }, []))[0];
+  const [free] = await fast.query<Head>(
+    'audit_free_head',
+    { sqlite: '', pg: 'SELECT chain, last_hash FROM audit_heads ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED' },
+    [],
+  );
   if (free) return free;
-  return (await fast.query<Head>('audit_wait_head', { sqlite: '', pg: 'SELECT chain, last_hash FROM audit_heads WHERE chain = ? FOR UPDATE' }, [crypto.randomInt(AUDIT_CHAINS)]))[0];
+  return (
+    await fast.query<Head>('audit_wait_head', { sqlite: '', pg: 'SELECT chain, last_hash FROM audit_heads WHERE chain = ? FOR UPDATE' }, [
+      crypto.randomInt(AUDIT_CHAINS),
+    ])
+  )[0];
 }
 
 /**
@@ -49,7 +58,6 @@ async function takeChain(t: Tx): Promise<Head> {
 export async function audit(t: Tx, actor: Actor, input: AuditInput): Promise<void> {
   await auditMany(t, actor, [input]);
 }
-
 
 /**
  * Appends several audit rows, in order, to one chain: one head lock, one multi-row insert
@@ -78,14 +86,36 @@ export async function auditMany(t: Tx, actor: Actor, inputs: AuditInput[]): Prom
     return full;
   });
   const fast = await fastSql(t.q);
-  const ids = await fast.insert(AUDIT_LOG, rows.map((r) => [r.chain, r.actor_id, r.action, r.entity, r.entity_id, r.before, r.after, r.ip, r.at, r.prev_hash, r.hash]));
-  await fast.query('audit_head_move', { sqlite: 'UPDATE audit_heads SET last_id = ?, last_hash = ?, length = length + ? WHERE chain = ?', pg: 'UPDATE audit_heads SET last_id = ?, last_hash = ?, length = length + ? WHERE chain = ?' }, [Math.max(...ids), prev, rows.length, chain]);
+  const ids = await fast.insert(
+    AUDIT_LOG,
+    rows.map((r) => [r.chain, r.actor_id, r.action, r.entity, r.entity_id, r.before, r.after, r.ip, r.at, r.prev_hash, r.hash]),
+  );
+  await fast.query(
+    'audit_head_move',
+    {
+      sqlite: 'UPDATE audit_heads SET last_id = ?, last_hash = ?, length = length + ? WHERE chain = ?',
+      pg: 'UPDATE audit_heads SET last_id = ?, last_hash = ?, length = length + ? WHERE chain = ?',
+    },
+    [Math.max(...ids), prev, rows.length, chain],
+  );
 }
 
 const AUDIT_LOG: Table = {
-  name: 'audit_log', key: 'id',
-  columns: [['chain', 'int'], ['actor_id', 'bigint'], ['action', 'text'], ['entity', 'text'], ['entity_id', 'text'], ['before', 'text'], ['after', 'text'],
-    ['ip', 'text'], ['at', 'text'], ['prev_hash', 'text'], ['hash', 'text']],
+  name: 'audit_log',
+  key: 'id',
+  columns: [
+    ['chain', 'int'],
+    ['actor_id', 'bigint'],
+    ['action', 'text'],
+    ['entity', 'text'],
+    ['entity_id', 'text'],
+    ['before', 'text'],
+    ['after', 'text'],
+    ['ip', 'text'],
+    ['at', 'text'],
+    ['prev_hash', 'text'],
+    ['hash', 'text'],
+  ],
 };
 
 export interface AuditVerification {
@@ -115,7 +145,8 @@ export async function verifyAudit(ctx: BankContext | { db: Knex }): Promise<Audi
   }
   // A chain whose computed end differs from its recorded head lost rows off its end.
   const lengths = new Map<number, number>();
-  for (const r of (await ctx.db('audit_log').select('chain').count({ n: '*' }).groupBy('chain')) as { chain: number; n: number }[]) lengths.set(Number(r.chain), Number(r.n));
+  for (const r of (await ctx.db('audit_log').select('chain').count({ n: '*' }).groupBy('chain')) as { chain: number; n: number }[])
+    lengths.set(Number(r.chain), Number(r.n));
   for (const head of await ctx.db('audit_heads').select('chain', 'last_id', 'last_hash', 'length')) {
     const end = lastHash.get(head.chain) ?? GENESIS;
     if (end !== head.last_hash || (lengths.get(head.chain) ?? 0) !== Number(head.length)) {

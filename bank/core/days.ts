@@ -13,7 +13,8 @@ export const DAY_SETTLE_MS = 2 * 60_000;
 
 export const dayOf = (instant: Date | string): string => new Date(instant).toISOString().slice(0, 10);
 
-export const addDays = (date: string, n: number): string => new Date(Date.parse(`${date}T00:00:00.000Z`) + n * DAY_MS).toISOString().slice(0, 10);
+export const addDays = (date: string, n: number): string =>
+  new Date(Date.parse(`${date}T00:00:00.000Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
 export const startOfDay = (date: string) => `${date}T00:00:00.000Z`;
 export const endOfDay = (date: string) => `${date}T23:59:59.999Z`;
@@ -44,7 +45,8 @@ export function nextPeriod(period: string): string {
 
 export const lastDayOf = (period: string) => addDays(firstDayOf(nextPeriod(period)), -1);
 
-export const isDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)) && new Date(`${s}T00:00:00.000Z`).toISOString().slice(0, 10) === s;
+export const isDate = (s: string) =>
+  /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)) && new Date(`${s}T00:00:00.000Z`).toISOString().slice(0, 10) === s;
 
 /** 'YYYY-MM' of the month before. */
 export const previousPeriod = (period: string) => periodOf(addDays(firstDayOf(period), -1));

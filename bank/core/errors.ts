@@ -1,11 +1,26 @@
 /** Domain errors. Each carries the API's error code; rest/ and hub/ map them in one place each. */
 export type ErrorCode =
-  | 'invalid_request' | 'invalid_amount'
-  | 'unauthenticated' | 'invalid_credentials' | 'otp_required' | 'invalid_otp'
-  | 'forbidden' | 'not_found' | 'conflict' | 'idempotency_in_flight'
-  | 'insufficient_funds' | 'account_frozen' | 'account_closed' | 'currency_mismatch' | 'same_account'
-  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch' | 'already_reversed'
-  | 'account_locked' | 'rate_limited';
+  | 'invalid_request'
+  | 'invalid_amount'
+  | 'unauthenticated'
+  | 'invalid_credentials'
+  | 'otp_required'
+  | 'invalid_otp'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'idempotency_in_flight'
+  | 'insufficient_funds'
+  | 'account_frozen'
+  | 'account_closed'
+  | 'currency_mismatch'
+  | 'same_account'
+  | 'limit_exceeded'
+  | 'nonzero_balance'
+  | 'idempotency_mismatch'
+  | 'already_reversed'
+  | 'account_locked'
+  | 'rate_limited';
 
 export class DomainError extends Error {
   /** Set when this refusal is the stored answer to an idempotent request, replayed. */
@@ -44,7 +59,10 @@ export class Forbidden extends DomainError {
   }
 }
 export class Unauthenticated extends DomainError {
-  constructor(code: 'unauthenticated' | 'invalid_credentials' | 'otp_required' | 'invalid_otp' = 'unauthenticated', message = 'Sign in first') {
+  constructor(
+    code: 'unauthenticated' | 'invalid_credentials' | 'otp_required' | 'invalid_otp' = 'unauthenticated',
+    message = 'Sign in first',
+  ) {
     super(code, message);
   }
 }
@@ -54,8 +72,15 @@ export class Conflict extends DomainError {
   }
 }
 export type RuleCode =
-  | 'insufficient_funds' | 'account_frozen' | 'account_closed' | 'currency_mismatch' | 'same_account'
-  | 'limit_exceeded' | 'nonzero_balance' | 'idempotency_mismatch' | 'already_reversed'
+  | 'insufficient_funds'
+  | 'account_frozen'
+  | 'account_closed'
+  | 'currency_mismatch'
+  | 'same_account'
+  | 'limit_exceeded'
+  | 'nonzero_balance'
+  | 'idempotency_mismatch'
+  | 'already_reversed'
   /** The thing is in the wrong state for this rule (e.g. cancelling a transaction no longer pending, reversing one that is not posted). */
   | 'conflict';
 /** A business rule refused the operation (HTTP 422, whatever its code). */
@@ -89,20 +114,38 @@ export function domainErrorFromJSON(e: { code: ErrorCode; message: string; detai
 
 /** An atomic batch refused as a whole because of one item; always a 422 whatever the item's own code. */
 export class BatchItemFailed extends DomainError {
-  constructor(readonly index: number, cause: DomainError) {
+  constructor(
+    readonly index: number,
+    cause: DomainError,
+  ) {
     super(cause.code, `Item ${index}: ${cause.message}`, { index, ...(cause.details ?? {}) });
   }
 }
 
 const STORE_DOWN_CODES = new Set([
   // PostgreSQL: the server shut the connection or cannot take it now; connection exceptions.
-  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
   // The network under it.
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
   // SQLite: another process holds the write lock past the busy timeout.
-  'SQLITE_BUSY', 'SQLITE_LOCKED',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
 ]);
-const STORE_DOWN_MESSAGES = /Connection terminated|connection error|not queryable|Timeout acquiring a connection|Connection ended unexpectedly/i;
+const STORE_DOWN_MESSAGES =
+  /Connection terminated|connection error|not queryable|Timeout acquiring a connection|Connection ended unexpectedly/i;
 
 /**
  * Why the database cannot serve right now (it went away, is restarting, is locked, is
@@ -117,9 +160,11 @@ export function storeUnavailable(err: unknown): { reason: 'unreachable' | 'busy'
   // SQLite rolls a transaction back by itself on a full disk, an I/O error or lack of
   // memory; the ROLLBACK that follows then fails and hides the cause. Nothing committed.
   if (/cannot rollback - no transaction is active/.test(String(e.message ?? ''))) return { reason: 'aborted', retryAfterSeconds: 5 };
-  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === '53100') return { reason: 'full', retryAfterSeconds: 30 };
+  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === '53100')
+    return { reason: 'full', retryAfterSeconds: 30 };
   if (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED') return { reason: 'busy', retryAfterSeconds: 1 };
-  if (STORE_DOWN_CODES.has(code) || e.name === 'KnexTimeoutError' || STORE_DOWN_MESSAGES.test(String(e.message ?? ''))) return { reason: 'unreachable', retryAfterSeconds: 1 };
+  if (STORE_DOWN_CODES.has(code) || e.name === 'KnexTimeoutError' || STORE_DOWN_MESSAGES.test(String(e.message ?? '')))
+    return { reason: 'unreachable', retryAfterSeconds: 1 };
   return null;
 }
 

@@ -20,7 +20,9 @@ export const DEV_TOTP_KEY = 'banking-hub-development-totp-key-not-for-production
 export type SecretKey = Buffer & { readonly __sealKey: true };
 
 export function deriveKey(material: string): SecretKey {
-  return Buffer.from(crypto.hkdfSync('sha256', Buffer.from(material, 'utf8'), Buffer.alloc(0), 'banking-hub totp secret v1', 32)) as SecretKey;
+  return Buffer.from(
+    crypto.hkdfSync('sha256', Buffer.from(material, 'utf8'), Buffer.alloc(0), 'banking-hub totp secret v1', 32),
+  ) as SecretKey;
 }
 
 export function seal(key: SecretKey, plain: string): string {

@@ -66,7 +66,14 @@ const trimOrNull = (s: string | null | undefined) => (s === undefined || s === n
 // ---- onboarding ----------------------------------------------------------------------------
 
 function addressRow(a: AddressInput) {
-  return { line1: a.line1.trim(), line2: trimOrNull(a.line2), city: a.city.trim(), state: trimOrNull(a.state), postal_code: a.postalCode.trim(), country: a.country };
+  return {
+    line1: a.line1.trim(),
+    line2: trimOrNull(a.line2),
+    city: a.city.trim(),
+    state: trimOrNull(a.state),
+    postal_code: a.postalCode.trim(),
+    country: a.country,
+  };
 }
 
 function personRow(c: Partial<CustomerFields>) {
@@ -85,7 +92,9 @@ function asLoginError(err: unknown): unknown {
   if (isUniqueViolation(err)) return new Conflict('That username is taken', 'conflict', { fields: ['login.username'] });
   if (!(err instanceof DomainError) || !Array.isArray(err.details?.fields)) return err;
   const fields = (err.details.fields as string[]).map((f) => (f === 'username' || f === 'password' ? `login.${f}` : f));
-  return err.code === 'conflict' ? new Conflict(err.message, 'conflict', { fields }) : new DomainError(err.code, err.message, { ...err.details, fields });
+  return err.code === 'conflict'
+    ? new Conflict(err.message, 'conflict', { fields })
+    : new DomainError(err.code, err.message, { ...err.details, fields });
 }
 
 /**
@@ -98,12 +107,14 @@ export async function onboardCustomer(ctx: BankContext, actor: Actor, input: New
   checkPerson(p, input, ctx.now().toISOString().slice(0, 10), false);
   checkAddress(p, input.address, 'address.', false);
   const username = input.login?.username?.toLowerCase();
-  if (input.login && !(typeof username === 'string' && USERNAME_RE.test(username))) p.set('login.username', 'must be 3-64 characters of a-z, 0-9, . _ -');
+  if (input.login && !(typeof username === 'string' && USERNAME_RE.test(username)))
+    p.set('login.username', 'must be 3-64 characters of a-z, 0-9, . _ -');
   raise(p);
   let passwordHash: string | null = null;
   if (input.login) {
     // Fail fast before the slow hash; the check inside the transaction is the one that counts.
-    if (await ctx.db('users').where({ username }).first('id')) throw new Conflict(`Username ${username} is taken`, 'conflict', { fields: ['login.username'] });
+    if (await ctx.db('users').where({ username }).first('id'))
+      throw new Conflict(`Username ${username} is taken`, 'conflict', { fields: ['login.username'] });
     // Hashed outside the transaction: argon2 is slow and SQLite has one writer.
     passwordHash = await hashNewPassword(input.login.password).catch((err) => Promise.reject(asLoginError(err)));
   }
@@ -114,7 +125,10 @@ export async function onboardCustomer(ctx: BankContext, actor: Actor, input: New
     await t.q('addresses').insert({ customer_id: id, ...addressRow(input.address), created_at: t.now, updated_at: t.now });
     if (input.login && passwordHash) {
       await createUserIn(t, actor, {
-        username: username!, passwordHash, role: 'customer', customerId: id,
+        username: username!,
+        passwordHash,
+        role: 'customer',
+        customerId: id,
         displayName: `${row.first_name} ${row.last_name}`.slice(0, 200),
       }).catch((err) => Promise.reject(asLoginError(err)));
     }
@@ -151,7 +165,13 @@ export async function searchCustomers(ctx: BankContext, actor: Actor, f: { q?: s
         .orWhereRaw(`lower(email) like ? escape '\\'`, [like])
         .orWhereRaw(`replace(replace(phone, ' ', ''), '-', '') like ? escape '\\'`, [`%${likeEscape(digits)}%`]);
       if (/^\d+$/.test(word)) {
-        w.orWhereExists((e) => e.select(ctx.db.raw('1')).from('accounts').whereRaw('accounts.customer_id = customers.id').andWhere('accounts.number', 'like', `%${word}%`));
+        w.orWhereExists((e) =>
+          e
+            .select(ctx.db.raw('1'))
+            .from('accounts')
+            .whereRaw('accounts.customer_id = customers.id')
+            .andWhere('accounts.number', 'like', `%${word}%`),
+        );
       }
     });
   }
@@ -166,11 +186,24 @@ export async function searchCustomers(ctx: BankContext, actor: Actor, f: { q?: s
 /** What a customer may change of their own record; staff may change every field. */
 const SELF_EDITABLE = new Set<keyof CustomerFields>(['email', 'phone']);
 const FIELD_COLUMNS: Record<keyof CustomerFields, keyof CustomerRow> = {
-  firstName: 'first_name', lastName: 'last_name', email: 'email', phone: 'phone', dateOfBirth: 'date_of_birth',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  email: 'email',
+  phone: 'phone',
+  dateOfBirth: 'date_of_birth',
 };
 
 /** After an address change: the customer.updated event with the whole record, then the audit row (last). */
-async function customerChanged(t: Tx, actor: Actor, id: number, action: string, entity: string, entityId: number, before: unknown, after: unknown) {
+async function customerChanged(
+  t: Tx,
+  actor: Actor,
+  id: number,
+  action: string,
+  entity: string,
+  entityId: number,
+  before: unknown,
+  after: unknown,
+) {
   const dto = await visibleCustomerDto(t.q, actor, id);
   recordEvent(t, 'customer.updated', [rooms.customer(id), rooms.staff], { customer: dto });
   await audit(t, actor, { action, entity, entityId, before, after });
@@ -184,7 +217,12 @@ async function customerChanged(t: Tx, actor: Actor, id: number, action: string, 
  * customer up by email), so two customers may share one (a household); refusing a duplicate
  * would also tell a customer that someone else banks here with that address.
  */
-export async function editCustomer(ctx: BankContext, actor: Actor, id: number, input: Partial<CustomerFields> & { currentPassword?: string }): Promise<CustomerDto> {
+export async function editCustomer(
+  ctx: BankContext,
+  actor: Actor,
+  id: number,
+  input: Partial<CustomerFields> & { currentPassword?: string },
+): Promise<CustomerDto> {
   requireCan(actor, 'customers.edit');
   const { currentPassword, ...edit } = input;
   const given = (Object.keys(edit) as (keyof CustomerFields)[]).filter((k) => edit[k] !== undefined && k in FIELD_COLUMNS);
@@ -192,12 +230,16 @@ export async function editCustomer(ctx: BankContext, actor: Actor, id: number, i
     // Ownership first: another customer's id is "not found", never "forbidden".
     await visibleCustomer(ctx.db, actor, id);
     const refused = given.filter((k) => !SELF_EDITABLE.has(k));
-    if (refused.length) throw new Forbidden(`Customers may change only their email and phone; ask the bank to change ${refused.join(', ')}`);
+    if (refused.length)
+      throw new Forbidden(`Customers may change only their email and phone; ask the bank to change ${refused.join(', ')}`);
   }
   const p: Problems = new Map();
   checkPerson(p, edit, ctx.now().toISOString().slice(0, 10), true);
   raise(p);
-  const selfEmailChange = actor.role === 'customer' && edit.email !== undefined && (await ctx.db('customers').where({ id }).first('email'))?.email !== edit.email.trim();
+  const selfEmailChange =
+    actor.role === 'customer' &&
+    edit.email !== undefined &&
+    (await ctx.db('customers').where({ id }).first('email'))?.email !== edit.email.trim();
   if (selfEmailChange) await confirmPassword(ctx, actor, currentPassword);
   return withTx(ctx, async (t) => {
     const c = await lockCustomer(t, actor, id);
@@ -205,13 +247,24 @@ export async function editCustomer(ctx: BankContext, actor: Actor, id: number, i
     const patch = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => c[k as keyof CustomerRow] !== v)) as Partial<CustomerRow>;
     if (!Object.keys(patch).length) return dtoOf(t.q, c);
     const { addresses: _before, ...before } = await dtoOf(t.q, c);
-    await t.q('customers').where({ id }).update({ ...patch, updated_at: t.now });
+    await t
+      .q('customers')
+      .where({ id })
+      .update({ ...patch, updated_at: t.now });
     const dto = await dtoOf(t.q, { ...c, ...patch, updated_at: t.now });
     const { addresses: _after, ...after } = dto;
-    const changes: Partial<Record<CustomerField, readonly [string, string]>> = Object.fromEntries((Object.keys(FIELD_COLUMNS) as (keyof CustomerFields)[]).filter((k) => before[k] !== after[k]).map((k) => [k, [before[k], after[k]]] as const));
+    const changes: Partial<Record<CustomerField, readonly [string, string]>> = Object.fromEntries(
+      (Object.keys(FIELD_COLUMNS) as (keyof CustomerFields)[])
+        .filter((k) => before[k] !== after[k])
+        .map((k) => [k, [before[k], after[k]]] as const),
+    );
     recordEvent(t, 'customer.updated', [rooms.customer(id), rooms.staff], { customer: dto, changes });
     if (selfEmailChange && actor.userId !== null && 'email' in changes) {
-      await notifyUsers(t, [actor.userId], { kind: 'security', title: 'Email changed', body: `Your email is now ${after.email}. If this was not you, contact the bank.` });
+      await notifyUsers(t, [actor.userId], {
+        kind: 'security',
+        title: 'Email changed',
+        body: `Your email is now ${after.email}. If this was not you, contact the bank.`,
+      });
     }
     await audit(t, actor, { action: 'customer.updated', entity: 'customer', entityId: id, before, after });
     return dto;
@@ -221,7 +274,8 @@ export async function editCustomer(ctx: BankContext, actor: Actor, id: number, i
 async function confirmPassword(ctx: BankContext, actor: Actor, currentPassword: string | undefined): Promise<void> {
   if (!currentPassword) throw new Invalid('Changing your email needs your current password', { fields: ['currentPassword'] });
   const user = actor.userId === null ? undefined : await ctx.db('users').where({ id: actor.userId }).first('password_hash');
-  if (!user || !(await verifyPassword(user.password_hash, currentPassword))) throw new Unauthenticated('invalid_credentials', 'The current password is wrong');
+  if (!user || !(await verifyPassword(user.password_hash, currentPassword)))
+    throw new Unauthenticated('invalid_credentials', 'The current password is wrong');
 }
 
 // ---- addresses -----------------------------------------------------------------------------
@@ -255,7 +309,13 @@ export async function addAddress(ctx: BankContext, actor: Actor, customerId: num
   });
 }
 
-export async function editAddress(ctx: BankContext, actor: Actor, customerId: number, addressId: number, edit: Partial<AddressInput>): Promise<AddressDto> {
+export async function editAddress(
+  ctx: BankContext,
+  actor: Actor,
+  customerId: number,
+  addressId: number,
+  edit: Partial<AddressInput>,
+): Promise<AddressDto> {
   requireCan(actor, 'customers.edit');
   await visibleCustomer(ctx.db, actor, customerId);
   const p: Problems = new Map();
@@ -273,9 +333,21 @@ export async function editAddress(ctx: BankContext, actor: Actor, customerId: nu
     if (edit.country !== undefined) wanted.country = edit.country;
     const patch = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => a[k as keyof AddressRow] !== v)) as Partial<AddressRow>;
     if (!Object.keys(patch).length) return addressDto(a);
-    await t.q('addresses').where({ id: addressId }).update({ ...patch, updated_at: t.now });
+    await t
+      .q('addresses')
+      .where({ id: addressId })
+      .update({ ...patch, updated_at: t.now });
     const after = addressDto({ ...a, ...patch, updated_at: t.now });
-    await customerChanged(t, actor, customerId, 'address.updated', 'address', addressId, { customerId, ...addressDto(a) }, { customerId, ...after });
+    await customerChanged(
+      t,
+      actor,
+      customerId,
+      'address.updated',
+      'address',
+      addressId,
+      { customerId, ...addressDto(a) },
+      { customerId, ...after },
+    );
     return after;
   });
 }

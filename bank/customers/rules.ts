@@ -11,9 +11,20 @@ import { hasControl } from '../core/checks.js';
 // ---- rules (the REST schemas use the same ones) ----------------------------------------
 
 /** Column widths of customers and addresses (db/migrations/0001_bank.ts). */
-export const LIMITS = { firstName: 100, lastName: 100, email: 254, phone: 20, line1: 200, line2: 200, city: 100, state: 100, postalCode: 20 } as const;
+export const LIMITS = {
+  firstName: 100,
+  lastName: 100,
+  email: 254,
+  phone: 20,
+  line1: 200,
+  line2: 200,
+  city: 100,
+  state: 100,
+  postalCode: 20,
+} as const;
 
-export const EMAIL_RE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$/;
+export const EMAIL_RE =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$/;
 /** E.164-ish: an optional +, then digits with spaces or dashes between them; 7 to 15 digits. */
 export const PHONE_RE = /^\+?\d(?:[\d -]*\d)?$/;
 export const POSTAL_RE = /^[A-Za-z0-9](?:[A-Za-z0-9 -]*[A-Za-z0-9])?$/;
@@ -80,8 +91,10 @@ export function checkPerson(p: Problems, c: Partial<CustomerFields>, today: stri
   if (has('firstName')) text(p, 'firstName', c.firstName, LIMITS.firstName);
   if (has('lastName')) text(p, 'lastName', c.lastName, LIMITS.lastName);
   if (has('email') && !(typeof c.email === 'string' && isEmail(c.email))) p.set('email', 'must be an email address');
-  if (has('phone') && !(typeof c.phone === 'string' && isPhone(c.phone))) p.set('phone', 'must be a phone number: +, digits, spaces or dashes, 7-15 digits');
-  if (has('dateOfBirth') && !(typeof c.dateOfBirth === 'string' && isBirthDate(c.dateOfBirth, today))) p.set('dateOfBirth', `must be a real past date YYYY-MM-DD from ${EARLIEST_BIRTH_DATE} on`);
+  if (has('phone') && !(typeof c.phone === 'string' && isPhone(c.phone)))
+    p.set('phone', 'must be a phone number: +, digits, spaces or dashes, 7-15 digits');
+  if (has('dateOfBirth') && !(typeof c.dateOfBirth === 'string' && isBirthDate(c.dateOfBirth, today)))
+    p.set('dateOfBirth', `must be a real past date YYYY-MM-DD from ${EARLIEST_BIRTH_DATE} on`);
 }
 
 export function checkAddress(p: Problems, a: Partial<AddressInput> | undefined, prefix: string, partial: boolean) {
@@ -94,6 +107,8 @@ export function checkAddress(p: Problems, a: Partial<AddressInput> | undefined, 
   if (a.line2 !== undefined) text(p, `${prefix}line2`, a.line2, LIMITS.line2, { optional: true });
   if (has('city')) text(p, `${prefix}city`, a.city, LIMITS.city);
   if (a.state !== undefined) text(p, `${prefix}state`, a.state, LIMITS.state, { optional: true });
-  if (has('postalCode') && !(typeof a.postalCode === 'string' && isPostalCode(a.postalCode))) p.set(`${prefix}postalCode`, 'must be letters, digits, spaces or dashes, at most 20');
-  if (has('country') && !(typeof a.country === 'string' && isCountry(a.country))) p.set(`${prefix}country`, 'must be an ISO 3166 alpha-2 code such as IN');
+  if (has('postalCode') && !(typeof a.postalCode === 'string' && isPostalCode(a.postalCode)))
+    p.set(`${prefix}postalCode`, 'must be letters, digits, spaces or dashes, at most 20');
+  if (has('country') && !(typeof a.country === 'string' && isCountry(a.country)))
+    p.set(`${prefix}country`, 'must be an ISO 3166 alpha-2 code such as IN');
 }

@@ -7,7 +7,11 @@ import { type AccountRow, accountDto } from '../accounts/records.js';
 import type { Customer, Row } from '../../db/models.js';
 
 /** The manager's queue: held transactions, or past decisions. */
-export async function listApprovals(ctx: BankContext, actor: Actor, f: { status: 'pending' | 'approved' | 'rejected'; limit: number; cursor?: number | null }) {
+export async function listApprovals(
+  ctx: BankContext,
+  actor: Actor,
+  f: { status: 'pending' | 'approved' | 'rejected'; limit: number; cursor?: number | null },
+) {
   requireCan(actor, 'approvals.decide');
   let q = ctx.db<TransactionRow>('transactions');
   if (f.status === 'pending') q = q.where('status', 'pending_approval');
@@ -19,8 +23,13 @@ export async function listApprovals(ctx: BankContext, actor: Actor, f: { status:
   const dtos = await transactionDtos(ctx, page);
   const parties = await partiesOf(ctx, page);
   const items = dtos.map((d, i) => ({
-    ...d, requestedBy: page[i].created_by, decidedBy: page[i].decided_by, decidedAt: page[i].decided_at, decisionNote: page[i].decision_note,
-    from: parties.get(page[i].from_account_id ?? 0) ?? null, to: parties.get(page[i].to_account_id ?? 0) ?? null,
+    ...d,
+    requestedBy: page[i].created_by,
+    decidedBy: page[i].decided_by,
+    decidedAt: page[i].decided_at,
+    decisionNote: page[i].decision_note,
+    from: parties.get(page[i].from_account_id ?? 0) ?? null,
+    to: parties.get(page[i].to_account_id ?? 0) ?? null,
   }));
   return toPage(rows.length, items, f.limit);
 }
@@ -29,9 +38,11 @@ export async function listApprovals(ctx: BankContext, actor: Actor, f: { status:
 async function partiesOf(ctx: BankContext, rows: TransactionRow[]) {
   const ids = [...new Set(rows.flatMap((r) => [r.from_account_id, r.to_account_id]).filter((x): x is number => x !== null))];
   if (!ids.length) return new Map();
-  const accts = await ctx.db<AccountRow & Pick<Row<Customer>, 'first_name' | 'last_name'>>('accounts as a')
+  const accts = await ctx
+    .db<AccountRow & Pick<Row<Customer>, 'first_name' | 'last_name'>>('accounts as a')
     .join('customers as c', 'c.id', 'a.customer_id')
-    .whereIn('a.id', ids).andWhere('a.kind', 'customer')
+    .whereIn('a.id', ids)
+    .andWhere('a.kind', 'customer')
     .select('a.*', 'c.first_name', 'c.last_name');
   return new Map(accts.map((a) => [a.id, { ...accountDto(a), customerName: `${a.first_name} ${a.last_name}` }]));
 }

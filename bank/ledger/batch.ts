@@ -41,11 +41,19 @@ const failure = (err: DomainError) => ({ code: err.code, message: err.message })
  * statements, every item is checked in memory against the balances the items before it
  * left, and what passes is written together by the journal.
  */
-export async function batchTransfers(ctx: BankContext, actor: Actor, input: { atomic: boolean; items: BatchItem[] }): Promise<{ results: BatchResult[] }> {
+export async function batchTransfers(
+  ctx: BankContext,
+  actor: Actor,
+  input: { atomic: boolean; items: BatchItem[] },
+): Promise<{ results: BatchResult[] }> {
   requireCan(actor, 'money.batch');
   const keys = new Set<string>();
   for (const [index, item] of input.items.entries()) {
-    if (keys.has(item.idempotencyKey)) throw new DomainError('invalid_request', `Item ${index} repeats an idempotencyKey used earlier in this batch`, { index, fields: [`items.${index}.idempotencyKey`] });
+    if (keys.has(item.idempotencyKey))
+      throw new DomainError('invalid_request', `Item ${index} repeats an idempotencyKey used earlier in this batch`, {
+        index,
+        fields: [`items.${index}.idempotencyKey`],
+      });
     keys.add(item.idempotencyKey);
   }
   const scope = `${actor.userId ?? 'system'}:batch-transfer`;
@@ -63,7 +71,14 @@ async function runChunk(t: Tx, actor: Actor, scope: string, items: BatchItem[], 
   // Keys already used: replay, refuse a changed payload, or (expired) forget.
   const stored = new Map<string, { id: number; request_hash: string; state: string; response_body: string | null; expires_at: string }>();
   for (let i = 0; i < items.length; i += LOOKUP) {
-    for (const row of await t.q('idempotency_keys').where({ scope }).whereIn('key', items.slice(i, i + LOOKUP).map((x) => x.idempotencyKey))) stored.set(row.key, row);
+    for (const row of await t
+      .q('idempotency_keys')
+      .where({ scope })
+      .whereIn(
+        'key',
+        items.slice(i, i + LOOKUP).map((x) => x.idempotencyKey),
+      ))
+      stored.set(row.key, row);
   }
   const expired: number[] = [];
   for (const [key, row] of stored) {
@@ -77,7 +92,15 @@ async function runChunk(t: Tx, actor: Actor, scope: string, items: BatchItem[], 
   const numbers = [...new Set(items.flatMap((x) => [x.fromAccountNumber, x.toAccountNumber]))];
   const ids: number[] = [];
   for (let i = 0; i < numbers.length; i += LOOKUP) {
-    ids.push(...(await t.q('accounts').whereIn('number', numbers.slice(i, i + LOOKUP)).andWhere({ kind: 'customer' }).select('id')).map((r) => r.id as number));
+    ids.push(
+      ...(
+        await t
+          .q('accounts')
+          .whereIn('number', numbers.slice(i, i + LOOKUP))
+          .andWhere({ kind: 'customer' })
+          .select('id')
+      ).map((r) => r.id as number),
+    );
   }
   const locked = new Map<string, LockedAccount>();
   for (const a of (await lockAccounts(t, ids)).values()) locked.set(a.number, a);
@@ -92,9 +115,15 @@ async function runChunk(t: Tx, actor: Actor, scope: string, items: BatchItem[], 
     try {
       const prior = stored.get(item.idempotencyKey);
       if (prior) {
-        if (prior.request_hash !== hash) throw new RuleViolation('idempotency_mismatch', 'This Idempotency-Key was used with a different request');
-        if (prior.state !== 'done' || !prior.response_body) throw new Conflict('A request with this Idempotency-Key is still being processed', 'idempotency_in_flight');
-        const answer = JSON.parse(prior.response_body) as { ok: boolean; value?: { id: number }; error?: { code: never; message: string; details?: Record<string, unknown> } };
+        if (prior.request_hash !== hash)
+          throw new RuleViolation('idempotency_mismatch', 'This Idempotency-Key was used with a different request');
+        if (prior.state !== 'done' || !prior.response_body)
+          throw new Conflict('A request with this Idempotency-Key is still being processed', 'idempotency_in_flight');
+        const answer = JSON.parse(prior.response_body) as {
+          ok: boolean;
+          value?: { id: number };
+          error?: { code: never; message: string; details?: Record<string, unknown> };
+        };
         if (!answer.ok) throw domainErrorFromJSON(answer.error!);
         results.push({ index, status: 'replayed', transactionId: answer.value!.id, error: null });
         continue;
@@ -107,7 +136,8 @@ async function runChunk(t: Tx, actor: Actor, scope: string, items: BatchItem[], 
       if (!(err instanceof DomainError)) throw err;
       if (atomic) throw new BatchItemFailed(index, err);
       // A business refusal is remembered under its key, unless the key already had an answer.
-      if (err instanceof RuleViolation && !err.replayed && !stored.has(item.idempotencyKey)) refusals.push({ key: item.idempotencyKey, hash, err });
+      if (err instanceof RuleViolation && !err.replayed && !stored.has(item.idempotencyKey))
+        refusals.push({ key: item.idempotencyKey, hash, err });
       results.push({ index, status: 'failed', transactionId: null, error: failure(err) });
     }
   }
@@ -120,12 +150,25 @@ async function runChunk(t: Tx, actor: Actor, scope: string, items: BatchItem[], 
       return { key: f.key, hash: f.hash, status: 200, body: { ok: true, value: dtos[f.journalIndex] } };
     }),
     ...refusals.map((r) => ({ key: r.key, hash: r.hash, status: 422, body: { ok: false, error: r.err.toJSON() } })),
-  ].map((r) => ({ scope, key: r.key, request_hash: r.hash, state: 'done', response_status: r.status, response_body: JSON.stringify(r.body), created_at: t.now, expires_at: expires }));
+  ].map((r) => ({
+    scope,
+    key: r.key,
+    request_hash: r.hash,
+    state: 'done',
+    response_status: r.status,
+    response_body: JSON.stringify(r.body),
+    created_at: t.now,
+    expires_at: expires,
+  }));
   try {
     await insertKeys(t, keyRows);
   } catch (err) {
     // Another request carrying some of these keys committed first: this chunk posts nothing.
-    if (isUniqueViolation(err)) throw new Conflict('Another request with some of these idempotency keys is being processed; retry to get its answers', 'idempotency_in_flight');
+    if (isUniqueViolation(err))
+      throw new Conflict(
+        'Another request with some of these idempotency keys is being processed; retry to get its answers',
+        'idempotency_in_flight',
+      );
     throw err;
   }
   return results;

@@ -24,7 +24,9 @@ export interface IdemResult<T> {
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
-    const keys = Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
+    const keys = Object.keys(v as object)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
   }
   return JSON.stringify(v ?? null);
@@ -71,27 +73,41 @@ export async function claimKeys(t: Tx, claims: KeyClaim[]): Promise<KeyState[]> 
   const found = new Map<string, KeyRow>();
   if (fast.dialect === 'pg') {
     const sorted = [...claims].sort((a, b) => (keyOf(a.scope, a.key) < keyOf(b.scope, b.key) ? -1 : 1));
-    const claimed = await fast.query<{ id: number; scope: string; key: string }>('idem_claim', {
-      sqlite: '',
-      pg: `INSERT INTO idempotency_keys (scope, key, request_hash, state, created_at, expires_at)
+    const claimed = await fast.query<{ id: number; scope: string; key: string }>(
+      'idem_claim',
+      {
+        sqlite: '',
+        pg: `INSERT INTO idempotency_keys (scope, key, request_hash, state, created_at, expires_at)
            SELECT s, k, h, 'in_flight', ?, ? FROM unnest(?::text[], ?::text[], ?::text[]) AS v(s, k, h)
            ON CONFLICT (scope, key) DO NOTHING RETURNING id, scope, key`,
-    }, [t.now, expires, sorted.map((c) => c.scope), sorted.map((c) => c.key), sorted.map((c) => c.hash)]);
+      },
+      [t.now, expires, sorted.map((c) => c.scope), sorted.map((c) => c.key), sorted.map((c) => c.hash)],
+    );
     for (const r of claimed) states[index.get(keyOf(r.scope, r.key))!] = { kind: 'fresh', id: Number(r.id) };
     const rest = sorted.filter((c) => !states[index.get(keyOf(c.scope, c.key))!]);
     if (rest.length) {
-      const rows = await fast.query<KeyRow>('idem_read', {
-        sqlite: '',
-        pg: `SELECT id, scope, key, request_hash, state, response_body, created_at, expires_at FROM idempotency_keys
+      const rows = await fast.query<KeyRow>(
+        'idem_read',
+        {
+          sqlite: '',
+          pg: `SELECT id, scope, key, request_hash, state, response_body, created_at, expires_at FROM idempotency_keys
              WHERE (scope, key) IN (SELECT * FROM unnest(?::text[], ?::text[])) ORDER BY scope, key FOR UPDATE`,
-      }, [rest.map((c) => c.scope), rest.map((c) => c.key)]);
+        },
+        [rest.map((c) => c.scope), rest.map((c) => c.key)],
+      );
       for (const r of rows) found.set(keyOf(r.scope, r.key), r);
     }
   } else {
     for (const c of claims) {
-      const [row] = await fast.query<KeyRow>('idem_read', {
-        sqlite: 'SELECT id, scope, key, request_hash, state, response_body, created_at, expires_at FROM idempotency_keys WHERE scope = ? AND key = ?', pg: '',
-      }, [c.scope, c.key]);
+      const [row] = await fast.query<KeyRow>(
+        'idem_read',
+        {
+          sqlite:
+            'SELECT id, scope, key, request_hash, state, response_body, created_at, expires_at FROM idempotency_keys WHERE scope = ? AND key = ?',
+          pg: '',
+        },
+        [c.scope, c.key],
+      );
       if (row) found.set(keyOf(c.scope, c.key), row);
     }
   }
@@ -107,7 +123,17 @@ export async function claimKeys(t: Tx, claims: KeyClaim[]): Promise<KeyState[]> 
   // PostgreSQL: an expired or abandoned row is taken over now, under its row lock.
   if (fast.dialect === 'pg') {
     for (const tk of takeover) {
-      await t.q('idempotency_keys').where({ id: tk.id }).update({ request_hash: tk.hash, state: 'in_flight', response_status: null, response_body: null, created_at: t.now, expires_at: expires });
+      await t
+        .q('idempotency_keys')
+        .where({ id: tk.id })
+        .update({
+          request_hash: tk.hash,
+          state: 'in_flight',
+          response_status: null,
+          response_body: null,
+          created_at: t.now,
+          expires_at: expires,
+        });
     }
   }
   return states;
@@ -117,8 +143,13 @@ function judge(row: KeyRow, hash: string, nowMs: number): KeyState {
   const expired = Date.parse(row.expires_at) <= nowMs;
   const abandoned = row.state === 'in_flight' && Date.parse(row.created_at) + IN_FLIGHT_TAKEOVER_MS <= nowMs;
   if (expired || abandoned) return { kind: 'fresh', id: Number(row.id) };
-  if (row.request_hash !== hash) return { kind: 'refused', error: new RuleViolation('idempotency_mismatch', 'This Idempotency-Key was used with a different request') };
-  if (row.state === 'in_flight' || !row.response_body) return { kind: 'refused', error: new Conflict('A request with this Idempotency-Key is still being processed', 'idempotency_in_flight') };
+  if (row.request_hash !== hash)
+    return { kind: 'refused', error: new RuleViolation('idempotency_mismatch', 'This Idempotency-Key was used with a different request') };
+  if (row.state === 'in_flight' || !row.response_body)
+    return {
+      kind: 'refused',
+      error: new Conflict('A request with this Idempotency-Key is still being processed', 'idempotency_in_flight'),
+    };
   const stored = JSON.parse(row.response_body) as Stored;
   if (!stored.ok) return { kind: 'refused', error: domainErrorFromJSON(stored.error) };
   return { kind: 'replay', result: { value: stored.value, replayed: true } };
@@ -142,7 +173,14 @@ export async function settleKeys(t: Tx, outcomes: KeyOutcome[]): Promise<void> {
   const done = (o: KeyOutcome) => {
     const a = o.answer!;
     const stored: Stored = a.ok ? { ok: true, value: a.value } : { ok: false, error: a.error.toJSON() };
-    return { request_hash: o.claim.hash, state: 'done', response_status: a.ok ? 200 : 422, response_body: JSON.stringify(stored), created_at: t.now, expires_at: expires };
+    return {
+      request_hash: o.claim.hash,
+      state: 'done',
+      response_status: a.ok ? 200 : 422,
+      response_body: JSON.stringify(stored),
+      created_at: t.now,
+      expires_at: expires,
+    };
   };
   const release = outcomes.filter((o) => !o.answer && o.id !== null).map((o) => o.id!);
   const inserts = outcomes.filter((o) => o.answer && o.id === null).map((o) => ({ scope: o.claim.scope, key: o.claim.key, ...done(o) }));
@@ -152,26 +190,53 @@ export async function settleKeys(t: Tx, outcomes: KeyOutcome[]): Promise<void> {
   await insertKeys(t, inserts);
   if (!updates.length) return;
   if (fast.dialect === 'pg') {
-    await fast.query('idem_settle', {
-      sqlite: '',
-      pg: `UPDATE idempotency_keys AS k SET request_hash = v.request_hash, state = v.state, response_status = v.response_status,
+    await fast.query(
+      'idem_settle',
+      {
+        sqlite: '',
+        pg: `UPDATE idempotency_keys AS k SET request_hash = v.request_hash, state = v.state, response_status = v.response_status,
              response_body = v.response_body, created_at = v.created_at, expires_at = v.expires_at
            FROM json_to_recordset(?::json) AS v(id bigint, request_hash text, state text, response_status int, response_body text, created_at text, expires_at text)
            WHERE k.id = v.id`,
-    }, [JSON.stringify(updates)]);
+      },
+      [JSON.stringify(updates)],
+    );
   } else {
     for (const { id, ...row } of updates) await t.q('idempotency_keys').where({ id }).update(row);
   }
 }
 
-type KeyInsert = { scope: string; key: string; request_hash: string; state: string; response_status: number | null; response_body: string | null; created_at: string; expires_at: string };
+type KeyInsert = {
+  scope: string;
+  key: string;
+  request_hash: string;
+  state: string;
+  response_status: number | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
+};
 
 /** Inserts answered keys (the batch writes its items' keys through this too). */
 export async function insertKeys(t: Tx, rows: KeyInsert[]): Promise<void> {
-  await (await fastSql(t.q)).insert(KEYS, rows.map((r) => [r.scope, r.key, r.request_hash, r.state, r.response_status, r.response_body, r.created_at, r.expires_at]));
+  await (
+    await fastSql(t.q)
+  ).insert(
+    KEYS,
+    rows.map((r) => [r.scope, r.key, r.request_hash, r.state, r.response_status, r.response_body, r.created_at, r.expires_at]),
+  );
 }
 
 const KEYS: Table = {
   name: 'idempotency_keys',
-  columns: [['scope', 'text'], ['key', 'text'], ['request_hash', 'text'], ['state', 'text'], ['response_status', 'int'], ['response_body', 'text'], ['created_at', 'text'], ['expires_at', 'text']],
+  columns: [
+    ['scope', 'text'],
+    ['key', 'text'],
+    ['request_hash', 'text'],
+    ['state', 'text'],
+    ['response_status', 'int'],
+    ['response_body', 'text'],
+    ['created_at', 'text'],
+    ['expires_at', 'text'],
+  ],
 };

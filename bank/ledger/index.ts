@@ -8,6 +8,14 @@ export { type TransactionDto } from './journal.js';
 export { isRealDate } from './rates.js';
 export { requestReversal } from './reversals.js';
 export { type Progress, snapshotBalances } from './snapshots.js';
-export { FREQUENCIES, createStandingOrder, getStandingOrder, listStandingOrders, runDueStandingOrders, standingOrderRuns, updateStandingOrder } from './standing-orders.js';
+export {
+  FREQUENCIES,
+  createStandingOrder,
+  getStandingOrder,
+  listStandingOrders,
+  runDueStandingOrders,
+  standingOrderRuns,
+  updateStandingOrder,
+} from './standing-orders.js';
 export { approve, deposit, getTransaction, reject, transfer, withdraw } from './transactions.js';
 export { writerOf } from './writer.js';

@@ -1,6 +1,17 @@
 import type { Knex } from 'knex';
 import { SYSTEM, type BankContext } from '../core/context.js';
-import { addDays, dayOf, daysBetween, daysInYear, endOfDay, firstDayOf, lastClosedDay, lastDayOf, nextPeriod, periodOf } from '../core/days.js';
+import {
+  addDays,
+  dayOf,
+  daysBetween,
+  daysInYear,
+  endOfDay,
+  firstDayOf,
+  lastClosedDay,
+  lastDayOf,
+  nextPeriod,
+  periodOf,
+} from '../core/days.js';
 import { postInterestIn } from './transactions.js';
 import { auditRun } from '../core/maintenance.js';
 import { closingBalances, type Progress } from './snapshots.js';
@@ -53,7 +64,9 @@ export interface RatePoint {
 
 /** Every rate of every type, oldest first (the table is small: a few rows per type). */
 export async function loadRates(q: Knex | Knex.Transaction): Promise<Map<string, RatePoint[]>> {
-  const rows = await q('interest_rates').orderBy([{ column: 'account_type' }, { column: 'effective_from' }]).select('account_type', 'annual_rate_micro', 'effective_from');
+  const rows = await q('interest_rates')
+    .orderBy([{ column: 'account_type' }, { column: 'effective_from' }])
+    .select('account_type', 'annual_rate_micro', 'effective_from');
   const out = new Map<string, RatePoint[]>();
   for (const r of rows) {
     const list = out.get(r.account_type) ?? [];
@@ -75,7 +88,11 @@ export function rateOn(points: RatePoint[] | undefined, date: string): number {
 
 /** The same for one type and day, straight from the table. */
 export async function rateInForceOn(q: Knex | Knex.Transaction, accountType: string, date: string): Promise<number> {
-  const row = await q('interest_rates').where('account_type', accountType).andWhere('effective_from', '<=', date).orderBy('effective_from', 'desc').first('annual_rate_micro');
+  const row = await q('interest_rates')
+    .where('account_type', accountType)
+    .andWhere('effective_from', '<=', date)
+    .orderBy('effective_from', 'desc')
+    .first('annual_rate_micro');
   return row ? Number(row.annual_rate_micro) : 0;
 }
 
@@ -105,11 +122,19 @@ export interface AccrualResult {
 const PAGE = 500;
 
 /** Pages through customer accounts that are not closed (optionally only some types). */
-async function eachOpenAccount(ctx: BankContext, opts: { types?: string[]; openedBy: string }, fn: (a: AccountToAccrue) => Promise<void>): Promise<void> {
+async function eachOpenAccount(
+  ctx: BankContext,
+  opts: { types?: string[]; openedBy: string },
+  fn: (a: AccountToAccrue) => Promise<void>,
+): Promise<void> {
   let after = 0;
   for (;;) {
-    let q = ctx.db('accounts')
-      .where('kind', 'customer').whereNot('status', 'closed').andWhere('id', '>', after).andWhere('opened_at', '<=', opts.openedBy);
+    let q = ctx
+      .db('accounts')
+      .where('kind', 'customer')
+      .whereNot('status', 'closed')
+      .andWhere('id', '>', after)
+      .andWhere('opened_at', '<=', opts.openedBy);
     if (opts.types) q = q.whereIn('type', opts.types);
     const page: AccountToAccrue[] = await q.orderBy('id').limit(PAGE).select('id', 'type', 'opened_at');
     if (!page.length) return;
@@ -147,7 +172,8 @@ export async function accrueInterest(ctx: BankContext, opts: { through?: string;
     }
     await opts.progress?.();
   });
-  if (result.rows) await auditRun(ctx, SYSTEM, 'interest.accrued', { through, accounts: result.accounts, rows: result.rows }, 'interest-accrual');
+  if (result.rows)
+    await auditRun(ctx, SYSTEM, 'interest.accrued', { through, accounts: result.accounts, rows: result.rows }, 'interest-accrual');
   return result;
 }
 
@@ -163,16 +189,28 @@ async function accrueAccount(ctx: BankContext, a: AccountToAccrue, points: RateP
     const first = days.findIndex((d) => d.rate > 0);
     if (first < 0) return 0;
     const balances = new Map(await closingBalances(t.q, a.id, days[first].date, through));
-    const rows = days.slice(first).filter((d) => d.rate > 0).map((d) => {
-      const balance = balances.get(d.date)!;
-      return {
-        account_id: a.id, date: d.date, accrued_micro: dailyAccrualMicro(balance, d.rate, d.date),
-        closing_balance: balance, annual_rate_micro: d.rate, posted_transaction_id: null, created_at: t.now,
-      };
-    });
+    const rows = days
+      .slice(first)
+      .filter((d) => d.rate > 0)
+      .map((d) => {
+        const balance = balances.get(d.date)!;
+        return {
+          account_id: a.id,
+          date: d.date,
+          accrued_micro: dailyAccrualMicro(balance, d.rate, d.date),
+          closing_balance: balance,
+          annual_rate_micro: d.rate,
+          posted_transaction_id: null,
+          created_at: t.now,
+        };
+      });
     let inserted = 0;
     for (let i = 0; i < rows.length; i += PAGE) {
-      const res = await t.q('interest_accruals').insert(rows.slice(i, i + PAGE), ['account_id']).onConflict(['account_id', 'date']).ignore();
+      const res = await t
+        .q('interest_accruals')
+        .insert(rows.slice(i, i + PAGE), ['account_id'])
+        .onConflict(['account_id', 'date'])
+        .ignore();
       inserted += Array.isArray(res) ? res.length : 0;
     }
     return inserted;
@@ -222,7 +260,12 @@ async function unpostedPeriods(ctx: BankContext, accountId: number, before: stri
   const posted = await ctx.db('interest_postings').where('account_id', accountId).max({ p: 'period' }).first();
   const from = posted?.p ? firstDayOf(nextPeriod(posted.p)) : '0000-01-01';
   if (from >= before) return [];
-  const rows = await ctx.db('interest_accruals').where('account_id', accountId).andWhere('date', '>=', from).andWhere('date', '<', before).select('date');
+  const rows = await ctx
+    .db('interest_accruals')
+    .where('account_id', accountId)
+    .andWhere('date', '>=', from)
+    .andWhere('date', '<', before)
+    .select('date');
   return [...new Set(rows.map((r) => periodOf(r.date as string)))].sort();
 }
 
@@ -262,28 +305,54 @@ export async function postAccountPeriod(ctx: BankContext, accountId: number, per
     }
     const carryOut = total - postedMinor * MICRO_PER_MINOR;
     const row = {
-      account_id: accountId, period, accrued_micro: safe(accrued, 'accrued interest'), carry_in_micro: Number(carryIn),
-      posted_minor: Number(postedMinor), carry_out_micro: Number(carryOut > 0n ? carryOut : 0n), transaction_id: transactionId, created_at: t.now,
+      account_id: accountId,
+      period,
+      accrued_micro: safe(accrued, 'accrued interest'),
+      carry_in_micro: Number(carryIn),
+      posted_minor: Number(postedMinor),
+      carry_out_micro: Number(carryOut > 0n ? carryOut : 0n),
+      transaction_id: transactionId,
+      created_at: t.now,
     };
     await t.q('interest_postings').insert(row);
     return {
-      accountId, period, accruedMicro: row.accrued_micro, carryInMicro: row.carry_in_micro, postedMinor: row.posted_minor,
-      carryOutMicro: row.carry_out_micro, transactionId,
+      accountId,
+      period,
+      accruedMicro: row.accrued_micro,
+      carryInMicro: row.carry_in_micro,
+      postedMinor: row.posted_minor,
+      carryOutMicro: row.carry_out_micro,
+      transactionId,
     };
   });
 }
 
 const unpaidInPeriod = (t: Tx, accountId: number, period: string) =>
-  t.q('interest_accruals').where('account_id', accountId).whereBetween('date', [firstDayOf(period), lastDayOf(period)]).whereNull('posted_transaction_id');
+  t
+    .q('interest_accruals')
+    .where('account_id', accountId)
+    .whereBetween('date', [firstDayOf(period), lastDayOf(period)])
+    .whereNull('posted_transaction_id');
 
 /** The micro carried into the month's next payment (see the top of this file). */
 async function carryInto(t: Tx, accountId: number, period: string): Promise<bigint> {
-  const prev = await t.q('interest_postings').where('account_id', accountId).andWhere('period', '<', period).orderBy('period', 'desc').first('carry_out_micro');
-  const settled = await t.q('interest_accruals').where('account_id', accountId).whereBetween('date', [firstDayOf(period), lastDayOf(period)])
-    .whereNotNull('posted_transaction_id').select('accrued_micro', 'posted_transaction_id');
+  const prev = await t
+    .q('interest_postings')
+    .where('account_id', accountId)
+    .andWhere('period', '<', period)
+    .orderBy('period', 'desc')
+    .first('carry_out_micro');
+  const settled = await t
+    .q('interest_accruals')
+    .where('account_id', accountId)
+    .whereBetween('date', [firstDayOf(period), lastDayOf(period)])
+    .whereNotNull('posted_transaction_id')
+    .select('accrued_micro', 'posted_transaction_id');
   const settledMicro = settled.reduce((s, r) => s + BigInt(r.accrued_micro), 0n);
   const txIds = [...new Set(settled.map((r) => Number(r.posted_transaction_id)))];
-  const paid = txIds.length ? (await t.q('transactions').whereIn('id', txIds).select('amount')).reduce((s, r) => s + BigInt(r.amount), 0n) : 0n;
+  const paid = txIds.length
+    ? (await t.q('transactions').whereIn('id', txIds).select('amount')).reduce((s, r) => s + BigInt(r.amount), 0n)
+    : 0n;
   return BigInt(prev?.carry_out_micro ?? 0) + settledMicro - paid * MICRO_PER_MINOR;
 }
 
@@ -301,13 +370,17 @@ export interface ClosingSettlement {
  */
 export async function settleInterestForClosing(ctx: BankContext, accountId: number): Promise<ClosingSettlement> {
   const none: ClosingSettlement = { postedMinor: 0, transactionId: null };
-  const a: AccountToAccrue & { status: string; kind: string } | undefined = await ctx.db('accounts').where('id', accountId).first('id', 'type', 'opened_at', 'status', 'kind');
+  const a: (AccountToAccrue & { status: string; kind: string }) | undefined = await ctx
+    .db('accounts')
+    .where('id', accountId)
+    .first('id', 'type', 'opened_at', 'status', 'kind');
   if (!a || a.kind !== 'customer' || a.status === 'closed') return none;
   const through = lastClosedDay(ctx.now());
   await accrueAccount(ctx, a, (await loadRates(ctx.db)).get(a.type!), through);
   // Whole months first, each as its own monthly posting: a settlement covers one month only,
   // so the carry rule above can attribute what it paid.
-  for (const period of await unpostedPeriods(ctx, accountId, firstDayOf(periodOf(addDays(through, 1))))) await postAccountPeriod(ctx, accountId, period);
+  for (const period of await unpostedPeriods(ctx, accountId, firstDayOf(periodOf(addDays(through, 1)))))
+    await postAccountPeriod(ctx, accountId, period);
   const period = periodOf(through);
   return withTx(ctx, async (t) => {
     let lock = t.q('accounts').where('id', accountId);
@@ -320,10 +393,22 @@ export async function settleInterestForClosing(ctx: BankContext, accountId: numb
     const total = rows.reduce((s, r) => s + BigInt(r.accrued_micro), 0n) + (await carryInto(t, accountId, period));
     const minor = total / MICRO_PER_MINOR;
     if (minor <= 0n) return none;
-    const res = await postInterestIn(t, SYSTEM, { accountId, amountMinor: safe(minor, 'interest at closing'), period: `${through}-close`, memo: `Interest to ${through} (closing)` });
+    const res = await postInterestIn(t, SYSTEM, {
+      accountId,
+      amountMinor: safe(minor, 'interest at closing'),
+      period: `${through}-close`,
+      memo: `Interest to ${through} (closing)`,
+    });
     // Already paid under this reference: nothing new to pay (its rows are marked).
     if (!res || !res.created) return none;
-    await t.q('interest_accruals').where('account_id', accountId).whereIn('date', rows.map((r) => r.date)).update({ posted_transaction_id: res.transaction.id });
+    await t
+      .q('interest_accruals')
+      .where('account_id', accountId)
+      .whereIn(
+        'date',
+        rows.map((r) => r.date),
+      )
+      .update({ posted_transaction_id: res.transaction.id });
     return { postedMinor: Number(minor), transactionId: res.transaction.id };
   });
 }

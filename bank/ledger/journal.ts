@@ -48,8 +48,9 @@ interface Planned extends Move {
   entries: { accountId: number; amount: number; balanceAfter: number }[];
 }
 
-
-export function partyRooms(accounts: LockedAccount[] | { kind: string; id: number; customer_id: number | null }[]): RoomName<'account' | 'customer'>[] {
+export function partyRooms(
+  accounts: LockedAccount[] | { kind: string; id: number; customer_id: number | null }[],
+): RoomName<'account' | 'customer'>[] {
   const out: RoomName<'account' | 'customer'>[] = [];
   for (const a of accounts) {
     if (a.kind !== 'customer') continue;
@@ -60,10 +61,18 @@ export function partyRooms(accounts: LockedAccount[] | { kind: string; id: numbe
 }
 
 /** A customer account's new balances, to its owner and whoever watches it (bank accounts: nobody). */
-export function balanceUpdated(t: Tx, a: Pick<LockedAccount, 'id' | 'number' | 'kind' | 'customer_id' | 'currency' | 'balance' | 'held'>, transactionId: number): void {
+export function balanceUpdated(
+  t: Tx,
+  a: Pick<LockedAccount, 'id' | 'number' | 'kind' | 'customer_id' | 'currency' | 'balance' | 'held'>,
+  transactionId: number,
+): void {
   if (a.kind !== 'customer') return;
   recordEvent(t, 'balance.updated', partyRooms([a]), {
-    accountId: a.id, accountNumber: a.number, balance: formatAmount(a.balance, a.currency), availableBalance: formatAmount(a.balance - a.held, a.currency), transactionId,
+    accountId: a.id,
+    accountNumber: a.number,
+    balance: formatAmount(a.balance, a.currency),
+    availableBalance: formatAmount(a.balance - a.held, a.currency),
+    transactionId,
   });
 }
 
@@ -76,25 +85,48 @@ export async function updateBalances(t: Tx, accounts: Pick<LockedAccount, 'id' |
   if (!accounts.length) return;
   const fast = await fastSql(t.q);
   if (fast.dialect === 'sqlite') {
-    for (const a of accounts) await fast.query('balance', { sqlite: 'UPDATE accounts SET balance = ?, held = ? WHERE id = ?', pg: '' }, [a.balance, a.held, a.id]);
+    for (const a of accounts)
+      await fast.query('balance', { sqlite: 'UPDATE accounts SET balance = ?, held = ? WHERE id = ?', pg: '' }, [a.balance, a.held, a.id]);
     return;
   }
-  await fast.query('balances', {
-    sqlite: '',
-    pg: 'UPDATE accounts AS a SET balance = v.balance, held = v.held FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) AS v(id, balance, held) WHERE a.id = v.id',
-  }, [accounts.map((a) => a.id), accounts.map((a) => a.balance), accounts.map((a) => a.held)]);
+  await fast.query(
+    'balances',
+    {
+      sqlite: '',
+      pg: 'UPDATE accounts AS a SET balance = v.balance, held = v.held FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) AS v(id, balance, held) WHERE a.id = v.id',
+    },
+    [accounts.map((a) => a.id), accounts.map((a) => a.balance), accounts.map((a) => a.held)],
+  );
 }
 
 const TRANSACTIONS: Table = {
-  name: 'transactions', key: 'id',
-  columns: [['kind', 'text'], ['status', 'text'], ['amount', 'bigint'], ['currency', 'text'], ['from_account_id', 'bigint'], ['to_account_id', 'bigint'],
-    ['memo', 'text'], ['external_ref', 'text'], ['created_by', 'bigint'], ['created_at', 'text'], ['posted_at', 'text']],
+  name: 'transactions',
+  key: 'id',
+  columns: [
+    ['kind', 'text'],
+    ['status', 'text'],
+    ['amount', 'bigint'],
+    ['currency', 'text'],
+    ['from_account_id', 'bigint'],
+    ['to_account_id', 'bigint'],
+    ['memo', 'text'],
+    ['external_ref', 'text'],
+    ['created_by', 'bigint'],
+    ['created_at', 'text'],
+    ['posted_at', 'text'],
+  ],
 };
 const ENTRIES: Table = {
-  name: 'entries', key: 'id',
-  columns: [['transaction_id', 'bigint'], ['account_id', 'bigint'], ['amount', 'bigint'], ['balance_after', 'bigint'], ['at', 'text']],
+  name: 'entries',
+  key: 'id',
+  columns: [
+    ['transaction_id', 'bigint'],
+    ['account_id', 'bigint'],
+    ['amount', 'bigint'],
+    ['balance_after', 'bigint'],
+    ['at', 'text'],
+  ],
 };
-
 
 /**
  * Collects validated movements and writes them together: one multi-row insert each for
@@ -132,20 +164,47 @@ export class Journal {
     const moves = this.moves.splice(0);
     if (!moves.length) return [];
     const fast = await fastSql(t.q);
-    const ids = await fast.insert(TRANSACTIONS, moves.map((m) => [
-      m.kind, m.pending ? 'pending_approval' : 'posted', m.amount, m.from.currency, m.from.id, m.to.id,
-      m.memo, m.externalRef ?? null, (m.actor ?? actor).userId, t.now, m.pending ? null : t.now,
-    ]));
-    await fast.insert(ENTRIES, moves.flatMap((m, i) => m.entries.map((e) => [ids[i], e.accountId, e.amount, e.balanceAfter, t.now])));
-    await evaluateAlerts(t, () => moves.flatMap((m) => m.entries.map((e) => ({ account_id: e.accountId, amount: e.amount, balance_after: e.balanceAfter }))), this.touched.values());
+    const ids = await fast.insert(
+      TRANSACTIONS,
+      moves.map((m) => [
+        m.kind,
+        m.pending ? 'pending_approval' : 'posted',
+        m.amount,
+        m.from.currency,
+        m.from.id,
+        m.to.id,
+        m.memo,
+        m.externalRef ?? null,
+        (m.actor ?? actor).userId,
+        t.now,
+        m.pending ? null : t.now,
+      ]),
+    );
+    await fast.insert(
+      ENTRIES,
+      moves.flatMap((m, i) => m.entries.map((e) => [ids[i], e.accountId, e.amount, e.balanceAfter, t.now])),
+    );
+    await evaluateAlerts(
+      t,
+      () => moves.flatMap((m) => m.entries.map((e) => ({ account_id: e.accountId, amount: e.amount, balance_after: e.balanceAfter }))),
+      this.touched.values(),
+    );
     await updateBalances(t, [...this.touched.values()]);
 
     const dtos: TransactionDto[] = moves.map((m, i) => ({
-      id: ids[i], kind: m.kind, status: m.pending ? 'pending_approval' : 'posted', amount: formatAmount(m.amount, m.from.currency), currency: m.from.currency,
+      id: ids[i],
+      kind: m.kind,
+      status: m.pending ? 'pending_approval' : 'posted',
+      amount: formatAmount(m.amount, m.from.currency),
+      currency: m.from.currency,
       // Bank-owned accounts (cash, interest expense) are not shown to clients.
       fromAccountNumber: m.kind === 'transfer' || m.kind === 'withdrawal' ? m.from.number : null,
       toAccountNumber: m.kind === 'withdrawal' ? null : m.to.number,
-      memo: m.memo, createdAt: t.now, postedAt: m.pending ? null : t.now, reversalOf: null, reversedBy: null,
+      memo: m.memo,
+      createdAt: t.now,
+      postedAt: m.pending ? null : t.now,
+      reversalOf: null,
+      reversedBy: null,
     }));
     const lastTx = new Map<number, number>();
     moves.forEach((m, i) => {
@@ -157,10 +216,21 @@ export class Journal {
     });
     for (const a of this.touched.values()) balanceUpdated(t, a, lastTx.get(a.id)!);
     this.touched.clear();
-    await notifyCustomers(t, moves.flatMap((m) => (m.notify ? [m.notify] : [])));
-    await auditMany(t, actor, moves.map((m, i) => ({
-      action: m.kind === 'interest' || !m.pending ? m.kind : `${m.kind}.requested`, entity: 'transaction', entityId: ids[i], after: dtos[i], actor: m.actor,
-    })));
+    await notifyCustomers(
+      t,
+      moves.flatMap((m) => (m.notify ? [m.notify] : [])),
+    );
+    await auditMany(
+      t,
+      actor,
+      moves.map((m, i) => ({
+        action: m.kind === 'interest' || !m.pending ? m.kind : `${m.kind}.requested`,
+        entity: 'transaction',
+        entityId: ids[i],
+        after: dtos[i],
+        actor: m.actor,
+      })),
+    );
     return dtos;
   }
 }

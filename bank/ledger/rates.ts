@@ -11,7 +11,10 @@ const RATE_RE = /^(\d{1,3})(?:\.(\d{1,4}))?$/;
 /** "3.50" -> 3_500_000. Refuses numbers, signs, exponents, blanks, more than 4 decimals, 1000% and up. */
 export function parseRate(input: unknown, field = 'annualRate'): number {
   const m = typeof input === 'string' ? RATE_RE.exec(input) : null;
-  if (!m) throw new Invalid(`${field} must be a percent per year as a decimal string such as "3.50" (0 to 999.9999, at most 4 decimals)`, { fields: [field] });
+  if (!m)
+    throw new Invalid(`${field} must be a percent per year as a decimal string such as "3.50" (0 to 999.9999, at most 4 decimals)`, {
+      fields: [field],
+    });
   return Number(m[1]) * RATE_SCALE + Number((m[2] ?? '').padEnd(6, '0'));
 }
 
@@ -19,7 +22,10 @@ export function parseRate(input: unknown, field = 'annualRate'): number {
 export function formatRate(micro: number): string {
   if (!Number.isSafeInteger(micro) || micro < 0) throw new TypeError(`not a rate: ${micro}`);
   const whole = Math.floor(micro / RATE_SCALE);
-  const frac = String(micro % RATE_SCALE).padStart(6, '0').replace(/0+$/, '').padEnd(2, '0');
+  const frac = String(micro % RATE_SCALE)
+    .padStart(6, '0')
+    .replace(/0+$/, '')
+    .padEnd(2, '0');
   return `${whole}.${frac}`;
 }
 
@@ -51,7 +57,9 @@ export async function rateInForce(db: Knex | Knex.Transaction, accountType: stri
 
 /** The rate in force on a date for every account type that has one. */
 export async function ratesInForce(db: Knex | Knex.Transaction, date: string): Promise<Map<string, number>> {
-  const rows = await db('interest_rates').where('effective_from', '<=', dayOf(date)).orderBy([{ column: 'account_type' }, { column: 'effective_from' }]);
+  const rows = await db('interest_rates')
+    .where('effective_from', '<=', dayOf(date))
+    .orderBy([{ column: 'account_type' }, { column: 'effective_from' }]);
   // Ascending by date, so the last one seen per type wins.
   return new Map(rows.map((r) => [r.account_type as string, Number(r.annual_rate_micro)]));
 }

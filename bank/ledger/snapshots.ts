@@ -17,7 +17,10 @@ export async function closingBalances(q: Q, accountId: number, from: string, to:
   const prior = await q('entries')
     .where('account_id', accountId)
     .andWhere('at', '<', startOfDay(from))
-    .orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .orderBy([
+      { column: 'at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
     .first('balance_after');
   let running = prior ? Number(prior.balance_after) : 0;
   const entries = await q('entries')
@@ -56,7 +59,13 @@ export async function snapshotBalances(ctx: BankContext, opts: { through?: strin
   let accounts = 0;
   let rows = 0;
   for (;;) {
-    const page = await ctx.db('accounts').where('id', '>', after).andWhere('opened_at', '<=', endOfDay(through)).orderBy('id').limit(PAGE).select('id', 'opened_at', 'closed_at');
+    const page = await ctx
+      .db('accounts')
+      .where('id', '>', after)
+      .andWhere('opened_at', '<=', endOfDay(through))
+      .orderBy('id')
+      .limit(PAGE)
+      .select('id', 'opened_at', 'closed_at');
     if (!page.length) break;
     for (const a of page) {
       after = a.id;
@@ -69,7 +78,11 @@ export async function snapshotBalances(ctx: BankContext, opts: { through?: strin
   return { accounts, rows, through };
 }
 
-async function snapshotAccount(ctx: BankContext, a: { id: number; opened_at: string; closed_at: string | null }, through: string): Promise<number> {
+async function snapshotAccount(
+  ctx: BankContext,
+  a: { id: number; opened_at: string; closed_at: string | null },
+  through: string,
+): Promise<number> {
   return withTx(ctx, async (t) => {
     const last = await t.q('balance_snapshots').where('account_id', a.id).max({ d: 'date' }).first();
     const start = last?.d ? addDays(last.d as string, 1) : dayOf(a.opened_at);
@@ -79,7 +92,11 @@ async function snapshotAccount(ctx: BankContext, a: { id: number; opened_at: str
     const rows = balances.map(([date, balance]) => ({ account_id: a.id, date, balance, created_at: t.now }));
     let inserted = 0;
     for (let i = 0; i < rows.length; i += PAGE) {
-      const res = await t.q('balance_snapshots').insert(rows.slice(i, i + PAGE), ['account_id']).onConflict(['account_id', 'date']).ignore();
+      const res = await t
+        .q('balance_snapshots')
+        .insert(rows.slice(i, i + PAGE), ['account_id'])
+        .onConflict(['account_id', 'date'])
+        .ignore();
       inserted += Array.isArray(res) ? res.length : 0;
     }
     return inserted;

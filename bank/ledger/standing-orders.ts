@@ -26,16 +26,29 @@ type OrderRow = Row<StandingOrder>;
 type RunRow = Row<StandingOrderRun>;
 
 const runDto = (r: RunRow) => ({
-  date: r.date, status: r.status, transactionId: r.transaction_id === null ? null : Number(r.transaction_id),
+  date: r.date,
+  status: r.status,
+  transactionId: r.transaction_id === null ? null : Number(r.transaction_id),
   error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
 });
 export type RunDto = ReturnType<typeof runDto>;
 
 function orderDto(o: OrderRow, toNumber: string, lastRun: RunRow | null) {
   return {
-    id: o.id, fromAccountId: o.from_account_id, toAccountNumber: toNumber, amount: formatAmount(Number(o.amount), o.currency), currency: o.currency,
-    memo: o.memo, frequency: o.frequency, startDate: o.start_date, endDate: o.end_date, nextRunDate: o.next_run_date, status: o.status,
-    lastRun: lastRun ? runDto(lastRun) : null, createdAt: o.created_at, updatedAt: o.updated_at,
+    id: o.id,
+    fromAccountId: o.from_account_id,
+    toAccountNumber: toNumber,
+    amount: formatAmount(Number(o.amount), o.currency),
+    currency: o.currency,
+    memo: o.memo,
+    frequency: o.frequency,
+    startDate: o.start_date,
+    endDate: o.end_date,
+    nextRunDate: o.next_run_date,
+    status: o.status,
+    lastRun: lastRun ? runDto(lastRun) : null,
+    createdAt: o.created_at,
+    updatedAt: o.updated_at,
   };
 }
 export type StandingOrderDto = ReturnType<typeof orderDto>;
@@ -43,9 +56,12 @@ export type StandingOrderDto = ReturnType<typeof orderDto>;
 /** The date after `date` on which the order is due again; null when it is not. The 31st falls back to a shorter month's last day. */
 export function nextOccurrence(frequency: Frequency, dayOfMonth: number, date: string): string | null {
   switch (frequency) {
-    case 'once': return null;
-    case 'daily': return addDays(date, 1);
-    case 'weekly': return addDays(date, 7);
+    case 'once':
+      return null;
+    case 'daily':
+      return addDays(date, 1);
+    case 'weekly':
+      return addDays(date, 7);
     case 'monthly': {
       const period = nextPeriod(periodOf(date));
       const last = Number(lastDayOf(period).slice(8, 10));
@@ -64,14 +80,28 @@ function advance(o: Pick<OrderRow, 'frequency' | 'day_of_month' | 'end_date'>, d
 async function dtosOf(q: Tx['q'] | BankContext['db'], orders: OrderRow[]): Promise<StandingOrderDto[]> {
   if (!orders.length) return [];
   const ids = orders.map((o) => o.id);
-  const numbers = new Map((await q('accounts').whereIn('id', [...new Set(orders.map((o) => o.to_account_id))]).select('id', 'number')).map((a) => [a.id as number, a.number as string]));
-  const latest: RunRow[] = await q('standing_order_runs').whereIn('id', q('standing_order_runs').whereIn('standing_order_id', ids).groupBy('standing_order_id').max('id'));
+  const numbers = new Map(
+    (
+      await q('accounts')
+        .whereIn('id', [...new Set(orders.map((o) => o.to_account_id))])
+        .select('id', 'number')
+    ).map((a) => [a.id as number, a.number as string]),
+  );
+  const latest: RunRow[] = await q('standing_order_runs').whereIn(
+    'id',
+    q('standing_order_runs').whereIn('standing_order_id', ids).groupBy('standing_order_id').max('id'),
+  );
   const last = new Map(latest.map((r) => [r.standing_order_id, r]));
   return orders.map((o) => orderDto(o, numbers.get(o.to_account_id) ?? '', last.get(o.id) ?? null));
 }
 
 /** The order if the actor may see it (customers: orders from their own accounts). */
-async function visibleOrder(q: Tx['q'] | BankContext['db'], actor: Actor, id: number, lock?: Tx): Promise<{ order: OrderRow; from: AccountRow }> {
+async function visibleOrder(
+  q: Tx['q'] | BankContext['db'],
+  actor: Actor,
+  id: number,
+  lock?: Tx,
+): Promise<{ order: OrderRow; from: AccountRow }> {
   let sel = q<OrderRow>('standing_orders').where({ id });
   if (lock && lock.ctx.dialect === 'pg') sel = sel.forUpdate();
   const order = await sel.first();
@@ -112,7 +142,8 @@ export async function createStandingOrder(ctx: BankContext, actor: Actor, input:
     const to = await t.q<AccountRow>('accounts').where({ number: input.toAccountNumber, kind: 'customer' }).first();
     if (!to || to.status === 'closed') throw new NotFound('Destination account');
     if (to.id === from.id) throw new RuleViolation('same_account', 'Cannot pay an account to itself');
-    if (to.currency !== from.currency) throw new RuleViolation('currency_mismatch', `Cannot pay ${from.currency} to a ${to.currency} account`);
+    if (to.currency !== from.currency)
+      throw new RuleViolation('currency_mismatch', `Cannot pay ${from.currency} to a ${to.currency} account`);
     const amount = parseAmount(input.amount, from.currency);
     const memo = (input.memo ?? '').trim();
     if (memo.length > 500) throw new Invalid('memo must be at most 500 characters', { fields: ['memo'] });
@@ -120,12 +151,24 @@ export async function createStandingOrder(ctx: BankContext, actor: Actor, input:
     const today = dayOf(t.now);
     if (!isDate(input.startDate)) throw new Invalid('startDate must be a date, YYYY-MM-DD', { fields: ['startDate'] });
     if (input.startDate < today) throw new Invalid('startDate cannot be in the past', { fields: ['startDate'] });
-    const endDate = input.frequency === 'once' ? null : input.endDate ?? null;
-    if (endDate !== null && (!isDate(endDate) || endDate < input.startDate)) throw new Invalid('endDate must be a date on or after startDate', { fields: ['endDate'] });
+    const endDate = input.frequency === 'once' ? null : (input.endDate ?? null);
+    if (endDate !== null && (!isDate(endDate) || endDate < input.startDate))
+      throw new Invalid('endDate must be a date on or after startDate', { fields: ['endDate'] });
     const row: Omit<OrderRow, 'id'> = {
-      from_account_id: from.id, to_account_id: to.id, amount, currency: from.currency, memo, frequency: input.frequency,
-      start_date: input.startDate, end_date: endDate, day_of_month: Number(input.startDate.slice(8, 10)), next_run_date: input.startDate,
-      status: 'active', created_by: actor.userId, created_at: t.now, updated_at: t.now,
+      from_account_id: from.id,
+      to_account_id: to.id,
+      amount,
+      currency: from.currency,
+      memo,
+      frequency: input.frequency,
+      start_date: input.startDate,
+      end_date: endDate,
+      day_of_month: Number(input.startDate.slice(8, 10)),
+      next_run_date: input.startDate,
+      status: 'active',
+      created_by: actor.userId,
+      created_at: t.now,
+      updated_at: t.now,
     };
     const [ins] = await t.q('standing_orders').insert(row, ['id']);
     const order = { id: Number(typeof ins === 'object' ? ins.id : ins), ...row };
@@ -175,7 +218,8 @@ export async function updateStandingOrder(ctx: BankContext, actor: Actor, id: nu
   return withTx(ctx, async (t) => {
     const { order, from } = await visibleOrder(t.q, actor, id, t);
     const before = (await dtosOf(t.q, [order]))[0];
-    if (order.status === 'cancelled' || order.status === 'completed') throw new Conflict(`Standing order ${id} is ${order.status}; it cannot be changed`);
+    if (order.status === 'cancelled' || order.status === 'completed')
+      throw new Conflict(`Standing order ${id} is ${order.status}; it cannot be changed`);
     const today = dayOf(t.now);
     const next: OrderRow = { ...order };
     if (input.amount !== undefined) next.amount = parseAmount(input.amount, order.currency);
@@ -201,9 +245,18 @@ export async function updateStandingOrder(ctx: BankContext, actor: Actor, id: nu
     }
     if (next.status === 'active' && next.next_run_date === null) next.status = 'completed';
     next.updated_at = t.now;
-    await t.q('standing_orders').where({ id }).update({ amount: next.amount, end_date: next.end_date, status: next.status, next_run_date: next.next_run_date, updated_at: t.now });
+    await t
+      .q('standing_orders')
+      .where({ id })
+      .update({ amount: next.amount, end_date: next.end_date, status: next.status, next_run_date: next.next_run_date, updated_at: t.now });
     const dto = await announce(t, next, from);
-    await audit(t, actor, { action: next.status === order.status ? 'standing_order.edited' : `standing_order.${next.status}`, entity: 'standing_order', entityId: id, before, after: dto });
+    await audit(t, actor, {
+      action: next.status === order.status ? 'standing_order.edited' : `standing_order.${next.status}`,
+      entity: 'standing_order',
+      entityId: id,
+      before,
+      after: dto,
+    });
     return dto;
   });
 }
@@ -249,7 +302,13 @@ export async function runDueStandingOrders(ctx: BankContext, opts: { progress?: 
   for (;;) {
     let q = ctx.db('standing_orders').where({ status: 'active' }).andWhere('next_run_date', '<=', today);
     if (broken.size) q = q.whereNotIn('id', [...broken]);
-    const due: number[] = (await q.orderBy('next_run_date').orderBy('id').limit(CHUNK * 5).select('id')).map((r) => r.id as number);
+    const due: number[] = (
+      await q
+        .orderBy('next_run_date')
+        .orderBy('id')
+        .limit(CHUNK * 5)
+        .select('id')
+    ).map((r) => r.id as number);
     if (!due.length) break;
     for (let i = 0; i < due.length; i += CHUNK) {
       const ids = due.slice(i, i + CHUNK);
@@ -277,20 +336,41 @@ async function runChunk(t: Tx, ids: number[], today: string): Promise<RunStatus[
   if (t.ctx.dialect === 'pg') q = q.forUpdate();
   const orders = (await q).filter((o) => o.status === 'active' && o.next_run_date !== null && o.next_run_date <= today);
   if (!orders.length) return [];
-  const done = new Set((await t.q('standing_order_runs').whereIn('standing_order_id', orders.map((o) => o.id)).select('standing_order_id', 'date'))
-    .map((r) => `${r.standing_order_id}:${r.date}`));
-  const locked = await lockAccounts(t, orders.flatMap((o) => [o.from_account_id, o.to_account_id]));
+  const done = new Set(
+    (
+      await t
+        .q('standing_order_runs')
+        .whereIn(
+          'standing_order_id',
+          orders.map((o) => o.id),
+        )
+        .select('standing_order_id', 'date')
+    ).map((r) => `${r.standing_order_id}:${r.date}`),
+  );
+  const locked = await lockAccounts(
+    t,
+    orders.flatMap((o) => [o.from_account_id, o.to_account_id]),
+  );
   const journal = new Journal();
   const runs: { order: OrderRow; date: string; move: number | null; error: DomainError | null }[] = [];
   for (const order of orders) {
     const date = order.next_run_date!;
     if (done.has(`${order.id}:${date}`)) {
       // Already run for this date (the schedule was not moved on): only move it on.
-      await t.q('standing_orders').where({ id: order.id }).update({ ...advance(order, date), updated_at: t.now });
+      await t
+        .q('standing_orders')
+        .where({ id: order.id })
+        .update({ ...advance(order, date), updated_at: t.now });
       continue;
     }
     try {
-      const move = planTransfer(SYSTEM, locked.get(order.from_account_id), locked.get(order.to_account_id), formatAmount(Number(order.amount), order.currency), order.memo || `Standing order #${order.id}`);
+      const move = planTransfer(
+        SYSTEM,
+        locked.get(order.from_account_id),
+        locked.get(order.to_account_id),
+        formatAmount(Number(order.amount), order.currency),
+        order.memo || `Standing order #${order.id}`,
+      );
       runs.push({ order, date, move: journal.add({ ...move, externalRef: `standing-order:${order.id}:${date}` }), error: null });
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
@@ -301,7 +381,9 @@ async function runChunk(t: Tx, ids: number[], today: string): Promise<RunStatus[
   const rows: Omit<RunRow, 'id'>[] = runs.map((r) => {
     const transaction = r.move === null ? null : txs[r.move];
     return {
-      standing_order_id: r.order.id, date: r.date, created_at: t.now,
+      standing_order_id: r.order.id,
+      date: r.date,
+      created_at: t.now,
       status: transaction ? (transaction.status === 'pending_approval' ? 'pending_approval' : 'posted') : 'failed',
       transaction_id: transaction ? transaction.id : null,
       error_code: r.error?.code ?? null,
@@ -313,7 +395,9 @@ async function runChunk(t: Tx, ids: number[], today: string): Promise<RunStatus[
   const audits: AuditInput[] = [];
   // An order from an account that has been closed ends with that refusal.
   const schedule = (r: (typeof runs)[number]): Pick<OrderRow, 'next_run_date' | 'status'> =>
-    r.error && locked.get(r.order.from_account_id)?.status === 'closed' ? { next_run_date: null, status: 'cancelled' } : advance(r.order, r.date);
+    r.error && locked.get(r.order.from_account_id)?.status === 'closed'
+      ? { next_run_date: null, status: 'cancelled' }
+      : advance(r.order, r.date);
   runs.forEach((r, i) => {
     const run = rows[i];
     const next: OrderRow = { ...r.order, ...schedule(r), updated_at: t.now };
@@ -322,23 +406,43 @@ async function runChunk(t: Tx, ids: number[], today: string): Promise<RunStatus[
     const dto = orderDto(next, toNumber, { id: 0, ...run });
     recordEvent(t, 'standing_order.updated', orderRooms(from), { standingOrder: dto });
     notes.push({ customerId: from.customer_id, ...runNotice(next, from.number, toNumber, run) });
-    audits.push({ action: `standing_order.run.${run.status}`, entity: 'standing_order', entityId: r.order.id, after: { date: r.date, ...dto.lastRun } });
+    audits.push({
+      action: `standing_order.run.${run.status}`,
+      entity: 'standing_order',
+      entityId: r.order.id,
+      after: { date: r.date, ...dto.lastRun },
+    });
   });
-  for (const r of runs) await t.q('standing_orders').where({ id: r.order.id }).update({ ...schedule(r), updated_at: t.now });
+  for (const r of runs)
+    await t
+      .q('standing_orders')
+      .where({ id: r.order.id })
+      .update({ ...schedule(r), updated_at: t.now });
   await notifyCustomers(t, notes);
   await auditMany(t, SYSTEM, audits);
   return rows.map((r) => r.status);
 }
 
 /** What the owner is told about one run. */
-function runNotice(order: OrderRow, fromNumber: string, toNumber: string, run: Pick<RunRow, 'date' | 'status' | 'error_message'>): NotificationText {
+function runNotice(
+  order: OrderRow,
+  fromNumber: string,
+  toNumber: string,
+  run: Pick<RunRow, 'date' | 'status' | 'error_message'>,
+): NotificationText {
   const what = `${displayAmount(Number(order.amount), order.currency)} from account ${maskedAccount(fromNumber)} to ${maskedAccount(toNumber)}`;
-  if (run.status === 'posted') return { kind: 'standing_order', title: 'Standing order paid', body: `Your standing order #${order.id} paid ${what} on ${run.date}.` };
+  if (run.status === 'posted')
+    return { kind: 'standing_order', title: 'Standing order paid', body: `Your standing order #${order.id} paid ${what} on ${run.date}.` };
   if (run.status === 'pending_approval') {
-    return { kind: 'standing_order', title: 'Standing order awaiting approval', body: `Your standing order #${order.id} of ${what} on ${run.date} is above the approval limit; the money is held until a manager decides.` };
+    return {
+      kind: 'standing_order',
+      title: 'Standing order awaiting approval',
+      body: `Your standing order #${order.id} of ${what} on ${run.date} is above the approval limit; the money is held until a manager decides.`,
+    };
   }
   return {
-    kind: 'standing_order_failed', title: 'Standing order not paid',
+    kind: 'standing_order_failed',
+    title: 'Standing order not paid',
     body: `Your standing order #${order.id} of ${what} could not be paid on ${run.date}: ${(run.error_message ?? '').replace(/\.?$/, '.')}${order.next_run_date ? ` The next payment is due on ${order.next_run_date}.` : ''}`,
   };
 }

@@ -31,8 +31,11 @@ export function transactionDto(r: TransactionRow, numbers: Map<number, string>):
     amount: formatAmount(r.amount, r.currency),
     currency: r.currency,
     // Bank-owned accounts (cash, interest expense) are not shown to clients.
-    fromAccountNumber: (r.kind === 'transfer' || r.kind === 'withdrawal' || r.kind === 'reversal') && r.from_account_id !== null ? numbers.get(r.from_account_id) ?? null : null,
-    toAccountNumber: r.kind !== 'withdrawal' && r.to_account_id !== null ? numbers.get(r.to_account_id) ?? null : null,
+    fromAccountNumber:
+      (r.kind === 'transfer' || r.kind === 'withdrawal' || r.kind === 'reversal') && r.from_account_id !== null
+        ? (numbers.get(r.from_account_id) ?? null)
+        : null,
+    toAccountNumber: r.kind !== 'withdrawal' && r.to_account_id !== null ? (numbers.get(r.to_account_id) ?? null) : null,
     memo: r.memo,
     createdAt: r.created_at,
     postedAt: r.posted_at,
@@ -45,7 +48,8 @@ const MEMO_MAX = 500;
 
 function cleanMemo(memo: unknown): string {
   if (memo === undefined || memo === null) return '';
-  if (typeof memo !== 'string' || memo.length > MEMO_MAX) throw new Invalid(`memo must be a string of at most ${MEMO_MAX} characters`, { fields: ['memo'] });
+  if (typeof memo !== 'string' || memo.length > MEMO_MAX)
+    throw new Invalid(`memo must be a string of at most ${MEMO_MAX} characters`, { fields: ['memo'] });
   return memo;
 }
 
@@ -57,7 +61,8 @@ function visible<A extends Pick<AccountRow, 'kind' | 'customer_id'>>(actor: Acto
 
 function assertUsable(a: AccountRow, direction: 'debit' | 'credit', opts: { allowFrozen?: boolean } = {}) {
   if (a.status === 'closed') throw new RuleViolation('account_closed', `Account ${a.number} is closed`, { accountNumber: a.number });
-  if (a.status === 'frozen' && !opts.allowFrozen && !creditsWhileFrozen(a, direction)) throw new RuleViolation('account_frozen', `Account ${a.number} is frozen`, { accountNumber: a.number, direction });
+  if (a.status === 'frozen' && !opts.allowFrozen && !creditsWhileFrozen(a, direction))
+    throw new RuleViolation('account_frozen', `Account ${a.number} is frozen`, { accountNumber: a.number, direction });
 }
 
 function assertFunds(a: LockedAccount, amount: number, opts: { payoutToZero?: boolean } = {}) {
@@ -84,9 +89,19 @@ async function post(t: Tx, transactionId: number, legs: { account: AccountRow; a
     leg.account.balance += leg.amount;
     await t.q('accounts').where({ id: leg.account.id }).update({ balance: leg.account.balance });
   }
-  const entries = legs.map((l) => ({ transaction_id: transactionId, account_id: l.account.id, amount: l.amount, balance_after: l.account.balance, at: t.now }));
+  const entries = legs.map((l) => ({
+    transaction_id: transactionId,
+    account_id: l.account.id,
+    amount: l.amount,
+    balance_after: l.account.balance,
+    at: t.now,
+  }));
   await t.q('entries').insert(entries);
-  await evaluateAlerts(t, entries, legs.map((l) => l.account));
+  await evaluateAlerts(
+    t,
+    entries,
+    legs.map((l) => l.account),
+  );
 }
 
 // Bank-owned accounts (cash, interest expense) are not shown to clients: a reversal may name one.
@@ -113,11 +128,18 @@ const sizeOf = (memo: unknown, idem?: IdemRequest | null) => 256 + (typeof memo 
  * account must be visible to the actor, the amount and memo valid; `build` adds its own rules.
  */
 function counterMove(
-  ctx: BankContext, actor: Actor, input: MoveInput, idem: IdemRequest | null | undefined,
+  ctx: BankContext,
+  actor: Actor,
+  input: MoveInput,
+  idem: IdemRequest | null | undefined,
   build: (acct: LockedAccount, cash: LockedAccount, amount: number, memo: string) => Move,
 ): Promise<IdemResult<TransactionDto>> {
   return writerOf(ctx).submit({
-    actor, idem: idem ?? null, accountIds: [input.accountId], cashFor: input.accountId, bytes: sizeOf(input.memo, idem),
+    actor,
+    idem: idem ?? null,
+    accountIds: [input.accountId],
+    cashFor: input.accountId,
+    bytes: sizeOf(input.memo, idem),
     plan: (g) => {
       const acct = ownAccount(actor, g, input.accountId);
       return build(acct, g.cash(acct.currency)!, parseAmount(input.amount, acct.currency), cleanMemo(input.memo));
@@ -125,18 +147,38 @@ function counterMove(
   });
 }
 
-export async function deposit(ctx: BankContext, actor: Actor, input: MoveInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
+export async function deposit(
+  ctx: BankContext,
+  actor: Actor,
+  input: MoveInput,
+  idem?: IdemRequest | null,
+): Promise<IdemResult<TransactionDto>> {
   requireCan(actor, 'money.deposit');
   return counterMove(ctx, actor, input, idem, (acct, cash, amount, memo) => {
     assertUsable(acct, 'credit');
     return {
-      kind: 'deposit', from: cash, to: acct, amount, memo, pending: false,
-      notify: { customerId: acct.customer_id, kind: 'deposit', title: 'Deposit received', body: `${displayAmount(amount, acct.currency)} was deposited to account ${maskedAccount(acct.number)}.` },
+      kind: 'deposit',
+      from: cash,
+      to: acct,
+      amount,
+      memo,
+      pending: false,
+      notify: {
+        customerId: acct.customer_id,
+        kind: 'deposit',
+        title: 'Deposit received',
+        body: `${displayAmount(amount, acct.currency)} was deposited to account ${maskedAccount(acct.number)}.`,
+      },
     };
   });
 }
 
-export async function withdraw(ctx: BankContext, actor: Actor, input: MoveInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
+export async function withdraw(
+  ctx: BankContext,
+  actor: Actor,
+  input: MoveInput,
+  idem?: IdemRequest | null,
+): Promise<IdemResult<TransactionDto>> {
   requireCan(actor, 'money.withdraw');
   return counterMove(ctx, actor, input, idem, (acct, cash, amount, memo) => {
     assertUsable(acct, 'debit');
@@ -158,10 +200,19 @@ export interface TransferInput {
   memo?: string;
 }
 
-export async function transfer(ctx: BankContext, actor: Actor, input: TransferInput, idem?: IdemRequest | null): Promise<IdemResult<TransactionDto>> {
+export async function transfer(
+  ctx: BankContext,
+  actor: Actor,
+  input: TransferInput,
+  idem?: IdemRequest | null,
+): Promise<IdemResult<TransactionDto>> {
   requireCan(actor, 'money.transfer');
   return writerOf(ctx).submit({
-    actor, idem: idem ?? null, accountIds: [input.fromAccountId], accountNumbers: [input.toAccountNumber], bytes: sizeOf(input.memo, idem),
+    actor,
+    idem: idem ?? null,
+    accountIds: [input.fromAccountId],
+    accountNumbers: [input.toAccountNumber],
+    bytes: sizeOf(input.memo, idem),
     // The source must be visible to the caller before the destination is looked at.
     plan: (g) => planTransfer(actor, g.byId(input.fromAccountId), g.byNumber(input.toAccountNumber), input.amount, input.memo),
   });
@@ -171,20 +222,33 @@ export async function transfer(ctx: BankContext, actor: Actor, input: TransferIn
  * Checks a transfer between two locked accounts against every rule and returns the
  * movement to post (or hold, above the source type's approval threshold).
  */
-export function planTransfer(actor: Actor, src: LockedAccount | undefined, dst: LockedAccount | undefined, rawAmount: unknown, rawMemo: unknown): Move {
+export function planTransfer(
+  actor: Actor,
+  src: LockedAccount | undefined,
+  dst: LockedAccount | undefined,
+  rawAmount: unknown,
+  rawMemo: unknown,
+): Move {
   if (!visible(actor, src)) throw new NotFound('Source account');
   if (!dst || dst.kind !== 'customer') throw new NotFound('Destination account');
   if (src.id === dst.id) throw new RuleViolation('same_account', 'Cannot transfer to the same account');
   const amount = parseAmount(rawAmount, src.currency);
   const memo = cleanMemo(rawMemo);
-  if (src.currency !== dst.currency) throw new RuleViolation('currency_mismatch', `Cannot transfer ${src.currency} to a ${dst.currency} account`);
+  if (src.currency !== dst.currency)
+    throw new RuleViolation('currency_mismatch', `Cannot transfer ${src.currency} to a ${dst.currency} account`);
   assertUsable(src, 'debit');
   assertUsable(dst, 'credit');
   assertFunds(src, amount);
   const pending = needsApproval(src, amount);
-  const notify = !pending && dst.customer_id !== src.customer_id
-    ? { customerId: dst.customer_id, kind: 'transfer_received', title: 'Money received', body: `${displayAmount(amount, dst.currency)} arrived in account ${maskedAccount(dst.number)} from ${maskedAccount(src.number)}.` }
-    : null;
+  const notify =
+    !pending && dst.customer_id !== src.customer_id
+      ? {
+          customerId: dst.customer_id,
+          kind: 'transfer_received',
+          title: 'Money received',
+          body: `${displayAmount(amount, dst.currency)} arrived in account ${maskedAccount(dst.number)} from ${maskedAccount(src.number)}.`,
+        }
+      : null;
   return { kind: 'transfer', from: src, to: dst, amount, memo, pending, notify };
 }
 
@@ -193,7 +257,8 @@ async function loadPending(t: Tx, transactionId: number): Promise<TransactionRow
   if (t.ctx.dialect === 'pg') q = q.forUpdate();
   const transaction = await q.first();
   if (!transaction) throw new NotFound('Transaction');
-  if (transaction.status !== 'pending_approval') throw new Conflict(`Transaction ${transactionId} is not pending approval (it is ${transaction.status})`);
+  if (transaction.status !== 'pending_approval')
+    throw new Conflict(`Transaction ${transactionId} is not pending approval (it is ${transaction.status})`);
   return transaction;
 }
 
@@ -207,11 +272,18 @@ export async function reject(ctx: BankContext, actor: Actor, transactionId: numb
   return decide(ctx, actor, transactionId, 'reject', note);
 }
 
-async function decide(ctx: BankContext, actor: Actor, transactionId: number, decision: 'approve' | 'reject', note?: string | null): Promise<TransactionDto> {
+async function decide(
+  ctx: BankContext,
+  actor: Actor,
+  transactionId: number,
+  decision: 'approve' | 'reject',
+  note?: string | null,
+): Promise<TransactionDto> {
   const decisionNote = note === undefined || note === null ? null : cleanMemo(note);
   return withTx(ctx, async (t) => {
     const transaction = await loadPending(t, transactionId);
-    if (transaction.created_by !== null && transaction.created_by === actor.userId) throw new Forbidden('You cannot decide on a transaction you made');
+    if (transaction.created_by !== null && transaction.created_by === actor.userId)
+      throw new Forbidden('You cannot decide on a transaction you made');
     const locked = await lockAccounts(t, [transaction.from_account_id!, transaction.to_account_id!]);
     const src = locked.get(transaction.from_account_id!)!;
     const dst = locked.get(transaction.to_account_id!)!;
@@ -223,22 +295,44 @@ async function decide(ctx: BankContext, actor: Actor, transactionId: number, dec
       assertUsable(src, 'debit');
       assertUsable(dst, 'credit');
       Object.assign(transaction, { status: 'posted', posted_at: t.now });
-      await post(t, transaction.id, [{ account: src, amount: -transaction.amount }, { account: dst, amount: transaction.amount }]);
+      await post(t, transaction.id, [
+        { account: src, amount: -transaction.amount },
+        { account: dst, amount: transaction.amount },
+      ]);
       if (transaction.kind === 'reversal') await reversalPosted(t, transaction);
     } else {
       transaction.status = 'rejected';
     }
     Object.assign(transaction, { decided_by: actor.userId, decided_at: t.now, decision_note: decisionNote });
-    await t.q('transactions').where({ id: transaction.id }).update({ status: transaction.status, posted_at: transaction.posted_at, decided_by: transaction.decided_by, decided_at: transaction.decided_at, decision_note: transaction.decision_note });
+    await t
+      .q('transactions')
+      .where({ id: transaction.id })
+      .update({
+        status: transaction.status,
+        posted_at: transaction.posted_at,
+        decided_by: transaction.decided_by,
+        decided_at: transaction.decided_at,
+        decision_note: transaction.decision_note,
+      });
     const dto = transactionDto(transaction, numbersOf([src, dst]));
     const type = decision === 'approve' ? 'transaction.approved' : 'transaction.rejected';
     recordEvent(t, type, [...partyRooms([src, dst]), rooms.managers], { transaction: dto });
     for (const a of decision === 'approve' ? [src, dst] : [src]) balanceUpdated(t, a, transaction.id);
-    await notifyCustomers(t, [{
-      customerId: src.customer_id, kind: type, title: decision === 'approve' ? 'Transaction approved' : 'Transaction rejected',
-      body: `Your ${transaction.kind} of ${displayAmount(transaction.amount, transaction.currency)} was ${decision === 'approve' ? 'approved' : 'rejected'}${decisionNote ? `: ${decisionNote}` : '.'}`,
-    }]);
-    await audit(t, actor, { action: `${transaction.kind}.${decision === 'approve' ? 'approved' : 'rejected'}`, entity: 'transaction', entityId: transaction.id, before, after: dto });
+    await notifyCustomers(t, [
+      {
+        customerId: src.customer_id,
+        kind: type,
+        title: decision === 'approve' ? 'Transaction approved' : 'Transaction rejected',
+        body: `Your ${transaction.kind} of ${displayAmount(transaction.amount, transaction.currency)} was ${decision === 'approve' ? 'approved' : 'rejected'}${decisionNote ? `: ${decisionNote}` : '.'}`,
+      },
+    ]);
+    await audit(t, actor, {
+      action: `${transaction.kind}.${decision === 'approve' ? 'approved' : 'rejected'}`,
+      entity: 'transaction',
+      entityId: transaction.id,
+      before,
+      after: dto,
+    });
     return dto;
   });
 }
@@ -247,7 +341,11 @@ async function decide(ctx: BankContext, actor: Actor, transactionId: number, dec
  * Posts interest (bank interest expense → customer) once per account and period; a
  * second call for the same period returns the first transaction.
  */
-export async function postInterestIn(t: Tx, actor: Actor, input: { accountId: number; amountMinor: number; period: string; memo?: string }): Promise<{ transaction: TransactionDto; created: boolean } | null> {
+export async function postInterestIn(
+  t: Tx,
+  actor: Actor,
+  input: { accountId: number; amountMinor: number; period: string; memo?: string },
+): Promise<{ transaction: TransactionDto; created: boolean } | null> {
   const ref = `interest:${input.accountId}:${input.period}`;
   const existing = await t.q<TransactionRow>('transactions').where({ external_ref: ref }).first();
   if (existing) {
@@ -263,8 +361,19 @@ export async function postInterestIn(t: Tx, actor: Actor, input: { accountId: nu
   if (acct.status === 'closed') return null;
   const amount = input.amountMinor;
   const transaction = await single(t, actor, {
-    kind: 'interest', from: locked.get(expId)!, to: acct, amount, memo: input.memo ?? `Interest ${input.period}`, pending: false, externalRef: ref,
-    notify: { customerId: acct.customer_id, kind: 'interest', title: 'Interest credited', body: `${displayAmount(amount, acct.currency)} interest for ${input.period} was credited to account ${maskedAccount(acct.number)}.` },
+    kind: 'interest',
+    from: locked.get(expId)!,
+    to: acct,
+    amount,
+    memo: input.memo ?? `Interest ${input.period}`,
+    pending: false,
+    externalRef: ref,
+    notify: {
+      customerId: acct.customer_id,
+      kind: 'interest',
+      title: 'Interest credited',
+      body: `${displayAmount(amount, acct.currency)} interest for ${input.period} was credited to account ${maskedAccount(acct.number)}.`,
+    },
   });
   return { transaction, created: true };
 }
@@ -275,7 +384,8 @@ export async function getTransaction(ctx: BankContext, actor: Actor, id: number)
   const transaction = await ctx.db<TransactionRow>('transactions').where({ id }).first();
   if (!transaction) throw new NotFound('Transaction');
   const accts = await ctx.db<AccountRow>('accounts').whereIn('id', [transaction.from_account_id ?? 0, transaction.to_account_id ?? 0]);
-  if (actor.role === 'customer' && !accts.some((a) => a.kind === 'customer' && a.customer_id === actor.customerId)) throw new NotFound('Transaction');
+  if (actor.role === 'customer' && !accts.some((a) => a.kind === 'customer' && a.customer_id === actor.customerId))
+    throw new NotFound('Transaction');
   return transactionDto(transaction, numbersOf(accts));
 }
 

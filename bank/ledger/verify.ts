@@ -14,12 +14,21 @@ export interface LedgerMismatch {
  * balance equals the sum of its entries, each entry's balance_after continues the chain
  * before it, and each account's held amount equals its pending transactions.
  */
-export async function verifyLedger(ctx: Pick<BankContext, 'db'>): Promise<{ ok: boolean; accounts: number; transactions: number; mismatches: LedgerMismatch[] }> {
+export async function verifyLedger(
+  ctx: Pick<BankContext, 'db'>,
+): Promise<{ ok: boolean; accounts: number; transactions: number; mismatches: LedgerMismatch[] }> {
   const db = ctx.db;
   const mismatches: LedgerMismatch[] = [];
-  const unbalanced: any[] = await db('entries').select('transaction_id').sum({ total: 'amount' }).groupBy('transaction_id').havingRaw('SUM(amount) <> 0');
+  const unbalanced: any[] = await db('entries')
+    .select('transaction_id')
+    .sum({ total: 'amount' })
+    .groupBy('transaction_id')
+    .havingRaw('SUM(amount) <> 0');
   for (const r of unbalanced) mismatches.push({ kind: 'unbalanced_transaction', transactionId: r.transaction_id, actual: Number(r.total) });
-  const postedWithoutEntries = await db('transactions as t').where('t.status', 'posted').whereNotExists(db('entries as e').whereRaw('e.transaction_id = t.id')).select('t.id');
+  const postedWithoutEntries = await db('transactions as t')
+    .where('t.status', 'posted')
+    .whereNotExists(db('entries as e').whereRaw('e.transaction_id = t.id'))
+    .select('t.id');
   for (const r of postedWithoutEntries) mismatches.push({ kind: 'unbalanced_transaction', transactionId: r.id });
 
   const sums: any[] = await db('accounts as a')
@@ -29,7 +38,8 @@ export async function verifyLedger(ctx: Pick<BankContext, 'db'>): Promise<{ ok: 
     .sum({ total: 'e.amount' });
   for (const r of sums) {
     const total = Number(r.total ?? 0);
-    if (total !== Number(r.balance)) mismatches.push({ kind: 'balance_mismatch', accountId: r.id, expected: total, actual: Number(r.balance) });
+    if (total !== Number(r.balance))
+      mismatches.push({ kind: 'balance_mismatch', accountId: r.id, expected: total, actual: Number(r.balance) });
   }
 
   const holds: any[] = await db('accounts as a')
@@ -50,7 +60,9 @@ export async function verifyLedger(ctx: Pick<BankContext, 'db'>): Promise<{ ok: 
   let after = { account: -1, id: -1 };
   for (;;) {
     const page = await db('entries')
-      .where((q) => q.where('account_id', '>', after.account).orWhere((q2) => q2.where('account_id', after.account).andWhere('id', '>', after.id)))
+      .where((q) =>
+        q.where('account_id', '>', after.account).orWhere((q2) => q2.where('account_id', after.account).andWhere('id', '>', after.id)),
+      )
       .orderBy([{ column: 'account_id' }, { column: 'id' }])
       .limit(10_000)
       .select('id', 'account_id', 'amount', 'balance_after');
@@ -62,7 +74,13 @@ export async function verifyLedger(ctx: Pick<BankContext, 'db'>): Promise<{ ok: 
       }
       running += Number(e.amount);
       if (running !== Number(e.balance_after)) {
-        mismatches.push({ kind: 'broken_chain', accountId: e.account_id, entryId: e.id, expected: running, actual: Number(e.balance_after) });
+        mismatches.push({
+          kind: 'broken_chain',
+          accountId: e.account_id,
+          entryId: e.id,
+          expected: running,
+          actual: Number(e.balance_after),
+        });
         running = Number(e.balance_after);
       }
       after = { account: e.account_id, id: e.id };

@@ -70,7 +70,10 @@ export class LedgerWriter {
   /** Keys of requests queued or being written in this process. */
   private readonly inFlight = new Set<string>();
 
-  constructor(private readonly ctx: BankContext, private readonly opts: WriterOptions = WRITER_DEFAULTS) {}
+  constructor(
+    private readonly ctx: BankContext,
+    private readonly opts: WriterOptions = WRITER_DEFAULTS,
+  ) {}
 
   submit(req: MovementRequest): Promise<IdemResult<TransactionDto>> {
     const claim = req.idem ? { scope: req.idem.scope, key: req.idem.key, hash: requestHash(req.idem.payload) } : null;
@@ -78,7 +81,8 @@ export class LedgerWriter {
     if (flightKey) {
       // The same key twice at once in this process: the second learns it is in flight now,
       // instead of queueing behind the first (across processes the key's row decides).
-      if (this.inFlight.has(flightKey)) return Promise.reject(new Conflict('A request with this Idempotency-Key is still being processed', 'idempotency_in_flight'));
+      if (this.inFlight.has(flightKey))
+        return Promise.reject(new Conflict('A request with this Idempotency-Key is still being processed', 'idempotency_in_flight'));
       this.inFlight.add(flightKey);
     }
     return new Promise<IdemResult<TransactionDto>>((resolve, reject) => {
@@ -142,7 +146,10 @@ async function writeGroup(t: Tx, jobs: Job[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array(jobs.length);
   // 1. Idempotency keys: replays and refusals are answered from their rows.
   const keyed = jobs.flatMap((j, i) => (j.claim ? [i] : []));
-  const states = await claimKeys(t, keyed.map((i) => jobs[i].claim!));
+  const states = await claimKeys(
+    t,
+    keyed.map((i) => jobs[i].claim!),
+  );
   const keyIds = new Map<number, number | null>();
   keyed.forEach((ji, k) => {
     const s = states[k];
@@ -201,7 +208,9 @@ async function writeGroup(t: Tx, jobs: Job[]): Promise<Outcome[]> {
     const o = outcomes[ji];
     const answer = o.ok
       ? { ok: true as const, value: o.result.value }
-      : o.error instanceof RuleViolation && !o.error.replayed ? { ok: false as const, error: o.error } : null;
+      : o.error instanceof RuleViolation && !o.error.replayed
+        ? { ok: false as const, error: o.error }
+        : null;
     settled.push({ claim: jobs[ji].claim!, id, answer });
   }
   await settleKeys(t, settled);

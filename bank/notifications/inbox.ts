@@ -40,7 +40,10 @@ export async function listNotifications(ctx: BankContext, actor: Actor, f: Notif
 export async function markNotificationRead(ctx: BankContext, actor: Actor, id: number): Promise<void> {
   requireCan(actor, 'notifications.own');
   await withTx(ctx, async (t) => {
-    const row = await t.q<NotificationRow>('notifications').where({ id, user_id: actor.userId ?? -1 }).first();
+    const row = await t
+      .q<NotificationRow>('notifications')
+      .where({ id, user_id: actor.userId ?? -1 })
+      .first();
     if (!row) throw new NotFound('Notification');
     if (row.read_at !== null) return;
     await t.q('notifications').where({ id }).whereNull('read_at').update({ read_at: t.now });

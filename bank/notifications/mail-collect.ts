@@ -10,10 +10,26 @@ import { endOfDay, firstDayOf, lastDayOf, startOfDay } from '../core/days.js';
 import { parseAmount } from '../core/money.js';
 import type { Progress } from '../ledger/snapshots.js';
 import { type Tx, withTx } from '../core/db-tx.js';
-import { type ClosingBalance, type QueuedMail, largeTransactionMail, newDeviceLoginMail, notificationMail, statementMail } from './mail-compose.js';
+import {
+  type ClosingBalance,
+  type QueuedMail,
+  largeTransactionMail,
+  newDeviceLoginMail,
+  notificationMail,
+  statementMail,
+} from './mail-compose.js';
 
 /** Notification kinds worth an email (the rest stay in-app). */
-export const MAIL_NOTIFICATION_KINDS = ['ticket_reply', 'ticket_resolved', 'security', 'transaction.rejected', 'alert', 'standing_order', 'standing_order_failed', 'reversal'] as const;
+export const MAIL_NOTIFICATION_KINDS = [
+  'ticket_reply',
+  'ticket_resolved',
+  'security',
+  'transaction.rejected',
+  'alert',
+  'standing_order',
+  'standing_order_failed',
+  'reversal',
+] as const;
 
 /** Deposits, withdrawals and transfers of at least this many major units are mailed to each customer party. */
 export const LARGE_TRANSACTION_MAJOR = '10000';
@@ -27,12 +43,25 @@ export async function queueMails(t: Tx, mails: QueuedMail[]): Promise<number> {
   const rows = mails
     .filter((m) => m.to && m.to.includes('@'))
     .map((m) => ({
-      dedupe_key: m.dedupeKey, kind: m.kind, customer_id: m.customerId, to_address: m.to.slice(0, 254), subject: m.subject.slice(0, 200),
-      body: m.body, status: 'pending', attempts: 0, next_attempt_at: t.now, created_at: t.now, updated_at: t.now,
+      dedupe_key: m.dedupeKey,
+      kind: m.kind,
+      customer_id: m.customerId,
+      to_address: m.to.slice(0, 254),
+      subject: m.subject.slice(0, 200),
+      body: m.body,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: t.now,
+      created_at: t.now,
+      updated_at: t.now,
     }));
   let n = 0;
   for (let i = 0; i < rows.length; i += 200) {
-    const res = await t.q('mail_outbox').insert(rows.slice(i, i + 200), ['id']).onConflict('dedupe_key').ignore();
+    const res = await t
+      .q('mail_outbox')
+      .insert(rows.slice(i, i + 200), ['id'])
+      .onConflict('dedupe_key')
+      .ignore();
     n += Array.isArray(res) ? res.length : 0;
   }
   return n;
@@ -82,10 +111,14 @@ const notifications: Source = {
   cursor: 'mail:notifications',
   rows: (t, after, limit) => t.q('notifications').where('id', '>', after).orderBy('id').limit(limit).select('id', 'created_at as at'),
   async mails(t, rows) {
-    const found = await t.q('notifications as n')
+    const found = await t
+      .q('notifications as n')
       .join('users as u', 'u.id', 'n.user_id')
       .join('customers as c', 'c.id', 'u.customer_id')
-      .whereIn('n.id', rows.map((r) => r.id))
+      .whereIn(
+        'n.id',
+        rows.map((r) => r.id),
+      )
       .whereIn('n.kind', [...MAIL_NOTIFICATION_KINDS])
       .select('n.id', 'n.kind', 'n.title', 'n.body', 'c.id as customer_id', 'c.email', 'c.first_name');
     return found.map((n) => notificationMail(n));
@@ -96,14 +129,30 @@ const largeTransactions: Source = {
   cursor: 'mail:events',
   rows: (t, after, limit) => t.q('events').where('seq', '>', after).orderBy('seq').limit(limit).select('seq as id', 'created_at as at'),
   async mails(t, rows) {
-    const events = await t.q('events').whereIn('seq', rows.map((r) => r.id)).whereIn('type', ['transaction.posted', 'transaction.approved']).select('seq', 'payload');
+    const events = await t
+      .q('events')
+      .whereIn(
+        'seq',
+        rows.map((r) => r.id),
+      )
+      .whereIn('type', ['transaction.posted', 'transaction.approved'])
+      .select('seq', 'payload');
     const large = events
       .map((e) => ({ seq: e.seq as number, transaction: (JSON.parse(e.payload) as { transaction: MailTx }).transaction }))
       .filter(({ transaction }) => ['deposit', 'withdrawal', 'transfer'].includes(transaction.kind) && isLarge(transaction));
     if (!large.length) return [];
-    const roomRows = await t.q('event_rooms').whereIn('seq', large.map((e) => e.seq)).andWhere('room', 'like', 'customer:%').select('seq', 'room');
+    const roomRows = await t
+      .q('event_rooms')
+      .whereIn(
+        'seq',
+        large.map((e) => e.seq),
+      )
+      .andWhere('room', 'like', 'customer:%')
+      .select('seq', 'room');
     const customerIds = [...new Set(roomRows.map((r) => Number(String(r.room).slice('customer:'.length))))];
-    const customers = new Map((await t.q('customers').whereIn('id', customerIds).select('id', 'email', 'first_name')).map((c) => [c.id as number, c]));
+    const customers = new Map(
+      (await t.q('customers').whereIn('id', customerIds).select('id', 'email', 'first_name')).map((c) => [c.id as number, c]),
+    );
     const out: QueuedMail[] = [];
     for (const { seq, transaction } of large) {
       for (const r of roomRows.filter((x) => x.seq === seq)) {
@@ -131,16 +180,22 @@ const newDeviceLogins: Source = {
   cursor: 'mail:logins',
   rows: (t, after, limit) => t.q('login_events').where('id', '>', after).orderBy('id').limit(limit).select('id', 'at'),
   async mails(t, rows) {
-    const logins = await t.q('login_events as l')
+    const logins = await t
+      .q('login_events as l')
       .join('users as u', 'u.id', 'l.user_id')
       .join('customers as c', 'c.id', 'u.customer_id')
-      .whereIn('l.id', rows.map((r) => r.id))
+      .whereIn(
+        'l.id',
+        rows.map((r) => r.id),
+      )
       .andWhere('l.kind', 'login')
       .select('l.id', 'l.user_id', 'l.ip', 'l.user_agent', 'l.at', 'u.username', 'c.id as customer_id', 'c.email', 'c.first_name');
     const out: QueuedMail[] = [];
     for (const l of logins) {
-      const seen = await t.q('login_events')
-        .where({ user_id: l.user_id, kind: 'login' }).andWhere('id', '<', l.id)
+      const seen = await t
+        .q('login_events')
+        .where({ user_id: l.user_id, kind: 'login' })
+        .andWhere('id', '<', l.id)
         .andWhere((w) => (l.ip === null ? w.whereNull('ip') : w.where('ip', l.ip)))
         .andWhere((w) => (l.user_agent === null ? w.whereNull('user_agent') : w.where('user_agent', l.user_agent)))
         .first('id');
@@ -154,7 +209,9 @@ const newDeviceLogins: Source = {
 export const MAIL_SOURCES = { notifications, largeTransactions, newDeviceLogins };
 
 /** Queues the mails for everything that happened since the last scan. */
-export async function collectMail(ctx: BankContext): Promise<{ notifications: number; largeTransactions: number; newDeviceLogins: number }> {
+export async function collectMail(
+  ctx: BankContext,
+): Promise<{ notifications: number; largeTransactions: number; newDeviceLogins: number }> {
   return {
     notifications: await scan(ctx, notifications),
     largeTransactions: await scan(ctx, largeTransactions),
@@ -172,22 +229,44 @@ export async function queueStatementMails(ctx: BankContext, period: string, prog
   let after = 0;
   let queued = 0;
   for (;;) {
-    const customers = await ctx.db('customers as c')
+    const customers = await ctx
+      .db('customers as c')
       .where('c.id', '>', after)
-      .whereExists((q) => q.select('a.id').from('accounts as a').whereRaw('a.customer_id = c.id').andWhere('a.kind', 'customer').andWhere('a.opened_at', '<=', end)
-        .andWhere((w) => w.whereNull('a.closed_at').orWhere('a.closed_at', '>=', start)))
-      .orderBy('c.id').limit(200).select('c.id', 'c.email', 'c.first_name');
+      .whereExists((q) =>
+        q
+          .select('a.id')
+          .from('accounts as a')
+          .whereRaw('a.customer_id = c.id')
+          .andWhere('a.kind', 'customer')
+          .andWhere('a.opened_at', '<=', end)
+          .andWhere((w) => w.whereNull('a.closed_at').orWhere('a.closed_at', '>=', start)),
+      )
+      .orderBy('c.id')
+      .limit(200)
+      .select('c.id', 'c.email', 'c.first_name');
     if (!customers.length) break;
     after = customers[customers.length - 1].id;
     queued += await withTx(ctx, async (t) => {
       const mails: QueuedMail[] = [];
       for (const c of customers) {
-        const accounts = await t.q('accounts').where({ customer_id: c.id, kind: 'customer' }).andWhere('opened_at', '<=', end)
-          .andWhere((w) => w.whereNull('closed_at').orWhere('closed_at', '>=', start)).orderBy('id').select('id', 'number', 'currency');
+        const accounts = await t
+          .q('accounts')
+          .where({ customer_id: c.id, kind: 'customer' })
+          .andWhere('opened_at', '<=', end)
+          .andWhere((w) => w.whereNull('closed_at').orWhere('closed_at', '>=', start))
+          .orderBy('id')
+          .select('id', 'number', 'currency');
         const balances: ClosingBalance[] = [];
         for (const a of accounts) {
-          const last = await t.q('entries').where('account_id', a.id).andWhere('at', '<=', end)
-            .orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('balance_after');
+          const last = await t
+            .q('entries')
+            .where('account_id', a.id)
+            .andWhere('at', '<=', end)
+            .orderBy([
+              { column: 'at', order: 'desc' },
+              { column: 'id', order: 'desc' },
+            ])
+            .first('balance_after');
           balances.push({ number: a.number, currency: a.currency, closingBalance: last ? Number(last.balance_after) : 0 });
         }
         mails.push(statementMail(c, period, balances));
@@ -215,4 +294,3 @@ export async function queueStatementsOnce(ctx: BankContext, period: string, prog
   });
   return queued;
 }
-

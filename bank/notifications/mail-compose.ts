@@ -27,18 +27,28 @@ const SIGNATURE = '\n\n-- \nBanking Hub. This message was sent automatically; do
 /** A notification, mailed as it was written for the app. */
 export function notificationMail(n: Pick<Row<Notification>, 'id' | 'kind' | 'title' | 'body'> & JoinedAddressee): QueuedMail {
   return {
-    dedupeKey: `notification:${n.id}`, kind: n.kind, customerId: n.customer_id, to: n.email,
-    subject: n.title, body: `${greeting(n.first_name)}${n.body}${SIGNATURE}`,
+    dedupeKey: `notification:${n.id}`,
+    kind: n.kind,
+    customerId: n.customer_id,
+    to: n.email,
+    subject: n.title,
+    body: `${greeting(n.first_name)}${n.body}${SIGNATURE}`,
   };
 }
 
 /** A large deposit, withdrawal or transfer, to one customer party of it. */
 export function largeTransactionMail(c: Addressee, transaction: TransactionDto): QueuedMail {
-  const what = transaction.kind === 'transfer' ? `A transfer of ${transaction.amount} ${transaction.currency} from account ${transaction.fromAccountNumber} to account ${transaction.toAccountNumber}`
-    : transaction.kind === 'deposit' ? `A deposit of ${transaction.amount} ${transaction.currency} to account ${transaction.toAccountNumber}`
-      : `A withdrawal of ${transaction.amount} ${transaction.currency} from account ${transaction.fromAccountNumber}`;
+  const what =
+    transaction.kind === 'transfer'
+      ? `A transfer of ${transaction.amount} ${transaction.currency} from account ${transaction.fromAccountNumber} to account ${transaction.toAccountNumber}`
+      : transaction.kind === 'deposit'
+        ? `A deposit of ${transaction.amount} ${transaction.currency} to account ${transaction.toAccountNumber}`
+        : `A withdrawal of ${transaction.amount} ${transaction.currency} from account ${transaction.fromAccountNumber}`;
   return {
-    dedupeKey: `tx:${transaction.id}:customer:${c.id}`, kind: 'large_transaction', customerId: c.id, to: c.email,
+    dedupeKey: `tx:${transaction.id}:customer:${c.id}`,
+    kind: 'large_transaction',
+    customerId: c.id,
+    to: c.email,
     subject: `Large ${transaction.kind}: ${transaction.amount} ${transaction.currency}`,
     body: `${greeting(c.first_name)}${what} was posted at ${transaction.postedAt ?? transaction.createdAt} (transaction ${transaction.id}${transaction.memo ? `, "${transaction.memo}"` : ''}).\nIf you do not recognise it, contact the bank at once.${SIGNATURE}`,
   };
@@ -47,9 +57,13 @@ export function largeTransactionMail(c: Addressee, transaction: TransactionDto):
 /** A sign-in (a login_events row) from an (ip, user agent) pair the user never signed in from before. */
 export function newDeviceLoginMail(l: Pick<Row<LoginEvent>, 'id' | 'ip' | 'user_agent' | 'at' | 'username'> & JoinedAddressee): QueuedMail {
   return {
-    dedupeKey: `login:${l.id}`, kind: 'new_device_login', customerId: l.customer_id, to: l.email,
+    dedupeKey: `login:${l.id}`,
+    kind: 'new_device_login',
+    customerId: l.customer_id,
+    to: l.email,
     subject: 'New sign-in to your account',
-    body: `${greeting(l.first_name)}Your login ${l.username} signed in from a device we have not seen before, at ${l.at}.\n` +
+    body:
+      `${greeting(l.first_name)}Your login ${l.username} signed in from a device we have not seen before, at ${l.at}.\n` +
       `Address: ${l.ip ?? 'unknown'}\nBrowser: ${l.user_agent ?? 'unknown'}\n\nIf this was not you, change your password and contact the bank.${SIGNATURE}`,
   };
 }
@@ -64,7 +78,10 @@ const monthName = (period: string) => `${MONTHS[Number(period.slice(5, 7)) - 1]}
 export function statementMail(c: Addressee, period: string, accounts: ClosingBalance[]): QueuedMail {
   const lines = accounts.map((a) => `  ${a.number}: closing balance ${formatAmount(a.closingBalance, a.currency)} ${a.currency}`);
   return {
-    dedupeKey: `statement:${c.id}:${period}`, kind: 'statement_ready', customerId: c.id, to: c.email,
+    dedupeKey: `statement:${c.id}:${period}`,
+    kind: 'statement_ready',
+    customerId: c.id,
+    to: c.email,
     subject: `Your statement for ${monthName(period)} is ready`,
     body: `${greeting(c.first_name)}Your statement for ${monthName(period)} is ready in the app.\n\n${lines.join('\n')}${SIGNATURE}`,
   };

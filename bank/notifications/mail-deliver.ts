@@ -39,7 +39,11 @@ export interface DeliveryResult {
  * written after the send. A crash between the send and that write sends it again later
  * (at least once delivery). After MAIL_MAX_ATTEMPTS failures a mail is marked failed.
  */
-export async function deliverDueMails(ctx: BankContext, send: SendMail, opts: { max?: number; progress?: Progress } = {}): Promise<DeliveryResult> {
+export async function deliverDueMails(
+  ctx: BankContext,
+  send: SendMail,
+  opts: { max?: number; progress?: Progress } = {},
+): Promise<DeliveryResult> {
   const result: DeliveryResult = { sent: 0, retrying: 0, failed: 0 };
   const max = opts.max ?? 1000;
   let handled = 0;
@@ -49,8 +53,13 @@ export async function deliverDueMails(ctx: BankContext, send: SendMail, opts: { 
   let failedInARow = 0;
   while (handled < max && failedInARow < GIVE_UP_AFTER_FAILURES_IN_A_ROW) {
     const now = ctx.now().toISOString();
-    const due = await ctx.db('mail_outbox').where('status', 'pending').andWhere('next_attempt_at', '<=', now)
-      .orderBy([{ column: 'next_attempt_at' }, { column: 'id' }]).limit(50).select('id');
+    const due = await ctx
+      .db('mail_outbox')
+      .where('status', 'pending')
+      .andWhere('next_attempt_at', '<=', now)
+      .orderBy([{ column: 'next_attempt_at' }, { column: 'id' }])
+      .limit(50)
+      .select('id');
     const fresh = due.filter((d) => !tried.has(d.id));
     if (!fresh.length) break;
     for (const { id } of fresh) {
@@ -58,14 +67,24 @@ export async function deliverDueMails(ctx: BankContext, send: SendMail, opts: { 
       tried.add(id);
       handled++;
       const claimedAt = ctx.now().toISOString();
-      const claimed = await ctx.db('mail_outbox').where({ id, status: 'pending' }).andWhere('next_attempt_at', '<=', claimedAt)
-        .update({ attempts: ctx.db.raw('attempts + 1'), next_attempt_at: new Date(Date.parse(claimedAt) + CLAIM_MS).toISOString(), updated_at: claimedAt });
+      const claimed = await ctx
+        .db('mail_outbox')
+        .where({ id, status: 'pending' })
+        .andWhere('next_attempt_at', '<=', claimedAt)
+        .update({
+          attempts: ctx.db.raw('attempts + 1'),
+          next_attempt_at: new Date(Date.parse(claimedAt) + CLAIM_MS).toISOString(),
+          updated_at: claimedAt,
+        });
       if (!claimed) continue;
       const mail = await ctx.db('mail_outbox').where({ id }).first();
       try {
         const { messageId } = await send({ id, kind: mail.kind, to: mail.to_address, subject: mail.subject, text: mail.body });
         const at = ctx.now().toISOString();
-        await ctx.db('mail_outbox').where({ id }).update({ status: 'sent', sent_at: at, message_id: String(messageId ?? '').slice(0, 255), last_error: null, updated_at: at });
+        await ctx
+          .db('mail_outbox')
+          .where({ id })
+          .update({ status: 'sent', sent_at: at, message_id: String(messageId ?? '').slice(0, 255), last_error: null, updated_at: at });
         result.sent++;
         failedInARow = 0;
       } catch (err) {
@@ -73,12 +92,15 @@ export async function deliverDueMails(ctx: BankContext, send: SendMail, opts: { 
         const at = ctx.now();
         const attempts = Number(mail.attempts);
         const gaveUp = attempts >= MAIL_MAX_ATTEMPTS;
-        await ctx.db('mail_outbox').where({ id }).update({
-          status: gaveUp ? 'failed' : 'pending',
-          next_attempt_at: new Date(at.getTime() + backoffMs(attempts)).toISOString(),
-          last_error: String((err as Error)?.message ?? err).slice(0, 2000),
-          updated_at: at.toISOString(),
-        });
+        await ctx
+          .db('mail_outbox')
+          .where({ id })
+          .update({
+            status: gaveUp ? 'failed' : 'pending',
+            next_attempt_at: new Date(at.getTime() + backoffMs(attempts)).toISOString(),
+            last_error: String((err as Error)?.message ?? err).slice(0, 2000),
+            updated_at: at.toISOString(),
+          });
         if (gaveUp) result.failed++;
         else result.retrying++;
       }

@@ -42,15 +42,35 @@ export function recordEvent<E extends RecordedEventName>(t: Tx, type: E, to: rea
   t.events.push({ type, rooms: [...new Set(to)], data });
 }
 
-const EVENTS: Table = { name: 'events', key: 'seq', columns: [['type', 'text'], ['payload', 'text'], ['created_at', 'text']] };
-const EVENT_ROOMS: Table = { name: 'event_rooms', columns: [['seq', 'bigint'], ['room', 'text']] };
+const EVENTS: Table = {
+  name: 'events',
+  key: 'seq',
+  columns: [
+    ['type', 'text'],
+    ['payload', 'text'],
+    ['created_at', 'text'],
+  ],
+};
+const EVENT_ROOMS: Table = {
+  name: 'event_rooms',
+  columns: [
+    ['seq', 'bigint'],
+    ['room', 'text'],
+  ],
+};
 
 /** Writes events to the outbox now and returns their seqs (withTx flushes through this). */
 export async function writeEvents(t: Tx, events: PendingEvent[]): Promise<number[]> {
   const fast = await fastSql(t.q);
-  const seqs = await fast.insert(EVENTS, events.map((e) => [e.type, JSON.stringify(e.data), t.now]));
+  const seqs = await fast.insert(
+    EVENTS,
+    events.map((e) => [e.type, JSON.stringify(e.data), t.now]),
+  );
   events.forEach((e, j) => Object.assign(e, { seq: seqs[j], at: t.now }));
-  await fast.insert(EVENT_ROOMS, events.flatMap((e, j) => e.rooms.map((room) => [seqs[j], room])));
+  await fast.insert(
+    EVENT_ROOMS,
+    events.flatMap((e, j) => e.rooms.map((room) => [seqs[j], room])),
+  );
   t.seqs.push(...seqs);
   return seqs;
 }

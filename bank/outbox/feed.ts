@@ -65,7 +65,13 @@ export interface SyncAnswer {
 
 /** Entitled seqs in (after, upTo], oldest first, from the rooms index. */
 function roomSeqs(db: Knex, rooms: string[], after: number, upTo: number, limit: number) {
-  return db('event_rooms').distinct('seq').whereIn('room', rooms).where('seq', '>', after).where('seq', '<=', upTo).orderBy('seq').limit(limit);
+  return db('event_rooms')
+    .distinct('seq')
+    .whereIn('room', rooms)
+    .where('seq', '>', after)
+    .where('seq', '<=', upTo)
+    .orderBy('seq')
+    .limit(limit);
 }
 
 async function lateSeqs(bank: BankContext, rooms: string[], since: number): Promise<number[]> {

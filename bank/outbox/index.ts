@@ -4,4 +4,20 @@ export { SYNC_PAGE, actorRooms, sessionRooms, syncEvents } from './feed.js';
 export { publicAddresses } from './net-guard.js';
 export { claimStale, markPublished, unclaim } from './publish.js';
 export { type OutboxEvent, loadEvents, loadPublishedSince, payloadOf, unpublishedCount } from './read.js';
-export { type AttemptOutcome, type ClaimedDelivery, claimDeliveries, createWebhook, deleteWebhook, deliveryBody, endpointsWithDueWork, enqueueDeliveries, listDeliveries, listWebhooks, pendingDeliveryCount, recordAttempt, redeliver, signature, updateWebhook } from './webhooks.js';
+export {
+  type AttemptOutcome,
+  type ClaimedDelivery,
+  claimDeliveries,
+  createWebhook,
+  deleteWebhook,
+  deliveryBody,
+  endpointsWithDueWork,
+  enqueueDeliveries,
+  listDeliveries,
+  listWebhooks,
+  pendingDeliveryCount,
+  recordAttempt,
+  redeliver,
+  signature,
+  updateWebhook,
+} from './webhooks.js';

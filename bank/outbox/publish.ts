@@ -8,14 +8,19 @@ import { OUTBOX_CHUNK as CHUNK, type EventRow, type OutboxEvent, withRooms } fro
 /** Marks rows published, unless another path (the relay) already did. */
 export async function markPublished(db: Knex, seqs: number[], at: string): Promise<void> {
   for (let i = 0; i < seqs.length; i += CHUNK) {
-    await db('events').whereIn('seq', seqs.slice(i, i + CHUNK)).whereNull('published_at').update({ published_at: at });
+    await db('events')
+      .whereIn('seq', seqs.slice(i, i + CHUNK))
+      .whereNull('published_at')
+      .update({ published_at: at });
   }
 }
 
 /** Gives claimed rows back to the relay (their emit did not reach Redis). */
 export async function unclaim(db: Knex, seqs: number[]): Promise<void> {
   for (let i = 0; i < seqs.length; i += CHUNK) {
-    await db('events').whereIn('seq', seqs.slice(i, i + CHUNK)).update({ published_at: null });
+    await db('events')
+      .whereIn('seq', seqs.slice(i, i + CHUNK))
+      .update({ published_at: null });
   }
 }
 
@@ -41,9 +46,19 @@ export async function claimStale(bank: BankContext, olderThan: string, now: stri
   } else {
     rows = await db.transaction(async (q) => {
       await q.raw('UPDATE branches SET id = id WHERE 0'); // take the write lock first (see bank/core/db-tx.ts)
-      const found = await q<EventRow>('events').whereNull('published_at').where('created_at', '<', olderThan)
-        .orderBy('seq').limit(limit).select('seq', 'type', 'payload', 'created_at');
-      if (found.length) await q('events').whereIn('seq', found.map((r) => r.seq)).update({ published_at: now });
+      const found = await q<EventRow>('events')
+        .whereNull('published_at')
+        .where('created_at', '<', olderThan)
+        .orderBy('seq')
+        .limit(limit)
+        .select('seq', 'type', 'payload', 'created_at');
+      if (found.length)
+        await q('events')
+          .whereIn(
+            'seq',
+            found.map((r) => r.seq),
+          )
+          .update({ published_at: now });
       return found;
     });
   }

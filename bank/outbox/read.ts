@@ -52,7 +52,9 @@ export async function loadEvents(db: Knex, seqs: number[]): Promise<OutboxEvent[
   const rows: EventRow[] = [];
   const bySeq = new Map<number, string[]>();
   for (let i = 0; i < seqs.length; i += CHUNK) {
-    const joined = await db('events as e').leftJoin('event_rooms as r', 'r.seq', 'e.seq').whereIn('e.seq', seqs.slice(i, i + CHUNK))
+    const joined = await db('events as e')
+      .leftJoin('event_rooms as r', 'r.seq', 'e.seq')
+      .whereIn('e.seq', seqs.slice(i, i + CHUNK))
       .select('e.seq', 'e.type', 'e.payload', 'e.created_at', 'r.room');
     for (const j of joined) {
       const seq = Number(j.seq);
@@ -69,7 +71,10 @@ export async function loadEvents(db: Knex, seqs: number[]): Promise<OutboxEvent[
 
 /** Events published at or after `fromIso`, oldest first (the index on published_at serves it). */
 export async function loadPublishedSince(db: Knex, fromIso: string, limit: number): Promise<OutboxEvent[]> {
-  const rows = await db<EventRow>('events').where('published_at', '>=', fromIso).orderBy('seq').limit(limit)
+  const rows = await db<EventRow>('events')
+    .where('published_at', '>=', fromIso)
+    .orderBy('seq')
+    .limit(limit)
     .select('seq', 'type', 'payload', 'created_at');
   return withRooms(db, rows);
 }

@@ -28,16 +28,29 @@ export type DeliveryRow = Row<WebhookDelivery>;
 
 export function endpointDto(r: EndpointRow) {
   return {
-    id: r.id, url: r.url, description: r.description, events: fromJson<string[]>(r.events) ?? [], active: !!r.active,
-    createdAt: r.created_at, updatedAt: r.updated_at,
+    id: r.id,
+    url: r.url,
+    description: r.description,
+    events: fromJson<string[]>(r.events) ?? [],
+    active: !!r.active,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }
 
 export function deliveryDto(r: DeliveryRow) {
   return {
-    id: Number(r.id), endpointId: r.endpoint_id, seq: Number(r.seq), event: r.event, status: r.status, attempts: r.attempts,
-    lastStatusCode: r.last_status_code, lastError: r.last_error, nextAttemptAt: r.status === 'pending' ? r.next_attempt_at : null,
-    deliveredAt: r.delivered_at, createdAt: r.created_at,
+    id: Number(r.id),
+    endpointId: r.endpoint_id,
+    seq: Number(r.seq),
+    event: r.event,
+    status: r.status,
+    attempts: r.attempts,
+    lastStatusCode: r.last_status_code,
+    lastError: r.last_error,
+    nextAttemptAt: r.status === 'pending' ? r.next_attempt_at : null,
+    deliveredAt: r.delivered_at,
+    createdAt: r.created_at,
   };
 }
 
@@ -69,7 +82,12 @@ export interface WebhookPolicy {
 }
 
 /** Registers an endpoint; the answer is the only time its secret is shown. */
-export async function createWebhook(ctx: BankContext, actor: Actor, input: { url: string; events: string[]; description?: string }, policy: WebhookPolicy) {
+export async function createWebhook(
+  ctx: BankContext,
+  actor: Actor,
+  input: { url: string; events: string[]; description?: string },
+  policy: WebhookPolicy,
+) {
   requireCan(actor, 'webhooks.manage');
   const events = eventNames(input.events);
   const url = await checkedUrl(input.url, policy.allowPrivate);
@@ -77,8 +95,15 @@ export async function createWebhook(ctx: BankContext, actor: Actor, input: { url
   return withTx(ctx, async (t) => {
     const top = await t.q('events').max({ m: 'seq' }).first();
     const row = {
-      url, description, events: JSON.stringify(events), secret: `whsec_${crypto.randomBytes(24).toString('hex')}`, active: true,
-      after_seq: Number(top?.m ?? 0), created_at: t.now, updated_at: t.now, deleted_at: null,
+      url,
+      description,
+      events: JSON.stringify(events),
+      secret: `whsec_${crypto.randomBytes(24).toString('hex')}`,
+      active: true,
+      after_seq: Number(top?.m ?? 0),
+      created_at: t.now,
+      updated_at: t.now,
+      deleted_at: null,
     };
     const [ins] = await t.q('webhook_endpoints').insert(row, ['id']);
     const dto = endpointDto({ ...row, id: typeof ins === 'object' ? ins.id : ins });
@@ -93,7 +118,13 @@ export async function listWebhooks(ctx: BankContext, actor: Actor) {
   return rows.map(endpointDto);
 }
 
-export async function updateWebhook(ctx: BankContext, actor: Actor, id: number, patch: { url?: string; events?: string[]; active?: boolean }, policy: WebhookPolicy) {
+export async function updateWebhook(
+  ctx: BankContext,
+  actor: Actor,
+  id: number,
+  patch: { url?: string; events?: string[]; active?: boolean },
+  policy: WebhookPolicy,
+) {
   requireCan(actor, 'webhooks.manage');
   const changes: Partial<EndpointRow> = {};
   if (patch.events !== undefined) changes.events = JSON.stringify(eventNames(patch.events));
@@ -102,7 +133,10 @@ export async function updateWebhook(ctx: BankContext, actor: Actor, id: number, 
   return withTx(ctx, async (t) => {
     const before = await findEndpoint(t.q, id);
     if (!Object.keys(changes).length) return endpointDto(before);
-    await t.q('webhook_endpoints').where({ id }).update({ ...changes, updated_at: t.now });
+    await t
+      .q('webhook_endpoints')
+      .where({ id })
+      .update({ ...changes, updated_at: t.now });
     const dto = endpointDto({ ...before, ...changes, updated_at: t.now });
     await audit(t, actor, { action: 'webhook.updated', entity: 'webhook', entityId: id, before: endpointDto(before), after: dto });
     return dto;
@@ -115,13 +149,21 @@ export async function deleteWebhook(ctx: BankContext, actor: Actor, id: number):
   await withTx(ctx, async (t) => {
     const before = await findEndpoint(t.q, id);
     await t.q('webhook_endpoints').where({ id }).update({ deleted_at: t.now, active: false, updated_at: t.now });
-    await t.q('webhook_deliveries').where({ endpoint_id: id, status: 'pending' }).update({ status: 'failed', last_error: 'endpoint deleted', updated_at: t.now });
+    await t
+      .q('webhook_deliveries')
+      .where({ endpoint_id: id, status: 'pending' })
+      .update({ status: 'failed', last_error: 'endpoint deleted', updated_at: t.now });
     await audit(t, actor, { action: 'webhook.deleted', entity: 'webhook', entityId: id, before: endpointDto(before) });
   });
 }
 
 /** An endpoint's deliveries, newest first. */
-export async function listDeliveries(ctx: BankContext, actor: Actor, endpointId: number, f: { status?: DeliveryRow['status']; limit: number; cursor?: number | null }) {
+export async function listDeliveries(
+  ctx: BankContext,
+  actor: Actor,
+  endpointId: number,
+  f: { status?: DeliveryRow['status']; limit: number; cursor?: number | null },
+) {
   requireCan(actor, 'webhooks.manage');
   await findEndpoint(ctx.db, endpointId);
   let q = ctx.db<DeliveryRow>('webhook_deliveries').where({ endpoint_id: endpointId });
@@ -139,11 +181,20 @@ export async function redeliver(ctx: BankContext, actor: Actor, endpointId: numb
     const before: DeliveryRow | undefined = await t.q('webhook_deliveries').where({ id: deliveryId, endpoint_id: endpointId }).first();
     if (!before) throw new NotFound('Delivery');
     const changes = {
-      status: 'pending' as const, next_attempt_at: t.now, locked_until: null,
-      give_up_at: new Date(Date.parse(t.now) + RETRY_WINDOW_MS).toISOString(), updated_at: t.now,
+      status: 'pending' as const,
+      next_attempt_at: t.now,
+      locked_until: null,
+      give_up_at: new Date(Date.parse(t.now) + RETRY_WINDOW_MS).toISOString(),
+      updated_at: t.now,
     };
     await t.q('webhook_deliveries').where({ id: deliveryId }).update(changes);
-    await audit(t, actor, { action: 'webhook.redeliver', entity: 'webhook', entityId: endpointId, before: deliveryDto(before), after: { deliveryId, status: 'pending' } });
+    await audit(t, actor, {
+      action: 'webhook.redeliver',
+      entity: 'webhook',
+      entityId: endpointId,
+      before: deliveryDto(before),
+      after: { deliveryId, status: 'pending' },
+    });
     return deliveryDto({ ...before, ...changes });
   });
 }
@@ -159,7 +210,8 @@ const SCAN_BATCH = 500;
  */
 export const SCAN_SETTLE_MS = 30_000;
 
-const isInternalNote = (e: OutboxEvent) => e.type === 'ticket.message' && !!(e.data.message as { internal?: boolean } | undefined)?.internal;
+const isInternalNote = (e: OutboxEvent) =>
+  e.type === 'ticket.message' && !!(e.data.message as { internal?: boolean } | undefined)?.internal;
 
 /**
  * Turns newly committed events into pending deliveries for every active endpoint that
@@ -194,14 +246,28 @@ export async function enqueueDeliveries(ctx: BankContext): Promise<number> {
       const events = await withRooms(t.q, rows);
       const giveUp = new Date(nowMs + RETRY_WINDOW_MS).toISOString();
       const inserts = events.flatMap((ev) =>
-        isInternalNote(ev) || NOT_FOR_WEBHOOKS.has(ev.type) ? [] : subs
-          .filter((s) => (s.events.has('*') || s.events.has(ev.type)) && ev.seq > Number(s.e.after_seq))
-          .map((s) => ({
-            endpoint_id: s.e.id, seq: ev.seq, event: ev.type, status: 'pending', attempts: 0, next_attempt_at: t.now,
-            give_up_at: giveUp, created_at: t.now, updated_at: t.now,
-          })));
+        isInternalNote(ev) || NOT_FOR_WEBHOOKS.has(ev.type)
+          ? []
+          : subs
+              .filter((s) => (s.events.has('*') || s.events.has(ev.type)) && ev.seq > Number(s.e.after_seq))
+              .map((s) => ({
+                endpoint_id: s.e.id,
+                seq: ev.seq,
+                event: ev.type,
+                status: 'pending',
+                attempts: 0,
+                next_attempt_at: t.now,
+                give_up_at: giveUp,
+                created_at: t.now,
+                updated_at: t.now,
+              })),
+      );
       for (let i = 0; i < inserts.length; i += 200) {
-        const res = await t.q('webhook_deliveries').insert(inserts.slice(i, i + 200), ['id']).onConflict(['endpoint_id', 'seq']).ignore();
+        const res = await t
+          .q('webhook_deliveries')
+          .insert(inserts.slice(i, i + 200), ['id'])
+          .onConflict(['endpoint_id', 'seq'])
+          .ignore();
         created += Array.isArray(res) ? res.length : 0;
       }
       if (rows.length >= SCAN_BATCH) next = Math.min(next, Number(rows[rows.length - 1].seq));
@@ -232,8 +298,13 @@ export interface ClaimedDelivery {
 /** Active endpoints with due work, for the sender to serve each on its own. */
 export async function endpointsWithDueWork(ctx: BankContext): Promise<number[]> {
   const now = new Date().toISOString();
-  const rows = await ctx.db('webhook_deliveries as d').join('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-    .where('d.status', 'pending').where('d.next_attempt_at', '<=', now).where('e.active', true).whereNull('e.deleted_at')
+  const rows = await ctx
+    .db('webhook_deliveries as d')
+    .join('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .where('d.status', 'pending')
+    .where('d.next_attempt_at', '<=', now)
+    .where('e.active', true)
+    .whereNull('e.deleted_at')
     .where((w) => w.whereNull('d.locked_until').orWhere('d.locked_until', '<', now))
     .distinct('d.endpoint_id');
   return rows.map((r: { endpoint_id: number }) => Number(r.endpoint_id));
@@ -250,19 +321,44 @@ export async function claimDeliveries(ctx: BankContext, endpointId: number, limi
   const until = new Date(nowDate.getTime() + leaseMs).toISOString();
   const claimed = await ctx.db.transaction(async (q) => {
     if (ctx.dialect === 'sqlite') await q.raw('UPDATE branches SET id = id WHERE 0');
-    const endpoint: EndpointRow | undefined = await q('webhook_endpoints').where({ id: endpointId, active: true }).whereNull('deleted_at').first();
+    const endpoint: EndpointRow | undefined = await q('webhook_endpoints')
+      .where({ id: endpointId, active: true })
+      .whereNull('deleted_at')
+      .first();
     if (!endpoint) return null;
-    let sel = q<DeliveryRow>('webhook_deliveries').where({ endpoint_id: endpointId, status: 'pending' }).where('next_attempt_at', '<=', now)
-      .where((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now)).orderBy('id').limit(limit);
+    let sel = q<DeliveryRow>('webhook_deliveries')
+      .where({ endpoint_id: endpointId, status: 'pending' })
+      .where('next_attempt_at', '<=', now)
+      .where((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now))
+      .orderBy('id')
+      .limit(limit);
     if (ctx.dialect === 'pg') sel = sel.forUpdate().skipLocked();
     const rows = await sel;
-    if (rows.length) await q('webhook_deliveries').whereIn('id', rows.map((r) => r.id)).update({ locked_until: until });
+    if (rows.length)
+      await q('webhook_deliveries')
+        .whereIn(
+          'id',
+          rows.map((r) => r.id),
+        )
+        .update({ locked_until: until });
     return { endpoint, rows };
   });
   if (!claimed?.rows.length) return [];
-  const events = new Map((await loadEventRows(ctx, claimed.rows.map((r) => Number(r.seq)))).map((e) => [e.seq, e]));
+  const events = new Map(
+    (
+      await loadEventRows(
+        ctx,
+        claimed.rows.map((r) => Number(r.seq)),
+      )
+    ).map((e) => [e.seq, e]),
+  );
   return claimed.rows.map((r) => ({
-    id: Number(r.id), endpointId, url: claimed.endpoint.url, secret: claimed.endpoint.secret, attempts: r.attempts, giveUpAt: r.give_up_at,
+    id: Number(r.id),
+    endpointId,
+    url: claimed.endpoint.url,
+    secret: claimed.endpoint.secret,
+    attempts: r.attempts,
+    giveUpAt: r.give_up_at,
     event: events.get(Number(r.seq)) ?? { seq: Number(r.seq), type: r.event, data: {}, createdAt: r.created_at, rooms: [] },
   }));
 }
@@ -292,19 +388,32 @@ export function retryDelayMs(baseMs: number, failures: number, random = Math.ran
 export type AttemptOutcome = { ok: true; statusCode: number } | { ok: false; statusCode: number | null; error: string };
 
 /** Records one attempt: delivered, due again later, or failed for good past its retry window. */
-export async function recordAttempt(ctx: BankContext, d: ClaimedDelivery, outcome: AttemptOutcome, baseMs: number): Promise<'delivered' | 'retrying' | 'failed'> {
+export async function recordAttempt(
+  ctx: BankContext,
+  d: ClaimedDelivery,
+  outcome: AttemptOutcome,
+  baseMs: number,
+): Promise<'delivered' | 'retrying' | 'failed'> {
   const now = new Date();
   const attempts = d.attempts + 1;
   const common = { attempts, last_status_code: outcome.statusCode, locked_until: null, updated_at: now.toISOString() };
   if (outcome.ok) {
-    await ctx.db('webhook_deliveries').where({ id: d.id, status: 'pending' })
+    await ctx
+      .db('webhook_deliveries')
+      .where({ id: d.id, status: 'pending' })
       .update({ ...common, status: 'delivered', last_error: null, delivered_at: now.toISOString(), next_attempt_at: null });
     return 'delivered';
   }
   const nextAt = new Date(now.getTime() + retryDelayMs(baseMs, attempts));
   const giveUp = nextAt.toISOString() > d.giveUpAt;
-  await ctx.db('webhook_deliveries').where({ id: d.id, status: 'pending' }).update({
-    ...common, last_error: outcome.error.slice(0, 500), status: giveUp ? 'failed' : 'pending', next_attempt_at: giveUp ? null : nextAt.toISOString(),
-  });
+  await ctx
+    .db('webhook_deliveries')
+    .where({ id: d.id, status: 'pending' })
+    .update({
+      ...common,
+      last_error: outcome.error.slice(0, 500),
+      status: giveUp ? 'failed' : 'pending',
+      next_attempt_at: giveUp ? null : nextAt.toISOString(),
+    });
   return giveUp ? 'failed' : 'retrying';
 }

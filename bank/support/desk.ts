@@ -51,18 +51,27 @@ async function editable(t: Tx, actor: Actor, id: number): Promise<CannedRow> {
   requireCan(actor, 'tickets.staff');
   const row: CannedRow | undefined = await t.q('canned_replies').where({ id }).first();
   if (!row) throw new NotFound('Canned reply');
-  if (row.created_by !== actor.userId && !atLeast(actor, 'manager')) throw new Forbidden('Only its author or a manager may change a canned reply');
+  if (row.created_by !== actor.userId && !atLeast(actor, 'manager'))
+    throw new Forbidden('Only its author or a manager may change a canned reply');
   return row;
 }
 
-export async function updateCannedReply(ctx: BankContext, actor: Actor, id: number, patch: { title?: string; body?: string }): Promise<CannedReplyDto> {
+export async function updateCannedReply(
+  ctx: BankContext,
+  actor: Actor,
+  id: number,
+  patch: { title?: string; body?: string },
+): Promise<CannedReplyDto> {
   const changes: Partial<CannedRow> = {};
   if (patch.title !== undefined) changes.title = requiredText(patch.title, 'title', TITLE_MAX);
   if (patch.body !== undefined) changes.body = requiredText(patch.body, 'body', CANNED_BODY_MAX);
   return withTx(ctx, async (t) => {
     const before = await editable(t, actor, id);
     if (!Object.keys(changes).length) return cannedDto(before);
-    await t.q('canned_replies').where({ id }).update({ ...changes, updated_at: t.now });
+    await t
+      .q('canned_replies')
+      .where({ id })
+      .update({ ...changes, updated_at: t.now });
     const dto = cannedDto({ ...before, ...changes, updated_at: t.now });
     await audit(t, actor, { action: 'canned_reply.updated', entity: 'canned_reply', entityId: id, before: cannedDto(before), after: dto });
     return dto;
@@ -80,7 +89,18 @@ export async function deleteCannedReply(ctx: BankContext, actor: Actor, id: numb
 /** Active staff, for assigning tickets by name. */
 export async function listStaff(ctx: BankContext, actor: Actor) {
   requireCan(actor, 'tickets.staff');
-  const rows = await ctx.db('users').whereIn('role', ['teller', 'manager', 'admin']).andWhere({ active: true })
-    .orderBy('display_name').orderBy('id').limit(1000).select('id', 'username', 'display_name', 'role');
-  return rows.map((r: { id: number; username: string; display_name: string; role: string }) => ({ id: r.id, username: r.username, displayName: r.display_name, role: r.role }));
+  const rows = await ctx
+    .db('users')
+    .whereIn('role', ['teller', 'manager', 'admin'])
+    .andWhere({ active: true })
+    .orderBy('display_name')
+    .orderBy('id')
+    .limit(1000)
+    .select('id', 'username', 'display_name', 'role');
+  return rows.map((r: { id: number; username: string; display_name: string; role: string }) => ({
+    id: r.id,
+    username: r.username,
+    displayName: r.display_name,
+    role: r.role,
+  }));
 }

@@ -30,11 +30,19 @@ export interface EscalationResult {
 /** Escalates every overdue ticket, each in its own transaction. Safe to run twice or at once on several workers. */
 export async function escalateTickets(ctx: BankContext, opts: { progress?: Progress } = {}): Promise<EscalationResult> {
   const nowMs = ctx.now().getTime();
-  const ticketIds = await eachCandidate(ctx, (q) => q.andWhere((w) => {
-    for (const [priority, window] of Object.entries(ESCALATION_WINDOW_MS)) {
-      w.orWhere((p) => p.where('priority', priority).andWhereRaw('COALESCE(escalated_at, created_at) <= ?', [new Date(nowMs - window).toISOString()]));
-    }
-  }), (id) => escalateOne(ctx, id), opts.progress);
+  const ticketIds = await eachCandidate(
+    ctx,
+    (q) =>
+      q.andWhere((w) => {
+        for (const [priority, window] of Object.entries(ESCALATION_WINDOW_MS)) {
+          w.orWhere((p) =>
+            p.where('priority', priority).andWhereRaw('COALESCE(escalated_at, created_at) <= ?', [new Date(nowMs - window).toISOString()]),
+          );
+        }
+      }),
+    (id) => escalateOne(ctx, id),
+    opts.progress,
+  );
   return { escalated: ticketIds.length, ticketIds };
 }
 
@@ -42,12 +50,19 @@ export async function escalateTickets(ctx: BankContext, opts: { progress?: Progr
  * Pages through the open and in-progress tickets the filter names, by id, and runs `one`
  * on each (its own transaction, which checks again under the lock); returns the ids it acted on.
  */
-async function eachCandidate(ctx: BankContext, filter: (q: Knex.QueryBuilder) => Knex.QueryBuilder, one: (id: number) => Promise<boolean>, progress?: Progress): Promise<number[]> {
+async function eachCandidate(
+  ctx: BankContext,
+  filter: (q: Knex.QueryBuilder) => Knex.QueryBuilder,
+  one: (id: number) => Promise<boolean>,
+  progress?: Progress,
+): Promise<number[]> {
   const done: number[] = [];
   let after = 0;
   for (;;) {
     const page: { id: number }[] = await filter(ctx.db('tickets').whereIn('status', ['open', 'in_progress']).andWhere('id', '>', after))
-      .orderBy('id').limit(200).select('id');
+      .orderBy('id')
+      .limit(200)
+      .select('id');
     if (!page.length) return done;
     for (const { id } of page) {
       after = id;
@@ -64,7 +79,12 @@ async function escalateOne(ctx: BankContext, id: number): Promise<boolean> {
     const before = await q.first();
     // Checked again under the lock: another worker may have escalated it meanwhile.
     if (!before || !isDue(before, Date.parse(t.now))) return false;
-    const change = { escalation_level: Number(before.escalation_level) + 1, escalated_at: t.now, priority: BUMP[before.priority], updated_at: t.now };
+    const change = {
+      escalation_level: Number(before.escalation_level) + 1,
+      escalated_at: t.now,
+      priority: BUMP[before.priority],
+      updated_at: t.now,
+    };
     const n = await t.q('tickets').where({ id, escalation_level: before.escalation_level }).update(change);
     if (!n) return false;
     const after: TicketRow = { ...before, ...change };
@@ -72,12 +92,15 @@ async function escalateOne(ctx: BankContext, id: number): Promise<boolean> {
     recordEvent(t, 'ticket.updated', [rooms.customer(after.customer_id), rooms.staff, rooms.ticket(id)], { ticket: dto, escalated: true });
     if (after.assignee_id !== null) {
       await notifyUsers(t, [after.assignee_id], {
-        kind: 'ticket_escalated', title: `Ticket #${id} escalated`,
+        kind: 'ticket_escalated',
+        title: `Ticket #${id} escalated`,
         body: `"${after.subject}" waited past its ${before.priority} window; it is now ${after.priority} (escalation level ${after.escalation_level}).`,
       });
     }
     await audit(t, SYSTEM, {
-      action: 'ticket.escalated', entity: 'ticket', entityId: id,
+      action: 'ticket.escalated',
+      entity: 'ticket',
+      entityId: id,
       before: { priority: before.priority, escalationLevel: Number(before.escalation_level) },
       after: { priority: after.priority, escalationLevel: after.escalation_level, escalatedAt: t.now },
     });
@@ -99,15 +122,28 @@ export interface BreachResult {
  */
 export async function flagBreaches(ctx: BankContext, opts: { progress?: Progress } = {}): Promise<BreachResult> {
   const now = ctx.now().toISOString();
-  const breachedIds = await eachCandidate(ctx, (q) => q.where({ breached: false })
-    .andWhere((w) => w.where((f) => f.whereNull('first_responded_at').andWhere('first_response_due_at', '<=', now)).orWhere('resolution_due_at', '<=', now)),
-  (id) => flagOne(ctx, id), opts.progress);
+  const breachedIds = await eachCandidate(
+    ctx,
+    (q) =>
+      q
+        .where({ breached: false })
+        .andWhere((w) =>
+          w
+            .where((f) => f.whereNull('first_responded_at').andWhere('first_response_due_at', '<=', now))
+            .orWhere('resolution_due_at', '<=', now),
+        ),
+    (id) => flagOne(ctx, id),
+    opts.progress,
+  );
   return { breached: breachedIds.length, breachedIds };
 }
 
 const missed = (r: TicketRow, now: string): 'first_response' | 'resolution' | null =>
-  r.first_responded_at === null && r.first_response_due_at !== null && r.first_response_due_at <= now ? 'first_response'
-    : r.resolution_due_at !== null && r.resolution_due_at <= now ? 'resolution' : null;
+  r.first_responded_at === null && r.first_response_due_at !== null && r.first_response_due_at <= now
+    ? 'first_response'
+    : r.resolution_due_at !== null && r.resolution_due_at <= now
+      ? 'resolution'
+      : null;
 
 async function flagOne(ctx: BankContext, id: number): Promise<boolean> {
   return withTx(ctx, async (t) => {
@@ -124,11 +160,18 @@ async function flagOne(ctx: BankContext, id: number): Promise<boolean> {
     recordEvent(t, 'ticket.updated', [rooms.staff], { ticket: ticketDto(after), breach: target });
     if (after.assignee_id !== null) {
       await notifyUsers(t, [after.assignee_id], {
-        kind: 'ticket_breached', title: `Ticket #${id} missed its ${target === 'first_response' ? 'first-response' : 'resolution'} target`,
+        kind: 'ticket_breached',
+        title: `Ticket #${id} missed its ${target === 'first_response' ? 'first-response' : 'resolution'} target`,
         body: `"${after.subject}" (${after.priority}) was due by ${target === 'first_response' ? after.first_response_due_at : after.resolution_due_at}.`,
       });
     }
-    await audit(t, SYSTEM, { action: 'ticket.breached', entity: 'ticket', entityId: id, before: { breached: false }, after: { breached: true, target, breachedAt: t.now } });
+    await audit(t, SYSTEM, {
+      action: 'ticket.breached',
+      entity: 'ticket',
+      entityId: id,
+      before: { breached: false },
+      after: { breached: true, target, breachedAt: t.now },
+    });
     return true;
   });
 }

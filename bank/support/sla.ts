@@ -32,7 +32,10 @@ function duration(s: string): number | null {
  */
 export function parseSla(text: string): SlaTargets {
   const out: SlaTargets = structuredClone(DEFAULT_SLA);
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^(urgent|high|normal|low)\s*=\s*([^/]+)\/(.+)$/.exec(part);
     const first = m ? duration(m[2]) : null;
     const resolve = m ? duration(m[3]) : null;

@@ -36,7 +36,13 @@ export type TicketMessageRow = Row<TicketMessage> & { author_name?: Row<User>['d
 /** Staff messages are signed with the author's display name, the same one the typing indicator shows. */
 export function messageDto(m: TicketMessageRow) {
   return {
-    id: m.id, authorId: m.author_id, authorRole: m.author_role, authorName: m.author_name ?? null, body: m.body, at: m.at, internal: !!m.internal,
+    id: m.id,
+    authorId: m.author_id,
+    authorRole: m.author_role,
+    authorName: m.author_name ?? null,
+    body: m.body,
+    at: m.at,
+    internal: !!m.internal,
   };
 }
 export type TicketMessageDto = ReturnType<typeof messageDto>;
@@ -129,9 +135,21 @@ export async function createTicket(ctx: BankContext, actor: Actor, input: NewTic
   const body = requiredText(input.body, 'body', BODY_MAX);
   return withTx(ctx, async (t) => {
     const row = {
-      customer_id: actor.customerId!, category: input.category, subject, status: 'open' as const, priority,
-      assignee_id: null, resolution: null, escalation_level: 0, escalated_at: null, created_at: t.now, updated_at: t.now,
-      ...dueTimes(t.ctx.ticketSla, priority, t.now), first_responded_at: null, breached: false, breached_at: null,
+      customer_id: actor.customerId!,
+      category: input.category,
+      subject,
+      status: 'open' as const,
+      priority,
+      assignee_id: null,
+      resolution: null,
+      escalation_level: 0,
+      escalated_at: null,
+      created_at: t.now,
+      updated_at: t.now,
+      ...dueTimes(t.ctx.ticketSla, priority, t.now),
+      first_responded_at: null,
+      breached: false,
+      breached_at: null,
     };
     const [ins] = await t.q('tickets').insert(row, ['id']);
     const ticket: TicketRow = { ...row, id: typeof ins === 'object' ? ins.id : ins };
@@ -178,8 +196,14 @@ export async function getTicket(ctx: BankContext, actor: Actor, id: number): Pro
   const ticket = await Ticket.query(ctx.db).findById(id).withGraphFetched('messages(orderById)');
   if (!visibleTo(actor, ticket)) throw new NotFound('Ticket');
   const messages = visibleMessages(actor, ticket.messages ?? []);
-  const names = await namesOf(ctx.db, messages.map((m) => m.author_id));
-  return ticketDto(ticket, messages.map((m) => ({ ...m, author_name: names.get(m.author_id) ?? null })));
+  const names = await namesOf(
+    ctx.db,
+    messages.map((m) => m.author_id),
+  );
+  return ticketDto(
+    ticket,
+    messages.map((m) => ({ ...m, author_name: names.get(m.author_id) ?? null })),
+  );
 }
 
 /**
@@ -189,7 +213,13 @@ export async function getTicket(ctx: BankContext, actor: Actor, id: number): Pro
  * resolution is kept, so it may be resolved again as it was). An internal note (staff only)
  * changes nothing of the ticket and reaches staff only: no customer room, no notification.
  */
-export async function addTicketMessage(ctx: BankContext, actor: Actor, id: number, rawBody: string, internal = false): Promise<TicketMessageDto> {
+export async function addTicketMessage(
+  ctx: BankContext,
+  actor: Actor,
+  id: number,
+  rawBody: string,
+  internal = false,
+): Promise<TicketMessageDto> {
   requireUser(actor);
   const body = requiredText(rawBody, 'body', BODY_MAX);
   if (internal && !can(actor, 'tickets.staff')) throw new Forbidden('Only staff may write internal notes');
@@ -211,25 +241,38 @@ export async function addTicketMessage(ctx: BankContext, actor: Actor, id: numbe
     if (nextStatus !== ticket.status) changes.status = nextStatus;
     if (staff && ticket.first_responded_at === null) {
       changes.first_responded_at = t.now;
-      if (!ticket.breached && ticket.first_response_due_at !== null && t.now > ticket.first_response_due_at) Object.assign(changes, { breached: true, breached_at: t.now });
+      if (!ticket.breached && ticket.first_response_due_at !== null && t.now > ticket.first_response_due_at)
+        Object.assign(changes, { breached: true, breached_at: t.now });
     }
     if (staff && ticket.assignee_id === null) changes.assignee_id = actor.userId;
-    await t.q('tickets').where({ id }).update({ ...changes, updated_at: t.now });
+    await t
+      .q('tickets')
+      .where({ id })
+      .update({ ...changes, updated_at: t.now });
     const after: TicketRow = { ...ticket, ...changes, updated_at: t.now };
     recordEvent(t, 'ticket.message', ticketRooms(ticket), { ticketId: id, message: messageOut });
     if (Object.keys(changes).length) recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: ticketDto(after) });
     if (staff) {
-      await notifyCustomers(t, [{
-        customerId: ticket.customer_id, kind: 'ticket_reply', title: `New reply on ticket #${id}`, body: `${ticket.subject}: ${excerpt(body)}`,
-      }]);
+      await notifyCustomers(t, [
+        {
+          customerId: ticket.customer_id,
+          kind: 'ticket_reply',
+          title: `New reply on ticket #${id}`,
+          body: `${ticket.subject}: ${excerpt(body)}`,
+        },
+      ]);
     } else if (ticket.assignee_id !== null && ticket.assignee_id !== actor.userId) {
       await notifyUsers(t, [ticket.assignee_id], {
-        kind: 'ticket_customer_reply', title: `Customer replied on ticket #${id}`, body: `${ticket.subject}: ${excerpt(body)}`,
+        kind: 'ticket_customer_reply',
+        title: `Customer replied on ticket #${id}`,
+        body: `${ticket.subject}: ${excerpt(body)}`,
       });
     }
     const before = Object.fromEntries(Object.keys(changes).map((k) => [k, ticket[k as keyof TicketRow]]));
     await audit(t, actor, {
-      action: 'ticket.message', entity: 'ticket', entityId: id,
+      action: 'ticket.message',
+      entity: 'ticket',
+      entityId: id,
       before: Object.keys(changes).length ? before : null,
       after: { message: messageOut, ...changes },
     });
@@ -263,7 +306,8 @@ async function checkAssignee(t: Tx, userId: number): Promise<void> {
 export async function updateTicket(ctx: BankContext, actor: Actor, id: number, patch: TicketPatch): Promise<TicketDto> {
   const resolution = patch.resolution === undefined ? undefined : requiredText(patch.resolution, 'resolution', BODY_MAX);
   if (patch.status !== undefined && !TICKET_STATUSES.includes(patch.status)) throw new Invalid('Unknown status', { fields: ['status'] });
-  if (patch.priority !== undefined && !TICKET_PRIORITIES.includes(patch.priority)) throw new Invalid('Unknown priority', { fields: ['priority'] });
+  if (patch.priority !== undefined && !TICKET_PRIORITIES.includes(patch.priority))
+    throw new Invalid('Unknown priority', { fields: ['priority'] });
   return withTx(ctx, async (t) => {
     const ticket = await findVisibleTicket(t.q, actor, id, t.ctx.dialect === 'pg');
     if (!can(actor, 'tickets.staff')) checkOwnerPatch(ticket, patch);
@@ -278,21 +322,34 @@ export async function updateTicket(ctx: BankContext, actor: Actor, id: number, p
     // A new priority has its own targets, counted from when the ticket was opened.
     if (changes.priority) Object.assign(changes, dueTimes(t.ctx.ticketSla, changes.priority, ticket.created_at));
     const resolving = changes.status === 'resolved' || changes.status === 'closed';
-    if (resolving && !ticket.breached && ticket.resolution_due_at !== null && t.now > ticket.resolution_due_at) Object.assign(changes, { breached: true, breached_at: t.now });
+    if (resolving && !ticket.breached && ticket.resolution_due_at !== null && t.now > ticket.resolution_due_at)
+      Object.assign(changes, { breached: true, breached_at: t.now });
     if (changes.status === 'resolved' && !(changes.resolution ?? ticket.resolution)) {
       throw new Invalid('Resolving a ticket requires a resolution', { fields: ['resolution'] });
     }
     const after: TicketRow = { ...ticket, ...changes, updated_at: t.now };
-    await t.q('tickets').where({ id }).update({ ...changes, updated_at: t.now });
+    await t
+      .q('tickets')
+      .where({ id })
+      .update({ ...changes, updated_at: t.now });
     const dto = ticketDto(after);
     recordEvent(t, 'ticket.updated', ticketRooms(after), { ticket: dto });
     if (changes.status === 'resolved') {
-      await notifyCustomers(t, [{
-        customerId: ticket.customer_id, kind: 'ticket_resolved', title: `Ticket #${id} resolved`, body: `${ticket.subject}: ${excerpt(after.resolution ?? '')}`,
-      }]);
+      await notifyCustomers(t, [
+        {
+          customerId: ticket.customer_id,
+          kind: 'ticket_resolved',
+          title: `Ticket #${id} resolved`,
+          body: `${ticket.subject}: ${excerpt(after.resolution ?? '')}`,
+        },
+      ]);
     }
     if (changes.assignee_id != null && changes.assignee_id !== actor.userId) {
-      await notifyUsers(t, [changes.assignee_id], { kind: 'ticket_assigned', title: `Ticket #${id} assigned to you`, body: ticket.subject });
+      await notifyUsers(t, [changes.assignee_id], {
+        kind: 'ticket_assigned',
+        title: `Ticket #${id} assigned to you`,
+        body: ticket.subject,
+      });
     }
     await audit(t, actor, { action: 'ticket.updated', entity: 'ticket', entityId: id, before: ticketDto(ticket), after: dto });
     return dto;

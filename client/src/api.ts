@@ -321,8 +321,17 @@ export const approvals = {
 // ---- tickets ----
 
 export const tickets = {
-  list: (query: { status?: string; assigneeId?: number | 'none'; priority?: string; breached?: boolean; customerId?: number; cursor?: string | null; limit?: number } = {}) =>
-    list<Ticket>('/tickets', { limit: 200, ...query }),
+  list: (
+    query: {
+      status?: string;
+      assigneeId?: number | 'none';
+      priority?: string;
+      breached?: boolean;
+      customerId?: number;
+      cursor?: string | null;
+      limit?: number;
+    } = {},
+  ) => list<Ticket>('/tickets', { limit: 200, ...query }),
   get: (ticketId: number) => get<Ticket>(`/tickets/${id(ticketId)}`),
   create: (input: { category: TicketCategory; subject: string; body: string; priority?: TicketPriority }) =>
     post<Ticket>('/tickets', input),
@@ -347,10 +356,13 @@ export const canned = {
 export const webhooks = {
   list: async () => (await get<{ items: WebhookEndpoint[] }>('/webhooks')).items,
   create: (input: { url: string; events: string[]; description?: string }) => post<WebhookEndpoint>('/webhooks', input),
-  update: (hookId: number, changes: { url?: string; events?: string[]; active?: boolean }) => patch<WebhookEndpoint>(`/webhooks/${id(hookId)}`, changes),
+  update: (hookId: number, changes: { url?: string; events?: string[]; active?: boolean }) =>
+    patch<WebhookEndpoint>(`/webhooks/${id(hookId)}`, changes),
   remove: (hookId: number) => del<void>(`/webhooks/${id(hookId)}`),
-  deliveries: (hookId: number, query: { status?: string; cursor?: string | null } = {}) => list<WebhookDelivery>(`/webhooks/${id(hookId)}/deliveries`, { limit: 50, ...query }),
-  redeliver: (hookId: number, deliveryId: number) => post<WebhookDelivery>(`/webhooks/${id(hookId)}/deliveries/${id(deliveryId)}/redeliver`, {}),
+  deliveries: (hookId: number, query: { status?: string; cursor?: string | null } = {}) =>
+    list<WebhookDelivery>(`/webhooks/${id(hookId)}/deliveries`, { limit: 50, ...query }),
+  redeliver: (hookId: number, deliveryId: number) =>
+    post<WebhookDelivery>(`/webhooks/${id(hookId)}/deliveries/${id(deliveryId)}/redeliver`, {}),
 };
 
 // ---- announcements ----
@@ -389,7 +401,15 @@ export const users = {
     patch<User>(`/users/${id(userId)}`, changes),
 };
 
-export const JOB_NAMES = ['interest-accrual', 'interest-posting', 'balance-snapshot', 'mail', 'ticket-escalation', 'standing-orders', 'cleanup'] as const;
+export const JOB_NAMES = [
+  'interest-accrual',
+  'interest-posting',
+  'balance-snapshot',
+  'mail',
+  'ticket-escalation',
+  'standing-orders',
+  'cleanup',
+] as const;
 
 export interface AuditQuery {
   entity?: string;
@@ -404,12 +424,20 @@ export interface AuditQuery {
 export const backOffice = {
   branches: () => listAll<Branch>('/branches'),
   createBranch: (input: { code: string; name: string; city: string; address?: string }) => post<Branch>('/branches', input),
-  updateBranch: (branchId: number, changes: { name?: string; city?: string; address?: string }) => patch<Branch>(`/branches/${id(branchId)}`, changes),
+  updateBranch: (branchId: number, changes: { name?: string; city?: string; address?: string }) =>
+    patch<Branch>(`/branches/${id(branchId)}`, changes),
   accountTypes: () => listAll<AccountType>('/account-types'),
-  createAccountType: (input: { code: string; name: string; minBalance: string; overdraftLimit: string; approvalThreshold: string | null }) =>
-    post<AccountType>('/account-types', input),
-  updateAccountType: (code: string, changes: { name?: string; minBalance?: string; overdraftLimit?: string; approvalThreshold?: string | null }) =>
-    patch<AccountType>(`/account-types/${id(code)}`, changes),
+  createAccountType: (input: {
+    code: string;
+    name: string;
+    minBalance: string;
+    overdraftLimit: string;
+    approvalThreshold: string | null;
+  }) => post<AccountType>('/account-types', input),
+  updateAccountType: (
+    code: string,
+    changes: { name?: string; minBalance?: string; overdraftLimit?: string; approvalThreshold?: string | null },
+  ) => patch<AccountType>(`/account-types/${id(code)}`, changes),
   rates: (accountType: string) => listAll<InterestRate>('/interest-rates', { accountType }),
   addRate: (input: { accountType: string; annualRate: string; effectiveFrom: string }) => post<InterestRate>('/interest-rates', input),
   loginEvents: (query: { userId?: string; cursor?: string | null; limit?: number }) => list<LoginEvent>('/login-events', { ...query }),

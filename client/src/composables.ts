@@ -90,7 +90,10 @@ export function useNoticeGroups() {
   const session = useSession();
   const accounts = useAccounts();
   const groups = computed(() =>
-    groupNotifications(notifications.items, { staff: session.isStaff, accounts: Object.values(accounts.byId).map((a) => ({ id: a.id, number: a.number })) }),
+    groupNotifications(notifications.items, {
+      staff: session.isStaff,
+      accounts: Object.values(accounts.byId).map((a) => ({ id: a.id, number: a.number })),
+    }),
   );
   async function readGroup(g: NoticeGroup) {
     for (const n of g.items) if (!isRead(n)) await notifications.markRead(n.id);

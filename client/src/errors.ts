@@ -103,18 +103,30 @@ export function describeError(err: unknown, ctx: WordingContext = {}): Wording {
       if (!available) return { message: 'There is not enough money in the account for this.', field: 'amount' };
       const room = sumAmounts([available, isNegative(floor) ? floor.slice(1) : `-${floor}`]);
       if (isNegative(room) || /^0(\.0+)?$/.test(room)) {
-        return { message: `There is not enough money for this: the account must keep at least ${formatMoney(floor, cur)}.`, field: 'amount' };
+        return {
+          message: `There is not enough money for this: the account must keep at least ${formatMoney(floor, cur)}.`,
+          field: 'amount',
+        };
       }
       return { message: `You can send up to ${formatMoney(room, cur)} from this account.`, field: 'amount' };
     }
     case 'invalid_amount':
       return { message: FIELD_HELP.amount, field: fieldNames(err.details)[0] ?? 'amount' };
     case 'account_frozen':
-      return { message: `The account ${masked(d.accountNumber)} is frozen, so money cannot ${d.direction === 'credit' ? 'be paid into' : 'leave'} it.`.replace('  ', ' ') };
+      return {
+        message:
+          `The account ${masked(d.accountNumber)} is frozen, so money cannot ${d.direction === 'credit' ? 'be paid into' : 'leave'} it.`.replace(
+            '  ',
+            ' ',
+          ),
+      };
     case 'account_closed':
       return { message: `The account ${masked(d.accountNumber)} is closed.`.replace('  ', ' ') };
     case 'currency_mismatch':
-      return { message: 'The two accounts hold different currencies; money can only move between accounts in the same currency.', field: 'toAccountNumber' };
+      return {
+        message: 'The two accounts hold different currencies; money can only move between accounts in the same currency.',
+        field: 'toAccountNumber',
+      };
     case 'same_account':
       return { message: 'You are paying the account the money comes from. Choose a different account to pay.', field: 'toAccountNumber' };
     case 'limit_exceeded':
@@ -128,10 +140,12 @@ export function describeError(err: unknown, ctx: WordingContext = {}): Wording {
     case 'idempotency_in_flight':
       return { message: 'Your earlier attempt is still being processed. Wait a moment and check the account before trying again.' };
     case 'conflict':
-      if (ctx.action === 'cancel') return { message: 'This transfer can no longer be cancelled: it has already been approved, rejected or cancelled.' };
+      if (ctx.action === 'cancel')
+        return { message: 'This transfer can no longer be cancelled: it has already been approved, rejected or cancelled.' };
       return { message: 'Someone else changed this a moment ago. Look at the latest version and try again.' };
     case 'not_found':
-      if (/destination/i.test(err.message)) return { message: 'No account with that number can receive money. Check the number and try again.', field: 'toAccountNumber' };
+      if (/destination/i.test(err.message))
+        return { message: 'No account with that number can receive money. Check the number and try again.', field: 'toAccountNumber' };
       return { message: 'We could not find that. It may have been removed, or you may not have access to it.' };
     case 'forbidden':
       return { message: 'Your role does not allow this. Ask a colleague with the right role.' };
@@ -145,7 +159,9 @@ export function describeError(err: unknown, ctx: WordingContext = {}): Wording {
       return { message: 'That code is not right, or it was already used. Wait for the next code and try again.', field: 'otp' };
     case 'account_locked': {
       const until = typeof d.lockedUntil === 'string' ? d.lockedUntil : null;
-      return { message: `Too many wrong passwords, so signing in is paused. You can try again ${until ? whenInWords(until, ctx.now) : 'later'}.` };
+      return {
+        message: `Too many wrong passwords, so signing in is paused. You can try again ${until ? whenInWords(until, ctx.now) : 'later'}.`,
+      };
     }
     case 'rate_limited': {
       const s = err.retryAfter ?? (typeof d.retryAfterSeconds === 'number' ? d.retryAfterSeconds : null);
@@ -158,7 +174,11 @@ export function describeError(err: unknown, ctx: WordingContext = {}): Wording {
       if (!names.length) return { message: 'Some details are missing or not in the expected form. Check the form and try again.' };
       const fields = Object.fromEntries(names.map((f) => [f, FIELD_HELP[f] ?? 'Please check this.']));
       const first = names[0];
-      return { message: names.length === 1 ? fields[first] : 'Some details need another look: see the highlighted fields.', field: first, fields };
+      return {
+        message: names.length === 1 ? fields[first] : 'Some details need another look: see the highlighted fields.',
+        field: first,
+        fields,
+      };
     }
     default:
       if (err.status >= 500) return { message: 'Something went wrong on our side. Please try again in a moment.' };

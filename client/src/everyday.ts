@@ -50,23 +50,36 @@ export const everyday = {
   addPayee: (accountNumber: string, nickname: string) => request<Payee>('POST', '/payees', { body: { accountNumber, nickname } }),
   deletePayee: (id: number) => request<void>('DELETE', `/payees/${enc(id)}`),
 
-  freeze: (accountId: number, reason?: string) => request<Account>('POST', `/accounts/${enc(accountId)}/freeze`, { body: reason ? { reason } : {} }),
+  freeze: (accountId: number, reason?: string) =>
+    request<Account>('POST', `/accounts/${enc(accountId)}/freeze`, { body: reason ? { reason } : {} }),
   unfreeze: (accountId: number) => request<Account>('POST', `/accounts/${enc(accountId)}/unfreeze`, { body: {} }),
 
-  alerts: async (accountId: number): Promise<BalanceAlert[]> => asPage<BalanceAlert>(await request<unknown>('GET', `/accounts/${enc(accountId)}/alerts`, { query: { limit: 500 } })).items,
-  addAlert: (accountId: number, kind: AlertKind, threshold: string) => request<BalanceAlert>('POST', `/accounts/${enc(accountId)}/alerts`, { body: { kind, threshold } }),
+  alerts: async (accountId: number): Promise<BalanceAlert[]> =>
+    asPage<BalanceAlert>(await request<unknown>('GET', `/accounts/${enc(accountId)}/alerts`, { query: { limit: 500 } })).items,
+  addAlert: (accountId: number, kind: AlertKind, threshold: string) =>
+    request<BalanceAlert>('POST', `/accounts/${enc(accountId)}/alerts`, { body: { kind, threshold } }),
   deleteAlert: (accountId: number, alertId: number) => request<void>('DELETE', `/accounts/${enc(accountId)}/alerts/${enc(alertId)}`),
 
-  orders: async (accountId?: number): Promise<StandingOrder[]> => asPage<StandingOrder>(await request<unknown>('GET', '/standing-orders', { query: { accountId, limit: 500 } })).items,
+  orders: async (accountId?: number): Promise<StandingOrder[]> =>
+    asPage<StandingOrder>(await request<unknown>('GET', '/standing-orders', { query: { accountId, limit: 500 } })).items,
   order: (id: number) => request<StandingOrder>('GET', `/standing-orders/${enc(id)}`),
-  createOrder: (input: { fromAccountId: number; toAccountNumber: string; amount: string; memo?: string; frequency: Frequency; startDate: string; endDate?: string | null }) =>
-    request<StandingOrder>('POST', '/standing-orders', { body: input }),
+  createOrder: (input: {
+    fromAccountId: number;
+    toAccountNumber: string;
+    amount: string;
+    memo?: string;
+    frequency: Frequency;
+    startDate: string;
+    endDate?: string | null;
+  }) => request<StandingOrder>('POST', '/standing-orders', { body: input }),
   updateOrder: (id: number, changes: { status?: 'active' | 'paused' | 'cancelled'; amount?: string; endDate?: string | null }) =>
     request<StandingOrder>('PATCH', `/standing-orders/${enc(id)}`, { body: changes }),
-  runs: async (id: number): Promise<Page<OrderRun>> => asPage<OrderRun>(await request<unknown>('GET', `/standing-orders/${enc(id)}/runs`, { query: { limit: 100 } })),
+  runs: async (id: number): Promise<Page<OrderRun>> =>
+    asPage<OrderRun>(await request<unknown>('GET', `/standing-orders/${enc(id)}/runs`, { query: { limit: 100 } })),
 
   reverse: (txId: number, reason: string) => requestFull<Transaction>('POST', `/transactions/${enc(txId)}/reverse`, { body: { reason } }),
-  pdfUrl: (accountId: number, query: { from?: string; to?: string }) => buildUrl(`/accounts/${enc(accountId)}/statement`, { format: 'pdf', ...query }),
+  pdfUrl: (accountId: number, query: { from?: string; to?: string }) =>
+    buildUrl(`/accounts/${enc(accountId)}/statement`, { format: 'pdf', ...query }),
 };
 
 /** What to tell a person when the bank refuses: plain words (the one wording, errors.ts), never the server's own message. */
@@ -77,7 +90,12 @@ export function plainError(err: unknown): string {
 /** The bank's calendar is UTC: a scheduled payment's dates are UTC days. */
 export const bankToday = () => new Date().toISOString().slice(0, 10);
 
-export const FREQUENCY_WORDS: Record<Frequency, string> = { once: 'Once', daily: 'Every day', weekly: 'Every week', monthly: 'Every month' };
+export const FREQUENCY_WORDS: Record<Frequency, string> = {
+  once: 'Once',
+  daily: 'Every day',
+  weekly: 'Every week',
+  monthly: 'Every month',
+};
 export const ALERT_WORDS: Record<AlertKind, string> = {
   balance_below: 'Balance falls below',
   balance_above: 'Balance rises above',
@@ -102,7 +120,10 @@ export const useStandingOrders = defineStore('standingOrders', () => {
     return list;
   }
 
-  const forAccount = (accountId: number) => Object.values(byId.value).filter((o) => o.fromAccountId === accountId).sort((a, b) => b.id - a.id);
+  const forAccount = (accountId: number) =>
+    Object.values(byId.value)
+      .filter((o) => o.fromAccountId === accountId)
+      .sort((a, b) => b.id - a.id);
 
   function clear() {
     byId.value = {};
@@ -113,4 +134,3 @@ export const useStandingOrders = defineStore('standingOrders', () => {
 
   return { byId, revision, apply, loadForAccount, forAccount, clear };
 });
-

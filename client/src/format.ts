@@ -94,7 +94,9 @@ export function describeResult(value: unknown, prefix = ''): Array<{ label: stri
     return value.map((v, i) => ({ label: `${here} ${i + 1}`, value: plainValue(v) }));
   }
   if (typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => describeResult(v, prefix ? `${prefix} · ${humanKey(k)}` : humanKey(k)));
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+      describeResult(v, prefix ? `${prefix} · ${humanKey(k)}` : humanKey(k)),
+    );
   }
   return [{ label: here, value: plainValue(value) }];
 }

@@ -6,7 +6,16 @@ import { io, type Socket } from 'socket.io-client';
 import * as api from './api';
 import { ApiError } from './api';
 import { SERVER_EVENT_NAMES, deliver, forgetSurfaced, isServerEventName, type ServerEvent, type ServerEventName } from './events';
-import { EventSequencer, SeqTracker, isSeq, parseStoredSeq, seqStorageKey, type ApplyContext, type StreamEvent, type SyncAnswer } from './seq';
+import {
+  EventSequencer,
+  SeqTracker,
+  isSeq,
+  parseStoredSeq,
+  seqStorageKey,
+  type ApplyContext,
+  type StreamEvent,
+  type SyncAnswer,
+} from './seq';
 import { readStorage, writeStorage } from './storage';
 import { useAccounts } from './stores/accounts';
 import { useAnnouncements } from './stores/announcements';

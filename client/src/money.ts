@@ -154,9 +154,14 @@ export function parseAmountInput(raw: string, currency: string): { value: string
   const cleaned = raw.replace(/[\s,₹$€£¥]/g, '').replace(/^(INR|USD|EUR|GBP|JPY)/i, '');
   if (!cleaned) return { value: '', error: null };
   const digits = currencyDigits(currency);
-  if (!/^\d*\.?\d*$/.test(cleaned) || cleaned === '.') return { value: cleaned, error: `Use digits${digits ? ' and one decimal point' : ''} only, like ${digits ? '1250.50' : '1250'}.` };
+  if (!/^\d*\.?\d*$/.test(cleaned) || cleaned === '.')
+    return { value: cleaned, error: `Use digits${digits ? ' and one decimal point' : ''} only, like ${digits ? '1250.50' : '1250'}.` };
   const frac = cleaned.split('.')[1] ?? '';
-  if (frac.length > digits) return { value: cleaned, error: digits ? `Amounts have at most ${digits} digits after the point.` : 'Amounts in this currency have no decimals.' };
+  if (frac.length > digits)
+    return {
+      value: cleaned,
+      error: digits ? `Amounts have at most ${digits} digits after the point.` : 'Amounts in this currency have no decimals.',
+    };
   if (!/[1-9]/.test(cleaned)) return { value: cleaned, error: 'Enter an amount greater than zero.' };
   if ((cleaned.split('.')[0] ?? '').replace(/^0+/, '').length > 12) return { value: cleaned, error: 'That amount is too large.' };
   return { value: cleaned.startsWith('.') ? `0${cleaned}` : cleaned, error: null };

@@ -47,13 +47,24 @@ export function kindWords(kind: string, n = 1): string {
   return n === 1 ? w[0] : w[1];
 }
 
-const MONEY_KINDS = new Set(['deposit', 'transfer_received', 'interest', 'transaction.approved', 'transaction.rejected', 'transaction.cancelled', 'alert']);
+const MONEY_KINDS = new Set([
+  'deposit',
+  'transfer_received',
+  'interest',
+  'transaction.approved',
+  'transaction.rejected',
+  'transaction.cancelled',
+  'alert',
+]);
 
 /**
  * Where a notification leads. Tickets by the number in the text ("ticket #12"); money to the
  * account whose last four digits the text names (••2927), if it is one of `accounts`.
  */
-export function noticeLink(n: Pick<Notification, 'kind' | 'title' | 'body'>, opts: { staff: boolean; accounts?: Array<{ id: number; number: string }> }): string | null {
+export function noticeLink(
+  n: Pick<Notification, 'kind' | 'title' | 'body'>,
+  opts: { staff: boolean; accounts?: Array<{ id: number; number: string }> },
+): string | null {
   const text = `${n.title} ${n.body}`;
   if (n.kind.startsWith('ticket_')) {
     const m = /#(\d+)/.exec(text);
@@ -77,7 +88,10 @@ const isUnread = (n: Notification) => !(n.read === true || !!n.readAt);
  * Newest first; notifications of a groupable kind on the same day, about the same thing (same
  * link), become one group. Others stay one per group.
  */
-export function groupNotifications(items: Notification[], opts: { staff: boolean; accounts?: Array<{ id: number; number: string }>; now?: Date }): NoticeGroup[] {
+export function groupNotifications(
+  items: Notification[],
+  opts: { staff: boolean; accounts?: Array<{ id: number; number: string }>; now?: Date },
+): NoticeGroup[] {
   const sorted = [...items].sort((a, b) => when(b).localeCompare(when(a)) || b.id - a.id);
   const groups: NoticeGroup[] = [];
   const byKey = new Map<string, NoticeGroup>();
@@ -88,7 +102,18 @@ export function groupNotifications(items: Notification[], opts: { staff: boolean
     const key = GROUPABLE.has(n.kind) ? `${n.kind}|${day}|${link ?? ''}` : `one|${n.id}`;
     let g = byKey.get(key);
     if (!g) {
-      g = { key, kind: n.kind, title: n.title, body: n.body, at, day, dayLabel: day ? dayLabel(day, opts.now) : '', items: [], unread: 0, link };
+      g = {
+        key,
+        kind: n.kind,
+        title: n.title,
+        body: n.body,
+        at,
+        day,
+        dayLabel: day ? dayLabel(day, opts.now) : '',
+        items: [],
+        unread: 0,
+        link,
+      };
       byKey.set(key, g);
       groups.push(g);
     }

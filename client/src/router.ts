@@ -88,12 +88,16 @@ export function interceptLinks(root: Document = document): void {
     if (location.hash.startsWith('#/')) void router.replace(location.hash.slice(1));
   });
   // Capture phase: a link's own @click.stop must not turn it into a full page load.
-  root.addEventListener('click', (e) => {
-    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-    const a = (e.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null;
-    if (!a || a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
-    if (a.pathname.startsWith('/api/') || a.pathname.startsWith('/socket.io')) return;
-    e.preventDefault();
-    void router.push(a.pathname + a.search + a.hash);
-  }, true);
+  root.addEventListener(
+    'click',
+    (e) => {
+      if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      const a = (e.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null;
+      if (!a || a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
+      if (a.pathname.startsWith('/api/') || a.pathname.startsWith('/socket.io')) return;
+      e.preventDefault();
+      void router.push(a.pathname + a.search + a.hash);
+    },
+    true,
+  );
 }

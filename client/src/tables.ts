@@ -7,7 +7,7 @@ function label(table: HTMLTableElement): void {
   if (!heads.length) return;
   for (const row of table.querySelectorAll(':scope > tbody > tr')) {
     [...row.children].forEach((cell, i) => {
-      const text = (cell as HTMLTableCellElement).colSpan > 1 ? '' : heads[i] ?? '';
+      const text = (cell as HTMLTableCellElement).colSpan > 1 ? '' : (heads[i] ?? '');
       if (cell.getAttribute('data-label') !== text) cell.setAttribute('data-label', text);
     });
   }

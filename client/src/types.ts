@@ -1,5 +1,13 @@
 import type {
-  AccountPayload, AnnouncementPayload, CustomerPayload, Role, ServerEvent, TicketMessagePayload, TicketPayload, TicketViewer, TransactionPayload,
+  AccountPayload,
+  AnnouncementPayload,
+  CustomerPayload,
+  Role,
+  ServerEvent,
+  TicketMessagePayload,
+  TicketPayload,
+  TicketViewer,
+  TransactionPayload,
 } from '../../shared/events';
 
 // Shapes of the public contract (API.md). Money fields are decimal strings, ids integers,

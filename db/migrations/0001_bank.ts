@@ -330,10 +330,29 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   for (const table of [
-    'event_rooms', 'events', 'audit_log', 'notifications', 'announcements', 'ticket_messages', 'tickets',
-    'idempotency_keys', 'interest_accruals', 'balance_snapshots', 'entries', 'transactions', 'closed_accounts',
-    'account_edits', 'accounts', 'interest_rates', 'account_types', 'branches', 'login_events', 'sessions',
-    'users', 'addresses', 'customers',
+    'event_rooms',
+    'events',
+    'audit_log',
+    'notifications',
+    'announcements',
+    'ticket_messages',
+    'tickets',
+    'idempotency_keys',
+    'interest_accruals',
+    'balance_snapshots',
+    'entries',
+    'transactions',
+    'closed_accounts',
+    'account_edits',
+    'accounts',
+    'interest_rates',
+    'account_types',
+    'branches',
+    'login_events',
+    'sessions',
+    'users',
+    'addresses',
+    'customers',
   ]) {
     await knex.schema.dropTableIfExists(table);
   }

@@ -24,13 +24,17 @@ const kindList = (kinds: string[]) => kinds.map((k) => `'${k}'`).join(', ');
  */
 async function setKinds(knex: Knex, to: string[]): Promise<void> {
   if (knex.client.config.client === 'pg') {
-    await knex.raw(`ALTER TABLE transactions DROP CONSTRAINT transactions_kind_check, ADD CONSTRAINT transactions_kind_check CHECK (kind in (${kindList(to)}))`);
+    await knex.raw(
+      `ALTER TABLE transactions DROP CONSTRAINT transactions_kind_check, ADD CONSTRAINT transactions_kind_check CHECK (kind in (${kindList(to)}))`,
+    );
     return;
   }
   const table = await knex('sqlite_master').where({ type: 'table', name: 'transactions' }).first('sql');
   const check = /(transactions_kind_check[`"]?\s+CHECK\s*\(\s*[`"]?kind[`"]?\s+in\s*\()([^)]*)(\))/i;
   if (!check.test(String(table.sql))) throw new Error('transactions.kind check not found');
-  const indexes: string[] = (await knex('sqlite_master').where({ type: 'index', tbl_name: 'transactions' }).whereNotNull('sql').select('sql')).map((r) => r.sql);
+  const indexes: string[] = (
+    await knex('sqlite_master').where({ type: 'index', tbl_name: 'transactions' }).whereNotNull('sql').select('sql')
+  ).map((r) => r.sql);
   await knex.raw('PRAGMA defer_foreign_keys = ON');
   await knex.raw('CREATE TABLE transactions_0007 AS SELECT * FROM transactions');
   await knex.raw('DROP TABLE transactions');
@@ -136,7 +140,9 @@ export async function up(knex: Knex): Promise<void> {
     await knex.raw('ALTER TABLE transactions ADD COLUMN reversed_by bigint REFERENCES transactions (id)');
   }
   // At most one live reversal (awaiting approval or posted) per transaction, on both databases.
-  await knex.raw(`CREATE UNIQUE INDEX transactions_one_live_reversal ON transactions (reversal_of) WHERE status IN ('pending_approval', 'posted')`);
+  await knex.raw(
+    `CREATE UNIQUE INDEX transactions_one_live_reversal ON transactions (reversal_of) WHERE status IN ('pending_approval', 'posted')`,
+  );
   await setKinds(knex, NEW_KINDS);
 }
 
@@ -148,7 +154,8 @@ export async function down(knex: Knex): Promise<void> {
     t.dropColumn('reversed_by');
   });
   await setKinds(knex, OLD_KINDS);
-  for (const table of ['balance_alerts', 'standing_order_runs', 'standing_orders', 'payee_lookups', 'payees']) await knex.schema.dropTableIfExists(table);
+  for (const table of ['balance_alerts', 'standing_order_runs', 'standing_orders', 'payee_lookups', 'payees'])
+    await knex.schema.dropTableIfExists(table);
   await knex.schema.alterTable('accounts', (t) => {
     t.dropColumn('frozen_by');
     t.dropColumn('alert_count');

@@ -7,7 +7,10 @@ const ts = (t: Knex.CreateTableBuilder, name: string) => t.string(name, 30);
 /** The defaults of TICKET_SLA at the time of this migration, for tickets that existed before it. */
 const MIN = 60_000;
 const BACKFILL: Record<string, [number, number]> = {
-  urgent: [15 * MIN, 4 * 60 * MIN], high: [60 * MIN, 8 * 60 * MIN], normal: [4 * 60 * MIN, 24 * 60 * MIN], low: [24 * 60 * MIN, 5 * 24 * 60 * MIN],
+  urgent: [15 * MIN, 4 * 60 * MIN],
+  high: [60 * MIN, 8 * 60 * MIN],
+  normal: [4 * 60 * MIN, 24 * 60 * MIN],
+  low: [24 * 60 * MIN, 5 * 24 * 60 * MIN],
 };
 
 export async function up(knex: Knex): Promise<void> {
@@ -23,12 +26,18 @@ export async function up(knex: Knex): Promise<void> {
   for (const r of tickets) {
     const [first, resolve] = BACKFILL[r.priority] ?? BACKFILL.normal;
     const created = Date.parse(r.created_at);
-    const firstStaff = await knex('ticket_messages').where({ ticket_id: r.id }).whereNot('author_role', 'customer').orderBy('id').first('at');
-    await knex('tickets').where({ id: r.id }).update({
-      first_response_due_at: new Date(created + first).toISOString(),
-      resolution_due_at: new Date(created + resolve).toISOString(),
-      first_responded_at: firstStaff?.at ?? null,
-    });
+    const firstStaff = await knex('ticket_messages')
+      .where({ ticket_id: r.id })
+      .whereNot('author_role', 'customer')
+      .orderBy('id')
+      .first('at');
+    await knex('tickets')
+      .where({ id: r.id })
+      .update({
+        first_response_due_at: new Date(created + first).toISOString(),
+        resolution_due_at: new Date(created + resolve).toISOString(),
+        first_responded_at: firstStaff?.at ?? null,
+      });
   }
   await knex.schema.alterTable('tickets', (t) => {
     t.index(['breached', 'status']);

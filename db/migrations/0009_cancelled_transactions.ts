@@ -14,13 +14,17 @@ const list = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
  */
 async function setStatuses(knex: Knex, to: string[]): Promise<void> {
   if (knex.client.config.client === 'pg') {
-    await knex.raw(`ALTER TABLE transactions DROP CONSTRAINT transactions_status_check, ADD CONSTRAINT transactions_status_check CHECK (status in (${list(to)}))`);
+    await knex.raw(
+      `ALTER TABLE transactions DROP CONSTRAINT transactions_status_check, ADD CONSTRAINT transactions_status_check CHECK (status in (${list(to)}))`,
+    );
     return;
   }
   const table = await knex('sqlite_master').where({ type: 'table', name: 'transactions' }).first('sql');
   const check = /(transactions_status_check[`"]?\s+CHECK\s*\(\s*[`"]?status[`"]?\s+in\s*\()([^)]*)(\))/i;
   if (!check.test(String(table.sql))) throw new Error('transactions.status check not found');
-  const indexes: string[] = (await knex('sqlite_master').where({ type: 'index', tbl_name: 'transactions' }).whereNotNull('sql').select('sql')).map((r) => r.sql);
+  const indexes: string[] = (
+    await knex('sqlite_master').where({ type: 'index', tbl_name: 'transactions' }).whereNotNull('sql').select('sql')
+  ).map((r) => r.sql);
   await knex.raw('PRAGMA defer_foreign_keys = ON');
   await knex.raw('CREATE TABLE transactions_0009 AS SELECT * FROM transactions');
   await knex.raw('DROP TABLE transactions');

@@ -15,7 +15,9 @@ beforeAll(async () => {
   srv = await startTestServer();
   const { bank } = srv.running;
   await seedReference(bank.db);
-  await bank.db('branches').insert({ code: 'WEST', name: 'West', city: 'Pune', created_at: new Date().toISOString(), updated_at: new Date().toISOString() });
+  await bank
+    .db('branches')
+    .insert({ code: 'WEST', name: 'West', city: 'Pune', created_at: new Date().toISOString(), updated_at: new Date().toISOString() });
   customerId = await createCustomer(bank.db, 'Holder');
   const other = await createCustomer(bank.db, 'Stranger');
   teller = apiClient(srv.url, (await userWithSession(bank, 'teller')).token);
@@ -26,14 +28,24 @@ beforeAll(async () => {
 });
 afterAll(() => srv?.close());
 
-const open = async (type = 'CUR', currency?: string) => (await teller.post('/accounts', { customerId, type, branch: 'MAIN', ...(currency ? { currency } : {}) })).body;
+const open = async (type = 'CUR', currency?: string) =>
+  (await teller.post('/accounts', { customerId, type, branch: 'MAIN', ...(currency ? { currency } : {}) })).body;
 
 describe('accounts', () => {
   it('opens an account with a Luhn-checked number and refuses bad references', async () => {
     const r = await teller.post('/accounts', { customerId, type: 'SAV', branch: 'MAIN' });
     expect(r.status).toBe(201);
     expect(isValidAccountNumber(r.body.number)).toBe(true);
-    expect(r.body).toMatchObject({ customerId, type: 'SAV', branch: 'MAIN', currency: 'INR', balance: '0.00', availableBalance: '0.00', status: 'active', closedAt: null });
+    expect(r.body).toMatchObject({
+      customerId,
+      type: 'SAV',
+      branch: 'MAIN',
+      currency: 'INR',
+      balance: '0.00',
+      availableBalance: '0.00',
+      status: 'active',
+      closedAt: null,
+    });
     expect((await teller.post('/accounts', { customerId: 999999, type: 'SAV', branch: 'MAIN' })).body.error.code).toBe('not_found');
     const badType = await teller.post('/accounts', { customerId, type: 'NOPE', branch: 'MAIN' });
     expect([badType.status, badType.body.error.details.fields]).toEqual([400, ['type']]);
@@ -67,7 +79,12 @@ describe('accounts', () => {
     await teller.patch(`/accounts/${a.id}`, { status: 'active', branch: 'WEST', type: 'SAV' });
     const edits = (await teller.get(`/accounts/${a.id}/edits`)).body;
     expect(edits).toHaveLength(2);
-    expect(edits[0]).toMatchObject({ changes: { status: ['active', 'frozen'] }, note: 'suspected fraud', by: expect.any(Number), at: expect.any(String) });
+    expect(edits[0]).toMatchObject({
+      changes: { status: ['active', 'frozen'] },
+      note: 'suspected fraud',
+      by: expect.any(Number),
+      at: expect.any(String),
+    });
     expect(edits[1].changes).toEqual({ status: ['frozen', 'active'], branch: ['MAIN', 'WEST'], type: ['CUR', 'SAV'] });
     expect((await teller.patch(`/accounts/${a.id}`, { status: 'closed' })).status).toBe(400);
     expect((await teller.patch(`/accounts/${a.id}`, { branch: 'NOWHERE' })).status).toBe(400);
@@ -89,7 +106,11 @@ describe('accounts', () => {
     expect((await manager.post(`/accounts/${a.id}/close`, { reason: 'again' })).body.error.code).toBe('account_closed');
     expect((await teller.patch(`/accounts/${a.id}`, { status: 'active' })).body.error.code).toBe('account_closed');
     const archive = (await manager.get('/closed-accounts')).body.items.find((r: any) => r.accountId === a.id);
-    expect(archive).toMatchObject({ accountNumber: a.number, reason: 'moving abroad', snapshot: { account: { status: 'closed' }, entries: 2 } });
+    expect(archive).toMatchObject({
+      accountNumber: a.number,
+      reason: 'moving abroad',
+      snapshot: { account: { status: 'closed' }, entries: 2 },
+    });
     expect((await owner.get(`/accounts/${a.id}/entries`)).body.items).toHaveLength(2);
     expect((await teller.get('/closed-accounts')).status).toBe(403);
   });
@@ -167,7 +188,11 @@ describe('operations endpoints', () => {
     try {
       const pre = await fetch(`${open.url}/api/v1/transfers`, {
         method: 'OPTIONS',
-        headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'idempotency-key,content-type' },
+        headers: {
+          Origin: 'https://app.example',
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'idempotency-key,content-type',
+        },
       });
       expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example');
       expect(pre.headers.get('access-control-allow-headers')).toMatch(/Idempotency-Key/i);

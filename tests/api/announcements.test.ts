@@ -24,7 +24,8 @@ async function lastSeq(): Promise<number> {
   return Number(r?.m ?? 0);
 }
 const ids = (r: { body: { items: { id: number }[] } }) => r.body.items.map((a) => a.id);
-const publish = (over: Record<string, unknown> = {}) => manager.post('/announcements', { title: 'Maintenance', message: 'Sunday 2am-4am', audience: 'all', ...over });
+const publish = (over: Record<string, unknown> = {}) =>
+  manager.post('/announcements', { title: 'Maintenance', message: 'Sunday 2am-4am', audience: 'all', ...over });
 
 beforeAll(async () => {
   srv = await startTestServer();
@@ -60,7 +61,9 @@ describe('announcements', () => {
       ['announcement.published', ['customers'], forCustomers.id],
       ['announcement.published', ['staff'], forStaff.id],
     ]);
-    expect(Number((await db()('audit_log').where({ entity: 'announcement', action: 'announcement.published' }).count({ n: '*' }))[0].n)).toBe(3);
+    expect(
+      Number((await db()('audit_log').where({ entity: 'announcement', action: 'announcement.published' }).count({ n: '*' }))[0].n),
+    ).toBe(3);
   });
 
   it('only managers and admins write', async () => {
@@ -112,7 +115,9 @@ describe('announcements', () => {
     expect(ev[0].data.announcement).toMatchObject({ id: a.id, audience: 'staff' });
     expect(ids(await alice.get('/announcements'))).not.toContain(a.id);
     expect(ids(await teller.get('/announcements'))).toContain(a.id);
-    const audited = await db()('audit_log').where({ entity: 'announcement', entity_id: String(a.id), action: 'announcement.updated' }).first();
+    const audited = await db()('audit_log')
+      .where({ entity: 'announcement', entity_id: String(a.id), action: 'announcement.updated' })
+      .first();
     expect(JSON.parse(audited.before).audience).toBe('customers');
     expect(JSON.parse(audited.after).audience).toBe('staff');
     // A patch that changes nothing records nothing.
@@ -133,7 +138,11 @@ describe('announcements', () => {
     const ev = await eventsAfter(seq);
     expect(ev.map((e) => [e.type, e.rooms])).toEqual([['announcement.withdrawn', ['customers']]]);
     expect(ev[0].data.announcement).toMatchObject({ id: a.id, active: false });
-    expect(await db()('audit_log').where({ entity: 'announcement', entity_id: String(a.id), action: 'announcement.withdrawn' }).first()).toBeTruthy();
+    expect(
+      await db()('audit_log')
+        .where({ entity: 'announcement', entity_id: String(a.id), action: 'announcement.withdrawn' })
+        .first(),
+    ).toBeTruthy();
     expect(ids(await alice.get('/announcements'))).not.toContain(a.id);
     const inactive = (await manager.get('/announcements?includeInactive=true&limit=500')).body.items.find((x: any) => x.id === a.id);
     expect(inactive).toMatchObject({ active: false });
@@ -160,9 +169,17 @@ describe('announcements', () => {
   it('refuses bad input', async () => {
     const before = await db()('announcements').count({ n: '*' });
     for (const bad of [
-      { title: '' }, { title: ' ' }, { title: 'x'.repeat(201) }, { message: '' }, { message: 'x'.repeat(10_001) },
-      { audience: 'everyone' }, { audience: undefined }, { expiresAt: 'tomorrow' }, { publishedAt: 'soon' },
-      { publishedAt: '2030-01-02T00:00:00Z', expiresAt: '2030-01-01T00:00:00Z' }, { extra: true },
+      { title: '' },
+      { title: ' ' },
+      { title: 'x'.repeat(201) },
+      { message: '' },
+      { message: 'x'.repeat(10_001) },
+      { audience: 'everyone' },
+      { audience: undefined },
+      { expiresAt: 'tomorrow' },
+      { publishedAt: 'soon' },
+      { publishedAt: '2030-01-02T00:00:00Z', expiresAt: '2030-01-01T00:00:00Z' },
+      { extra: true },
     ]) {
       const r = await publish(bad);
       expect(r.status, JSON.stringify(bad).slice(0, 60)).toBe(400);

@@ -24,9 +24,14 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
   const newUser = async (role: 'teller' | 'manager' | 'admin' = 'teller') => (await userWithSession(srv.running.bank, role)).user;
   const login = (username: string, password = TEST_PASSWORD, otp?: string, ip = '203.0.113.1') =>
     anon.post('/auth/login', { username, password, ...(otp === undefined ? {} : { otp }) }, { 'User-Agent': UA, 'X-Forwarded-For': ip });
-  const loginWith = (body: Record<string, unknown>, ip = '203.0.113.1') => anon.post('/auth/login', body, { 'User-Agent': UA, 'X-Forwarded-For': ip });
+  const loginWith = (body: Record<string, unknown>, ip = '203.0.113.1') =>
+    anon.post('/auth/login', body, { 'User-Agent': UA, 'X-Forwarded-For': ip });
   const events = async (userId: number | null, username?: string) =>
-    (await db()('login_events').where(userId === null ? { user_id: null, username } : { user_id: userId }).orderBy('id')).map((e) => e.kind);
+    (
+      await db()('login_events')
+        .where(userId === null ? { user_id: null, username } : { user_id: userId })
+        .orderBy('id')
+    ).map((e) => e.kind);
 
   /** A user with TOTP on (enabled with the code of the step before now, so the current code is free). */
   const totpUser = async () => {
@@ -38,7 +43,17 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
   };
 
   beforeAll(async () => {
-    srv = await startTestServer({ dialect, env: { LOGIN_MAX_FAILURES: '3', LOGIN_LOCK_MINUTES: '15', LOGIN_RATE_PER_MINUTE: '100000', SESSION_IDLE_MINUTES: '30', SESSION_ABSOLUTE_HOURS: '12', TRUST_PROXY: '1' } });
+    srv = await startTestServer({
+      dialect,
+      env: {
+        LOGIN_MAX_FAILURES: '3',
+        LOGIN_LOCK_MINUTES: '15',
+        LOGIN_RATE_PER_MINUTE: '100000',
+        SESSION_IDLE_MINUTES: '30',
+        SESSION_ABSOLUTE_HOURS: '12',
+        TRUST_PROXY: '1',
+      },
+    });
     anon = apiClient(srv.url);
   });
   afterAll(() => srv?.close());
@@ -58,7 +73,11 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
     expect(setCookie).toMatch(/samesite=strict/i);
     expect(cookiePair(setCookie)).toBe(`bank_session=${r.body.token}`);
 
-    expect((await apiClient(srv.url, r.body.token).get('/auth/me')).body).toMatchObject({ id: u.id, username: u.username, totpEnabled: false });
+    expect((await apiClient(srv.url, r.body.token).get('/auth/me')).body).toMatchObject({
+      id: u.id,
+      username: u.username,
+      totpEnabled: false,
+    });
     const byCookie = apiClient(srv.url);
     const cookie = { Cookie: cookiePair(setCookie) };
     const me = await byCookie.get('/auth/me', cookie);
@@ -129,12 +148,16 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
     expect((await login(u.username, TEST_PASSWORD, undefined, '192.0.2.44')).status).toBe(200);
     expect((await login(u.username, TEST_PASSWORD, undefined, A)).status).toBe(423);
 
-    const auditRow = await db()('audit_log').where({ action: 'user.locked', entity_id: String(u.id) }).first();
+    const auditRow = await db()('audit_log')
+      .where({ action: 'user.locked', entity_id: String(u.id) })
+      .first();
     expect(JSON.parse(auditRow.after)).toMatchObject({ address: A, minutes: 15 });
     expect(await db()('notifications').where({ user_id: u.id, kind: 'security' }).first()).toBeTruthy();
 
     // The lock ends; failing again locks for twice as long (a progressive delay).
-    await db()('login_throttles').where({ id: lock.id }).update({ locked_until: new Date(Date.now() - 1000).toISOString() });
+    await db()('login_throttles')
+      .where({ id: lock.id })
+      .update({ locked_until: new Date(Date.now() - 1000).toISOString() });
     for (let i = 0; i < 2; i++) expect((await login(u.username, 'wrong-password-9', undefined, A)).status).toBe(401);
     const again = await login(u.username, 'wrong-password-9', undefined, A);
     expect(again.status).toBe(423);
@@ -142,7 +165,9 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
     expect((await db()('login_throttles').where({ id: lock.id }).first()).locks).toBe(2);
 
     // When it ends, the right password signs in and the address starts afresh.
-    await db()('login_throttles').where({ id: lock.id }).update({ locked_until: new Date(Date.now() - 1000).toISOString() });
+    await db()('login_throttles')
+      .where({ id: lock.id })
+      .update({ locked_until: new Date(Date.now() - 1000).toISOString() });
     expect((await login(u.username, TEST_PASSWORD, undefined, A)).status).toBe(200);
     expect(await db()('login_throttles').where({ id: lock.id }).first()).toBeUndefined();
   });
@@ -158,7 +183,11 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
     }
     expect(known.map((r) => r.status)).toEqual([401, 401, 423, 423]);
     expect(unknown.map((r) => r.status)).toEqual(known.map((r) => r.status));
-    const shape = (r: ApiResponse) => ({ code: r.body.error.code, message: r.body.error.message, details: Object.keys(r.body.error.details ?? {}) });
+    const shape = (r: ApiResponse) => ({
+      code: r.body.error.code,
+      message: r.body.error.message,
+      details: Object.keys(r.body.error.details ?? {}),
+    });
     expect(unknown.map(shape)).toEqual(known.map(shape));
     expect(await events(null, 'no-such-user-here')).toEqual(['failed', 'failed', 'failed', 'locked', 'failed']);
     expect(await events(u.id)).toEqual(['failed', 'failed', 'failed', 'locked', 'failed']);
@@ -186,8 +215,12 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
 
     const sessions = await db()('sessions').where({ user_id: u.id }).orderBy('id', 'desc').limit(2);
     const [absId, idleId] = sessions.map((s) => s.id);
-    await db()('sessions').where({ id: idleId }).update({ last_seen_at: new Date(Date.now() - 31 * 60_000).toISOString() });
-    await db()('sessions').where({ id: absId }).update({ expires_at: new Date(Date.now() - 1000).toISOString() });
+    await db()('sessions')
+      .where({ id: idleId })
+      .update({ last_seen_at: new Date(Date.now() - 31 * 60_000).toISOString() });
+    await db()('sessions')
+      .where({ id: absId })
+      .update({ expires_at: new Date(Date.now() - 1000).toISOString() });
     // The rows were aged behind the server's back; in life the session cache's lifetime
     // (SESSION_CACHE_MS, seconds) has long passed before a session idles out.
     invalidateSessionsLocally(srv.running.bank, { userIds: [u.id] });
@@ -209,11 +242,20 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
     const s = await db()('sessions').where({ user_id: u.id }).orderBy('id', 'desc').first();
     expect(s).toMatchObject({ revoked_reason: 'logout' });
     expect(s.revoked_at).toBeTruthy();
-    const ev = await db()('event_rooms').join('events', 'events.seq', 'event_rooms.seq').where({ room: `session:${s.id}`, type: 'session.revoked' }).first();
+    const ev = await db()('event_rooms')
+      .join('events', 'events.seq', 'event_rooms.seq')
+      .where({ room: `session:${s.id}`, type: 'session.revoked' })
+      .first();
     expect(JSON.parse(ev.payload)).toMatchObject({ reason: 'logout' });
     expect((await c.post('/auth/logout')).status).toBe(401);
-    const audited = await db()('audit_log').where({ entity: 'user', entity_id: String(u.id) }).whereIn('action', ['session.created', 'session.revoked']).orderBy('id');
-    expect(audited.map((a) => [a.action, a.actor_id])).toEqual([['session.created', u.id], ['session.revoked', u.id]]);
+    const audited = await db()('audit_log')
+      .where({ entity: 'user', entity_id: String(u.id) })
+      .whereIn('action', ['session.created', 'session.revoked'])
+      .orderBy('id');
+    expect(audited.map((a) => [a.action, a.actor_id])).toEqual([
+      ['session.created', u.id],
+      ['session.revoked', u.id],
+    ]);
   });
 
   it('changes the password: checks the current one, validates the new one, signs out the other sessions only', async () => {
@@ -234,7 +276,9 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
     expect((await b.get('/auth/me')).status).toBe(401);
     expect((await login(u.username)).status).toBe(401);
     expect((await login(u.username, 'brand-new-pass-7')).status).toBe(200);
-    const row = await db()('audit_log').where({ action: 'user.password_changed', entity_id: String(u.id) }).first();
+    const row = await db()('audit_log')
+      .where({ action: 'user.password_changed', entity_id: String(u.id) })
+      .first();
     expect(row.actor_id).toBe(u.id);
     expect(row.after).not.toMatch(/argon2/);
   });
@@ -313,29 +357,43 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
     expect(again.status).toBe(401);
     expect(again.body.error.code).toBe('invalid_otp');
     // Typed loosely (capitals, no dash) it still counts.
-    expect((await loginWith({ username: u.username, password: TEST_PASSWORD, recoveryCode: codes[1].replace('-', '').toUpperCase() })).status).toBe(200);
-    expect(await db()('notifications').where({ user_id: u.id, title: 'Recovery code used' }).count({ n: '*' }).first()).toMatchObject({ n: 2 });
+    expect(
+      (await loginWith({ username: u.username, password: TEST_PASSWORD, recoveryCode: codes[1].replace('-', '').toUpperCase() })).status,
+    ).toBe(200);
+    expect(await db()('notifications').where({ user_id: u.id, title: 'Recovery code used' }).count({ n: '*' }).first()).toMatchObject({
+      n: 2,
+    });
 
     // New codes replace the earlier ones (a later code from the app than any used so far).
     const renewed = await c.post('/auth/totp/recovery-codes', { otp: await codeAt(secret, 30_000) });
     expect(renewed.status).toBe(200);
-    expect((await loginWith({ username: u.username, password: TEST_PASSWORD, recoveryCode: codes[2] })).body.error.code).toBe('invalid_otp');
+    expect((await loginWith({ username: u.username, password: TEST_PASSWORD, recoveryCode: codes[2] })).body.error.code).toBe(
+      'invalid_otp',
+    );
 
     // Off: the password and a second factor (here a recovery code: the phone is lost).
     const fresh: string[] = renewed.body.codes;
-    expect((await c.post('/auth/totp/disable', { password: 'wrong-password-9', recoveryCode: fresh[0] })).body.error.code).toBe('invalid_credentials');
+    expect((await c.post('/auth/totp/disable', { password: 'wrong-password-9', recoveryCode: fresh[0] })).body.error.code).toBe(
+      'invalid_credentials',
+    );
     expect((await c.post('/auth/totp/disable', { password: TEST_PASSWORD })).status).toBe(400);
-    expect((await c.post('/auth/totp/disable', { password: TEST_PASSWORD, otp: await wrongCode(secret) })).body.error.code).toBe('invalid_otp');
+    expect((await c.post('/auth/totp/disable', { password: TEST_PASSWORD, otp: await wrongCode(secret) })).body.error.code).toBe(
+      'invalid_otp',
+    );
     expect((await c.post('/auth/totp/disable', { password: TEST_PASSWORD, recoveryCode: fresh[0] })).status).toBe(204);
     expect((await c.get('/auth/me')).body.totpEnabled).toBe(false);
     expect(await db()('users').where({ id: u.id }).first()).toMatchObject({ totp_secret: null, totp_recovery_codes: null });
     expect((await login(u.username)).status).toBe(200);
     expect((await c.post('/auth/totp/disable', { password: TEST_PASSWORD, otp: '123456' })).status).toBe(409);
-    const actions = (await db()('audit_log').where({ entity: 'user', entity_id: String(u.id) }).pluck('action')) as string[];
-    expect(actions).toEqual(expect.arrayContaining(['user.totp_enabled', 'user.recovery_codes_created', 'user.recovery_code_used', 'user.totp_disabled']));
+    const actions = (await db()('audit_log')
+      .where({ entity: 'user', entity_id: String(u.id) })
+      .pluck('action')) as string[];
+    expect(actions).toEqual(
+      expect.arrayContaining(['user.totp_enabled', 'user.recovery_codes_created', 'user.recovery_code_used', 'user.totp_disabled']),
+    );
   });
 
-  it('lists your signed-in devices and signs one out; another user\'s session is not found', async () => {
+  it("lists your signed-in devices and signs one out; another user's session is not found", async () => {
     const u = await newUser();
     const phone = await login(u.username, TEST_PASSWORD, undefined, '192.0.2.10');
     const laptop = await login(u.username, TEST_PASSWORD, undefined, '192.0.2.11');
@@ -343,7 +401,10 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
     const list = await c.get('/auth/sessions');
     expect(list.status).toBe(200);
     const mine = list.body.filter((s: { ip: string }) => s.ip?.startsWith('192.0.2.'));
-    expect(mine.map((s: { ip: string; current: boolean }) => [s.ip, s.current])).toEqual([['192.0.2.11', true], ['192.0.2.10', false]]);
+    expect(mine.map((s: { ip: string; current: boolean }) => [s.ip, s.current])).toEqual([
+      ['192.0.2.11', true],
+      ['192.0.2.10', false],
+    ]);
     for (const s of list.body) expect(Object.keys(s).sort()).toEqual(['createdAt', 'current', 'id', 'ip', 'lastSeenAt', 'userAgent']);
     expect(mine[0].userAgent).toBe(UA);
 
@@ -354,7 +415,10 @@ describe.each(DIALECTS)('auth over HTTP (%s)', (dialect) => {
 
     expect((await c.del(`/auth/sessions/${mine[1].id}`)).status).toBe(204);
     expect((await apiClient(srv.url, phone.body.token).get('/auth/me')).status).toBe(401);
-    const revoked = await db()('event_rooms').join('events', 'events.seq', 'event_rooms.seq').where({ room: `session:${mine[1].id}`, type: 'session.revoked' }).first();
+    const revoked = await db()('event_rooms')
+      .join('events', 'events.seq', 'event_rooms.seq')
+      .where({ room: `session:${mine[1].id}`, type: 'session.revoked' })
+      .first();
     expect(revoked).toBeTruthy();
     expect((await c.get('/auth/sessions')).body.map((s: { id: number }) => s.id)).not.toContain(mine[1].id);
     expect((await c.del(`/auth/sessions/${mine[1].id}`)).status).toBe(404);
@@ -381,10 +445,11 @@ describe('login rate limit per client address', () => {
   });
   afterAll(() => srv?.close());
 
-  it('answers 429 rate_limited with Retry-After once the minute\'s allowance is used', async () => {
+  it("answers 429 rate_limited with Retry-After once the minute's allowance is used", async () => {
     const anon = apiClient(srv.url);
     const u = (await userWithSession(srv.running.bank, 'teller')).user;
-    for (let i = 0; i < 5; i++) expect((await anon.post('/auth/login', { username: `ghost${i}`, password: 'nope-nope-1' })).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await anon.post('/auth/login', { username: `ghost${i}`, password: 'nope-nope-1' })).status).toBe(401);
     const r = await anon.post('/auth/login', { username: u.username, password: TEST_PASSWORD });
     expect(r.status).toBe(429);
     expect(r.body.error.code).toBe('rate_limited');
@@ -407,7 +472,8 @@ describe('login rate limit across processes (Redis)', () => {
     servers.push(await startTestServer({ env }), await startTestServer({ env }));
     const [a, b] = servers.map((s) => apiClient(s.url));
     const statuses: number[] = [];
-    for (const api of [a, b, a, b, a, b]) statuses.push((await api.post('/auth/login', { username: 'ghost', password: 'nope-nope-1' })).status);
+    for (const api of [a, b, a, b, a, b])
+      statuses.push((await api.post('/auth/login', { username: 'ghost', password: 'nope-nope-1' })).status);
     // Per process each would have allowed four; together they allow four.
     expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
   });
@@ -436,7 +502,10 @@ describe('the in-memory login limiter (one process, no Redis)', () => {
     const l = createLoginLimiter({ perMinute: 2, prefix: 'unit' });
     await l.hit('a');
     await l.hit('a');
-    const refused = await l.hit('a').then(() => null, (e: unknown) => e);
+    const refused = await l.hit('a').then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(RateLimited);
     expect((refused as RateLimited).retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect((refused as RateLimited).retryAfterSeconds).toBeLessThanOrEqual(60);

@@ -29,7 +29,9 @@ describe('authorization matrix', () => {
       for (const caller of CALLERS) {
         const req = await row.req(w, caller);
         const client = w.client(caller, req.token);
-        const res = await client.call(method, req.path, method === 'GET' || method === 'DELETE' ? undefined : (req.body ?? {}), { 'Idempotency-Key': w.unique('authz') });
+        const res = await client.call(method, req.path, method === 'GET' || method === 'DELETE' ? undefined : (req.body ?? {}), {
+          'Idempotency-Key': w.unique('authz'),
+        });
         const e = row.expect[caller];
         got[caller] = res.status;
         want[caller] = e === 'ok' ? (res.status >= 200 && res.status < 300 ? res.status : '2xx') : e;

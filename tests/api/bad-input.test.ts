@@ -19,14 +19,38 @@ afterAll(() => srv?.close());
  */
 async function fingerprint(w: World) {
   const db = w.db;
-  const tables = ['customers', 'addresses', 'users', 'sessions', 'branches', 'account_types', 'interest_rates', 'accounts', 'account_edits', 'closed_accounts',
-    'transactions', 'entries', 'tickets', 'ticket_messages', 'announcements', 'notifications', 'audit_log', 'events', 'payees', 'standing_orders', 'standing_order_runs', 'balance_alerts'];
+  const tables = [
+    'customers',
+    'addresses',
+    'users',
+    'sessions',
+    'branches',
+    'account_types',
+    'interest_rates',
+    'accounts',
+    'account_edits',
+    'closed_accounts',
+    'transactions',
+    'entries',
+    'tickets',
+    'ticket_messages',
+    'announcements',
+    'notifications',
+    'audit_log',
+    'events',
+    'payees',
+    'standing_orders',
+    'standing_order_runs',
+    'balance_alerts',
+  ];
   const out: Record<string, unknown> = {};
   for (const t of tables) out[t] = Number((await db(t).count({ n: '*' }))[0].n);
   const sums = (await db('accounts').sum({ b: 'balance', h: 'held' }))[0];
   out.balances = `${sums.b}/${sums.h}`;
   out.statuses = (await db('accounts').select('status').orderBy('id')).map((r) => r.status[0]).join('');
-  out.tickets = (await db('tickets').select('status', 'priority', 'assignee_id').orderBy('id')).map((r) => `${r.status}${r.priority}${r.assignee_id}`).join();
+  out.tickets = (await db('tickets').select('status', 'priority', 'assignee_id').orderBy('id'))
+    .map((r) => `${r.status}${r.priority}${r.assignee_id}`)
+    .join();
   out.revoked = Number((await db('sessions').whereNotNull('revoked_at').count({ n: '*' }))[0].n);
   out.updated = (await db('customers').max({ m: 'updated_at' }))[0].m + (await db('users').max({ m: 'updated_at' }))[0].m;
   return out;
@@ -34,13 +58,54 @@ async function fingerprint(w: World) {
 
 const huge = 'x'.repeat(100_000);
 const badScalar = fc.oneof(
-  fc.constantFrom<unknown>(null, true, false, 0, -1, 1.5, 1e21, -0.001, '', ' ', huge, '-5', '0.001', '1e5', 'NaN', '١٢٣', '\u202e', '<script>', "'; DROP TABLE accounts;--", [], {}, [1, 2], { $gt: '' }, 999_999_999, '999999999999', Number.MAX_SAFE_INTEGER + 2),
+  fc.constantFrom<unknown>(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1.5,
+    1e21,
+    -0.001,
+    '',
+    ' ',
+    huge,
+    '-5',
+    '0.001',
+    '1e5',
+    'NaN',
+    '١٢٣',
+    '\u202e',
+    '<script>',
+    "'; DROP TABLE accounts;--",
+    [],
+    {},
+    [1, 2],
+    { $gt: '' },
+    999_999_999,
+    '999999999999',
+    Number.MAX_SAFE_INTEGER + 2,
+  ),
   fc.string({ maxLength: 40 }),
   fc.integer(),
   fc.double(),
 );
 const junkBody = fc.oneof(
-  fc.constantFrom('{', '{"a":', 'nul', '[1,2', '"str"', '123', 'null', '[]', 'true', '{"amount":1e400}', '\u0000', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}'),
+  fc.constantFrom(
+    '{',
+    '{"a":',
+    'nul',
+    '[1,2',
+    '"str"',
+    '123',
+    'null',
+    '[]',
+    'true',
+    '{"amount":1e400}',
+    '\u0000',
+    '{"__proto__":{"x":1}}',
+    '{"constructor":{"prototype":{}}}',
+  ),
   fc.json(),
 );
 
@@ -70,8 +135,15 @@ describe('bad input never answers 5xx and changes nothing', () => {
       const fieldPaths = paths(template.body);
       const mutation = fc.oneof(
         junkBody.map((raw) => ({ kind: 'raw', raw })),
-        ...(fieldPaths.length ? [fc.tuple(fc.constantFrom(...fieldPaths), badScalar).map(([p, value]) => ({ kind: 'field', p, value }))] : []),
-        fc.tuple(fc.string({ minLength: 1, maxLength: 20 }).filter((k) => !fieldPaths.some((p) => p[0] === k) && k !== '__proto__'), badScalar).map(([k, value]) => ({ kind: 'extra', k, value })),
+        ...(fieldPaths.length
+          ? [fc.tuple(fc.constantFrom(...fieldPaths), badScalar).map(([p, value]) => ({ kind: 'field', p, value }))]
+          : []),
+        fc
+          .tuple(
+            fc.string({ minLength: 1, maxLength: 20 }).filter((k) => !fieldPaths.some((p) => p[0] === k) && k !== '__proto__'),
+            badScalar,
+          )
+          .map(([k, value]) => ({ kind: 'extra', k, value })),
         fc.constantFrom('0', '-1', 'abc', '99999999', '1.5', '1e3', '9007199254740993', '%00', '..').map((id) => ({ kind: 'path', id })),
         fc.constant({ kind: 'key' }),
       );
@@ -96,7 +168,8 @@ describe('bad input never answers 5xx and changes nothing', () => {
           expect(res.status, `${key} ${JSON.stringify(m).slice(0, 200)} → ${res.text.slice(0, 200)}`).toBeLessThan(500);
           if (res.status >= 400) {
             expect(res.body?.error?.code, res.text.slice(0, 200)).toMatch(/^[a-z_]+$/);
-            if (key !== 'POST /auth/login') expect(await fingerprint(w), `${key} ${JSON.stringify(m).slice(0, 200)} changed something`).toEqual(before);
+            if (key !== 'POST /auth/login')
+              expect(await fingerprint(w), `${key} ${JSON.stringify(m).slice(0, 200)} changed something`).toEqual(before);
           }
         }),
         { numRuns: 14, seed: 20261124 },

@@ -25,7 +25,12 @@ describe.each(DIALECTS)('batch transfers and idempotency over HTTP on %s', (dial
   afterAll(() => srv?.close());
 
   const balance = async (i: number) => (await teller.get(`/accounts/${accounts[i].id}`)).body.balance;
-  const item = (key: string, from: number, to: number, amount: string) => ({ idempotencyKey: key, fromAccountNumber: accounts[from].number, toAccountNumber: accounts[to].number, amount });
+  const item = (key: string, from: number, to: number, amount: string) => ({
+    idempotencyKey: key,
+    fromAccountNumber: accounts[from].number,
+    toAccountNumber: accounts[to].number,
+    amount,
+  });
 
   it('answers each item of a non-atomic batch on its own', async () => {
     const r = await manager.post('/batch/transfers', {
@@ -55,7 +60,10 @@ describe.each(DIALECTS)('batch transfers and idempotency over HTTP on %s', (dial
 
   it('replays a retried batch item by item and refuses a reused key with another payload', async () => {
     const first = await manager.post('/batch/transfers', { atomic: false, items: [item('r1', 0, 1, '5.00'), item('r2', 1, 0, '2.00')] });
-    const again = await manager.post('/batch/transfers', { atomic: false, items: [item('r1', 0, 1, '5.00'), item('r2', 1, 0, '2.00'), item('r3', 1, 0, '1.00')] });
+    const again = await manager.post('/batch/transfers', {
+      atomic: false,
+      items: [item('r1', 0, 1, '5.00'), item('r2', 1, 0, '2.00'), item('r3', 1, 0, '1.00')],
+    });
     expect(again.body.results.map((x: any) => x.status)).toEqual(['replayed', 'replayed', 'posted']);
     expect(again.body.results[0].transactionId).toBe(first.body.results[0].transactionId);
     const mismatch = await manager.post('/batch/transfers', { atomic: false, items: [item('r1', 0, 1, '6.00')] });
@@ -65,7 +73,10 @@ describe.each(DIALECTS)('batch transfers and idempotency over HTTP on %s', (dial
 
   it('posts an atomic batch all or nothing', async () => {
     const before = [await balance(0), await balance(1)];
-    const bad = await manager.post('/batch/transfers', { atomic: true, items: [item('a1', 0, 1, '1.00'), item('a2', 0, 1, '2.00'), item('a3', 1, 0, '999999.00')] });
+    const bad = await manager.post('/batch/transfers', {
+      atomic: true,
+      items: [item('a1', 0, 1, '1.00'), item('a2', 0, 1, '2.00'), item('a3', 1, 0, '999999.00')],
+    });
     expect(bad.status).toBe(422);
     expect(bad.body.error).toMatchObject({ code: 'insufficient_funds', details: { index: 2 } });
     expect([await balance(0), await balance(1)]).toEqual(before);
@@ -76,7 +87,10 @@ describe.each(DIALECTS)('batch transfers and idempotency over HTTP on %s', (dial
     const replay = await manager.post('/batch/transfers', { atomic: true, items: [item('a1', 0, 1, '1.00'), item('a2', 0, 1, '2.00')] });
     expect(replay.body.results.map((x: any) => x.status)).toEqual(['replayed', 'replayed']);
     expect(await balance(0)).toBe('99985.00');
-    const unknown = await manager.post('/batch/transfers', { atomic: true, items: [item('a4', 0, 1, '1.00'), { ...item('a5', 0, 1, '1.00'), fromAccountNumber: '000000000000' }] });
+    const unknown = await manager.post('/batch/transfers', {
+      atomic: true,
+      items: [item('a4', 0, 1, '1.00'), { ...item('a5', 0, 1, '1.00'), fromAccountNumber: '000000000000' }],
+    });
     expect(unknown.status).toBe(422);
     expect(unknown.body.error).toMatchObject({ code: 'not_found', details: { index: 1 } });
   });
@@ -86,7 +100,10 @@ describe.each(DIALECTS)('batch transfers and idempotency over HTTP on %s', (dial
     const start = Number(await balance(2));
     // CUR may go down to -500.00: two payments of half the room fit, the third does not.
     const half = ((start + 500) / 2).toFixed(2);
-    const r = await manager.post('/batch/transfers', { atomic: false, items: [item('drain1', 2, 0, half), item('drain2', 2, 0, half), item('drain3', 2, 0, '0.01')] });
+    const r = await manager.post('/batch/transfers', {
+      atomic: false,
+      items: [item('drain1', 2, 0, half), item('drain2', 2, 0, half), item('drain3', 2, 0, '0.01')],
+    });
     expect(r.body.results.map((x: any) => x.error?.code ?? x.status)).toEqual(['posted', 'posted', 'insufficient_funds']);
     expect(await balance(2)).toBe('-500.00');
     expect((await verifyLedger(srv.running.bank)).ok).toBe(true);
@@ -123,8 +140,12 @@ describe.each(DIALECTS)('batch transfers and idempotency over HTTP on %s', (dial
   it('posts a deposit once when the same key arrives many times at once', async () => {
     const h = { 'Idempotency-Key': `conc-${dialect}` };
     const before = await balance(4);
-    const answers = await Promise.all(Array.from({ length: 12 }, () => teller.post('/deposits', { accountId: accounts[4].id, amount: '7.00' }, h)));
-    const statuses = answers.map((a) => (a.status === 409 ? a.body.error.code : a.headers.get('idempotent-replayed') ? 'replayed' : a.status));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => teller.post('/deposits', { accountId: accounts[4].id, amount: '7.00' }, h)),
+    );
+    const statuses = answers.map((a) =>
+      a.status === 409 ? a.body.error.code : a.headers.get('idempotent-replayed') ? 'replayed' : a.status,
+    );
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.every((s) => s === 201 || s === 'replayed' || s === 'idempotency_in_flight')).toBe(true);
     if (dialect === 'pg') expect(statuses).toContain('idempotency_in_flight');

@@ -45,11 +45,18 @@ describe('cancelling a transfer that waits for approval', () => {
     expect((await alice.get(`/accounts/${aliceBiz.id}`)).body).toMatchObject({ balance: '50000.00', availableBalance: '35000.00' });
     const pending = (await alice.get(`/accounts/${aliceBiz.id}/pending`)).body.items;
     expect(pending).toEqual([expect.objectContaining({ id: r.body.id, direction: 'out', mine: true, amount: '15000.00' })]);
-    expect((await bob.get(`/accounts/${bobAcct.id}/pending`)).body.items).toEqual([expect.objectContaining({ id: r.body.id, direction: 'in', mine: false })]);
+    expect((await bob.get(`/accounts/${bobAcct.id}/pending`)).body.items).toEqual([
+      expect.objectContaining({ id: r.body.id, direction: 'in', mine: false }),
+    ]);
 
     // The manager's queue says whose money it is and what is left on the account.
     const queued = (await manager.get('/approvals?status=pending')).body.items.find((x: any) => x.id === r.body.id);
-    expect(queued.from).toMatchObject({ customerName: expect.stringContaining('Alice'), number: aliceBiz.number, balance: '50000.00', availableBalance: '35000.00' });
+    expect(queued.from).toMatchObject({
+      customerName: expect.stringContaining('Alice'),
+      number: aliceBiz.number,
+      balance: '50000.00',
+      availableBalance: '35000.00',
+    });
     expect(queued.to).toMatchObject({ customerName: expect.stringContaining('Bob'), number: bobAcct.number });
 
     const c = await alice.post(`/transactions/${r.body.id}/cancel`, {});

@@ -9,8 +9,10 @@ let alice: ApiClient;
 let aliceId: number;
 let bobId: number;
 
-const count = async (table: string, where: Record<string, unknown> = {}) => Number((await srv.running.bank.db(table).where(where).count({ n: '*' }))[0].n);
-const auditRows = (action: string, entityId: number | string) => srv.running.bank.db('audit_log').where({ action, entity_id: String(entityId) });
+const count = async (table: string, where: Record<string, unknown> = {}) =>
+  Number((await srv.running.bank.db(table).where(where).count({ n: '*' }))[0].n);
+const auditRows = (action: string, entityId: number | string) =>
+  srv.running.bank.db('audit_log').where({ action, entity_id: String(entityId) });
 
 const newCustomer = (over: Record<string, unknown> = {}) => ({
   firstName: 'Priya',
@@ -44,12 +46,25 @@ describe('onboarding', () => {
     const r = await teller.post('/customers', newCustomer({ email: 'no.login@example.com' }));
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({
-      firstName: 'Priya', lastName: 'Sharma', email: 'no.login@example.com', phone: '+91 98765 43210', dateOfBirth: '1988-04-12', userId: null,
+      firstName: 'Priya',
+      lastName: 'Sharma',
+      email: 'no.login@example.com',
+      phone: '+91 98765 43210',
+      dateOfBirth: '1988-04-12',
+      userId: null,
     });
     expect(r.body.id).toEqual(expect.any(Number));
     expect(r.body.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(r.body.addresses).toEqual([
-      expect.objectContaining({ id: expect.any(Number), line1: '12 MG Road', line2: null, city: 'Bengaluru', state: 'KA', postalCode: '560001', country: 'IN' }),
+      expect.objectContaining({
+        id: expect.any(Number),
+        line1: '12 MG Road',
+        line2: null,
+        city: 'Bengaluru',
+        state: 'KA',
+        postalCode: '560001',
+        country: 'IN',
+      }),
     ]);
     expect(await count('customers', { id: r.body.id })).toBe(1);
     expect(await count('addresses', { customer_id: r.body.id })).toBe(1);
@@ -78,12 +93,25 @@ describe('onboarding', () => {
   });
 
   it('refuses a taken username with 409 and creates nothing', async () => {
-    const before = { customers: await count('customers'), addresses: await count('addresses'), users: await count('users'), audit: await count('audit_log') };
-    const r = await teller.post('/customers', newCustomer({ email: 'dup@example.com', login: { username: 'PRIYA.S', password: 'another-pass-99' } }));
+    const before = {
+      customers: await count('customers'),
+      addresses: await count('addresses'),
+      users: await count('users'),
+      audit: await count('audit_log'),
+    };
+    const r = await teller.post(
+      '/customers',
+      newCustomer({ email: 'dup@example.com', login: { username: 'PRIYA.S', password: 'another-pass-99' } }),
+    );
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('conflict');
     expect(r.body.error.details.fields).toEqual(['login.username']);
-    expect({ customers: await count('customers'), addresses: await count('addresses'), users: await count('users'), audit: await count('audit_log') }).toEqual(before);
+    expect({
+      customers: await count('customers'),
+      addresses: await count('addresses'),
+      users: await count('users'),
+      audit: await count('audit_log'),
+    }).toEqual(before);
     expect(await count('customers', { email: 'dup@example.com' })).toBe(0);
   });
 
@@ -133,7 +161,8 @@ describe('search', () => {
   it('finds by name, email, phone and account number', async () => {
     const { bank } = srv.running;
     const acct = await openTestAccount(bank, bobId);
-    const ids = async (q: string) => ((await teller.get(`/customers?q=${encodeURIComponent(q)}`)).body.items as { id: number }[]).map((c) => c.id);
+    const ids = async (q: string) =>
+      ((await teller.get(`/customers?q=${encodeURIComponent(q)}`)).body.items as { id: number }[]).map((c) => c.id);
     expect(await ids('alice')).toEqual([aliceId]);
     expect(await ids('ALICE test')).toEqual([aliceId]);
     expect(await ids('bob@example.com')).toEqual([bobId]);
@@ -179,7 +208,11 @@ describe('a customer and their own record', () => {
 
   it('may change email and phone; anything else is forbidden and changes nothing', async () => {
     // A new email is confirmed with the current password (tests/api/security.test.ts has the refusals).
-    const ok = await alice.patch(`/customers/${aliceId}`, { email: 'alice.new@example.com', phone: '+91 22222 33333', currentPassword: TEST_PASSWORD });
+    const ok = await alice.patch(`/customers/${aliceId}`, {
+      email: 'alice.new@example.com',
+      phone: '+91 22222 33333',
+      currentPassword: TEST_PASSWORD,
+    });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ email: 'alice.new@example.com', phone: '+91 22222 33333', firstName: 'Alice' });
     const [row] = await auditRows('customer.updated', aliceId);
@@ -225,9 +258,22 @@ describe('addresses', () => {
     expect(last.body.error.code).toBe('conflict');
     expect(await count('addresses', { id: firstId })).toBe(1);
 
-    const added = await alice.post(`/customers/${aliceId}/addresses`, { line1: '9 New Road', line2: 'Flat 4', city: 'Mumbai', postalCode: '400001', country: 'IN' });
+    const added = await alice.post(`/customers/${aliceId}/addresses`, {
+      line1: '9 New Road',
+      line2: 'Flat 4',
+      city: 'Mumbai',
+      postalCode: '400001',
+      country: 'IN',
+    });
     expect(added.status).toBe(201);
-    expect(added.body).toMatchObject({ line1: '9 New Road', line2: 'Flat 4', city: 'Mumbai', state: null, postalCode: '400001', country: 'IN' });
+    expect(added.body).toMatchObject({
+      line1: '9 New Road',
+      line2: 'Flat 4',
+      city: 'Mumbai',
+      state: null,
+      postalCode: '400001',
+      country: 'IN',
+    });
     expect(await auditRows('address.created', added.body.id)).toHaveLength(1);
 
     const edited = await teller.patch(`/customers/${aliceId}/addresses/${added.body.id}`, { line2: null, state: 'MH' });
@@ -249,7 +295,7 @@ describe('addresses', () => {
     expect((await alice.del(`/customers/${aliceId}/addresses/${added.body.id}`)).status).toBe(409);
   });
 
-  it('hides other customers\' addresses and addresses of another customer under this id', async () => {
+  it("hides other customers' addresses and addresses of another customer under this id", async () => {
     const bobAddr = (await teller.get(`/customers/${bobId}/addresses`)).body.items[0];
     expect((await alice.post(`/customers/${bobId}/addresses`, { line1: 'x', city: 'y', postalCode: '1', country: 'IN' })).status).toBe(404);
     expect((await alice.patch(`/customers/${bobId}/addresses/${bobAddr.id}`, { city: 'Hacked' })).status).toBe(404);
@@ -261,10 +307,21 @@ describe('addresses', () => {
   });
 
   it('lets a manager add an address and validates the body', async () => {
-    const r = await manager.post(`/customers/${bobId}/addresses`, { line1: '5 Side St', city: 'Delhi', postalCode: '110002', country: 'IN', extra: 1 });
+    const r = await manager.post(`/customers/${bobId}/addresses`, {
+      line1: '5 Side St',
+      city: 'Delhi',
+      postalCode: '110002',
+      country: 'IN',
+      extra: 1,
+    });
     expect(r.status).toBe(400);
     expect(r.body.error.details.fields).toEqual(['extra']);
-    const ok = await manager.post(`/customers/${bobId}/addresses`, { line1: '5 Side St', city: 'Delhi', postalCode: '110002', country: 'IN' });
+    const ok = await manager.post(`/customers/${bobId}/addresses`, {
+      line1: '5 Side St',
+      city: 'Delhi',
+      postalCode: '110002',
+      country: 'IN',
+    });
     expect(ok.status).toBe(201);
     expect((await teller.get(`/customers/${bobId}`)).body.addresses).toHaveLength(2);
   });
@@ -272,8 +329,27 @@ describe('addresses', () => {
 
 /** Values that have broken servers before: NUL (PostgreSQL refuses it), huge, wrong types, LIKE wildcards. */
 const NASTY: unknown[] = [
-  '\u0000', 'a\u0000b', '', ' ', 'x'.repeat(5000), 12, -1, 1e308, true, null, [], {}, { $gt: '' }, '😀'.repeat(60),
-  "'; drop table customers; --", '%_\\', '1990-02-29', '0000-00-00', '9999-12-31', '\u202e', 'ZZ',
+  '\u0000',
+  'a\u0000b',
+  '',
+  ' ',
+  'x'.repeat(5000),
+  12,
+  -1,
+  1e308,
+  true,
+  null,
+  [],
+  {},
+  { $gt: '' },
+  '😀'.repeat(60),
+  "'; drop table customers; --",
+  '%_\\',
+  '1990-02-29',
+  '0000-00-00',
+  '9999-12-31',
+  '\u202e',
+  'ZZ',
 ];
 
 describe('no input produces a 5xx', () => {
@@ -289,21 +365,48 @@ describe('no input produces a 5xx', () => {
     // Only the login fields are fuzzed with a login present: every accepted login costs an argon2 hash.
     const base = newCustomer();
     const withLogin = newCustomer({ login: { username: 'fuzzer', password: 'fuzz-password-1' } });
-    const fields = ['firstName', 'lastName', 'email', 'phone', 'dateOfBirth', 'address', 'address.line1', 'address.line2', 'address.city', 'address.state', 'address.postalCode', 'address.country', 'login', 'login.username', 'login.password'];
+    const fields = [
+      'firstName',
+      'lastName',
+      'email',
+      'phone',
+      'dateOfBirth',
+      'address',
+      'address.line1',
+      'address.line2',
+      'address.city',
+      'address.state',
+      'address.postalCode',
+      'address.country',
+      'login',
+      'login.username',
+      'login.password',
+    ];
     const addr = (await teller.get(`/customers/${bobId}/addresses`)).body.items[0];
     for (const v of NASTY) {
       for (const f of fields) {
-        const r = await teller.post('/customers', set({ ...(f.startsWith('login') ? withLogin : base), email: `f${Math.random()}@example.com`.replace('0.', '') }, f, v));
+        const r = await teller.post(
+          '/customers',
+          set({ ...(f.startsWith('login') ? withLogin : base), email: `f${Math.random()}@example.com`.replace('0.', '') }, f, v),
+        );
         expect(r.status, `${f}=${JSON.stringify(v)}`).toBeLessThan(500);
-        if (r.status === 201) await srv.running.bank.db('users').where({ username: 'fuzzer' }).update({ username: `fuzzer${r.body.id}` });
+        if (r.status === 201)
+          await srv.running.bank
+            .db('users')
+            .where({ username: 'fuzzer' })
+            .update({ username: `fuzzer${r.body.id}` });
       }
       for (const f of ['firstName', 'lastName', 'email', 'phone', 'dateOfBirth']) {
         expect((await teller.patch(`/customers/${bobId}`, { [f]: v })).status, `patch ${f}=${JSON.stringify(v)}`).toBeLessThan(500);
       }
       for (const f of ['line1', 'line2', 'city', 'state', 'postalCode', 'country']) {
-        expect((await teller.patch(`/customers/${bobId}/addresses/${addr.id}`, { [f]: v })).status, `address ${f}=${JSON.stringify(v)}`).toBeLessThan(500);
+        expect(
+          (await teller.patch(`/customers/${bobId}/addresses/${addr.id}`, { [f]: v })).status,
+          `address ${f}=${JSON.stringify(v)}`,
+        ).toBeLessThan(500);
       }
-      if (typeof v === 'string') expect((await teller.get(`/customers?q=${encodeURIComponent(v)}`)).status, `q=${JSON.stringify(v)}`).toBeLessThan(500);
+      if (typeof v === 'string')
+        expect((await teller.get(`/customers?q=${encodeURIComponent(v)}`)).status, `q=${JSON.stringify(v)}`).toBeLessThan(500);
     }
   });
 });

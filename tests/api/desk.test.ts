@@ -109,7 +109,7 @@ describe('assignment', () => {
     }
   });
 
-  it('replying to an unassigned ticket takes it; replying to a colleague\'s keeps it theirs; mine / unassigned filters', async () => {
+  it("replying to an unassigned ticket takes it; replying to a colleague's keeps it theirs; mine / unassigned filters", async () => {
     const free = (await open()).body;
     const taken = (await open()).body;
     await teller.patch(`/tickets/${taken.id}`, { assigneeId: teller2Id });
@@ -127,13 +127,16 @@ describe('assignment', () => {
     expect(mine).not.toContain(taken.id);
   });
 
-  it('signs staff messages with the author\'s display name on the customer\'s side too', async () => {
+  it("signs staff messages with the author's display name on the customer's side too", async () => {
     const t = (await open()).body;
     await teller.post(`/tickets/${t.id}/messages`, { body: 'Hello from Tara' });
     const seen = (await erin.get(`/tickets/${t.id}`)).body.messages;
     expect(seen[1]).toMatchObject({ authorRole: 'teller', authorName: 'Tara Iyer' });
     const live = await erin.get(`/events?since=0`);
-    const pushed = live.body.events.find((e: { event: string; data: { message?: { body: string } } }) => e.event === 'ticket.message' && e.data.message?.body === 'Hello from Tara');
+    const pushed = live.body.events.find(
+      (e: { event: string; data: { message?: { body: string } } }) =>
+        e.event === 'ticket.message' && e.data.message?.body === 'Hello from Tara',
+    );
     expect(pushed.data.message.authorName).toBe('Tara Iyer');
   });
 });
@@ -169,9 +172,12 @@ describe('internal notes never reach the owner', () => {
     expect(thread.find((m: { body: string }) => m.body === NOTE)).toMatchObject({ internal: true, authorName: 'Tara Iyer' });
   });
 
-  it('REST: the owner\'s thread leaves it out', async () => {
+  it("REST: the owner's thread leaves it out", async () => {
     const thread = (await erin.get(`/tickets/${ticketId}`)).body.messages;
-    expect(thread.map((m: { body: string }) => m.body)).toEqual(['My card is declined at shops.', 'Hello Erin, we are checking your card.']);
+    expect(thread.map((m: { body: string }) => m.body)).toEqual([
+      'My card is declined at shops.',
+      'Hello Erin, we are checking your card.',
+    ]);
     expect(JSON.stringify((await erin.get('/tickets?limit=500')).body)).not.toContain('INTERNAL-NOTE');
   });
 
@@ -186,7 +192,7 @@ describe('internal notes never reach the owner', () => {
     expect(JSON.stringify(ack.events)).not.toContain('INTERNAL-NOTE');
   });
 
-  it('GET /events: not in the owner\'s feed (but in staff\'s)', async () => {
+  it("GET /events: not in the owner's feed (but in staff's)", async () => {
     const mine = (await erin.get(`/events?since=${before}`)).body;
     expect(mine.events.length).toBeGreaterThan(0);
     expect(JSON.stringify(mine)).not.toContain('INTERNAL-NOTE');
@@ -229,7 +235,10 @@ describe('internal notes never reach the owner', () => {
 
 describe('canned replies', () => {
   it('staff create, list, edit and delete them; customers cannot see them', async () => {
-    const created = await teller.post('/canned-replies', { title: 'Card blocked abroad', body: 'Hello {{firstName}}, your card is unblocked now.' });
+    const created = await teller.post('/canned-replies', {
+      title: 'Card blocked abroad',
+      body: 'Hello {{firstName}}, your card is unblocked now.',
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ title: 'Card blocked abroad', createdBy: tellerId });
     expect((await teller2.get('/canned-replies')).body.items.map((c: { id: number }) => c.id)).toContain(created.body.id);
@@ -242,12 +251,15 @@ describe('canned replies', () => {
     expect((await teller.del(`/canned-replies/${created.body.id}`)).status).toBe(204);
     expect((await teller.get('/canned-replies')).body.items.map((c: { id: number }) => c.id)).not.toContain(created.body.id);
     expect((await teller.del(`/canned-replies/${created.body.id}`)).status).toBe(404);
-    const audit = await db()('audit_log').where({ entity: 'canned_reply', entity_id: String(created.body.id) }).orderBy('id').pluck('action');
+    const audit = await db()('audit_log')
+      .where({ entity: 'canned_reply', entity_id: String(created.body.id) })
+      .orderBy('id')
+      .pluck('action');
     expect(audit).toEqual(['canned_reply.created', 'canned_reply.updated', 'canned_reply.deleted']);
   });
 
   it('only its author or a manager may change or delete one', async () => {
-    const mine = (await teller.post('/canned-replies', { title: 'Tara\'s', body: 'Wording by Tara' })).body;
+    const mine = (await teller.post('/canned-replies', { title: "Tara's", body: 'Wording by Tara' })).body;
     const other = await teller2.patch(`/canned-replies/${mine.id}`, { body: 'Rewritten by Tomas' });
     expect(other.status).toBe(403);
     expect((await teller2.del(`/canned-replies/${mine.id}`)).status).toBe(403);
@@ -270,7 +282,9 @@ describe('breaches', () => {
     try {
       // Twenty minutes have passed for this ticket (its first response was due after 15).
       const past = new Date(Date.now() - 20 * 60_000).toISOString();
-      await db()('tickets').where({ id: t.id }).update({ created_at: past, first_response_due_at: new Date(Date.now() - 5 * 60_000).toISOString() });
+      await db()('tickets')
+        .where({ id: t.id })
+        .update({ created_at: past, first_response_due_at: new Date(Date.now() - 5 * 60_000).toISOString() });
       const admin = apiClient(srv.url, (await userWithSession(srv.running.bank, 'admin')).token);
       const first = await admin.post('/jobs/ticket-escalation/run');
       expect(first.body.result.breachedIds).toContain(t.id);
@@ -279,7 +293,12 @@ describe('breaches', () => {
 
       const second = await admin.post('/jobs/ticket-escalation/run');
       expect(second.body.result.breachedIds).not.toContain(t.id);
-      expect(await db()('audit_log').where({ action: 'ticket.breached', entity_id: String(t.id) }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
+      expect(
+        await db()('audit_log')
+          .where({ action: 'ticket.breached', entity_id: String(t.id) })
+          .count({ n: '*' })
+          .first(),
+      ).toMatchObject({ n: 1 });
 
       const breached = (await teller.get('/tickets?breached=true&limit=500')).body.items.map((x: { id: number }) => x.id);
       expect(breached).toContain(t.id);

@@ -64,7 +64,10 @@ describe('self-service freeze', () => {
     expect(lifted.body).toMatchObject({ status: 'active', frozenBy: null, balance: '1007.00' });
     expect((await owner.post('/transfers', { fromAccountId: a.id, toAccountNumber: other.number, amount: '1.00' })).status).toBe(201);
     const edits = (await teller.get(`/accounts/${a.id}/edits`)).body;
-    expect(edits.map((e: any) => e.changes.frozen_by)).toEqual([[null, 'customer'], ['customer', null]]);
+    expect(edits.map((e: any) => e.changes.frozen_by)).toEqual([
+      [null, 'customer'],
+      ['customer', null],
+    ]);
     expect(edits[0].note).toBe('lost my card');
   });
 
@@ -72,7 +75,10 @@ describe('self-service freeze', () => {
     const a = await open();
     expect((await owner.post(`/accounts/${a.id}/freeze`, {})).body.frozenBy).toBe('customer');
     // The bank takes over the customer's freeze.
-    expect((await teller.post(`/accounts/${a.id}/freeze`, { reason: 'suspicious activity' })).body).toMatchObject({ status: 'frozen', frozenBy: 'bank' });
+    expect((await teller.post(`/accounts/${a.id}/freeze`, { reason: 'suspicious activity' })).body).toMatchObject({
+      status: 'frozen',
+      frozenBy: 'bank',
+    });
     expect((await teller.post('/deposits', { accountId: a.id, amount: '5.00' })).body.error.code).toBe('account_frozen');
     const refused = await owner.post(`/accounts/${a.id}/unfreeze`, {});
     expect([refused.status, refused.body.error.code]).toEqual([403, 'forbidden']);
@@ -99,7 +105,7 @@ describe('self-service freeze', () => {
 });
 
 describe('confirmation of payee and payees', () => {
-  it('looks up a number: the holder\'s masked name, 404 unless an active customer account', async () => {
+  it("looks up a number: the holder's masked name, 404 unless an active customer account", async () => {
     const a = await open(strangerId);
     const r = await owner.get(`/accounts/lookup?number=${a.number}`);
     expect(r.status).toBe(200);
@@ -130,11 +136,17 @@ describe('confirmation of payee and payees', () => {
     expect((await owner.get(`/accounts/lookup?number=${a.number}`)).status).toBe(200);
   });
 
-  it('saves, lists and deletes payees; never another customer\'s', async () => {
+  it("saves, lists and deletes payees; never another customer's", async () => {
     const a = await open(strangerId);
     const created = await owner.post('/payees', { accountNumber: a.number, nickname: '  Flat mate ' });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ id: expect.any(Number), accountNumber: a.number, nickname: 'Flat mate', holderName: 'S. Test', createdAt: expect.any(String) });
+    expect(created.body).toEqual({
+      id: expect.any(Number),
+      accountNumber: a.number,
+      nickname: 'Flat mate',
+      holderName: 'S. Test',
+      createdAt: expect.any(String),
+    });
     expect((await owner.post('/payees', { accountNumber: a.number, nickname: 'Again' })).status).toBe(409);
     expect((await owner.post('/payees', { accountNumber: '123456789012', nickname: 'Nobody' })).status).toBe(404);
     expect((await owner.post('/payees', { accountNumber: a.number, nickname: '' })).status).toBe(400);
@@ -159,7 +171,15 @@ describe('balance alerts', () => {
     const a = await open();
     const r = await owner.post(`/accounts/${a.id}/alerts`, { kind: 'balance_below', threshold: '500.00' });
     expect(r.status).toBe(201);
-    expect(r.body).toEqual({ id: expect.any(Number), accountId: a.id, kind: 'balance_below', threshold: '500.00', active: true, lastTriggeredAt: null, createdAt: expect.any(String) });
+    expect(r.body).toEqual({
+      id: expect.any(Number),
+      accountId: a.id,
+      kind: 'balance_below',
+      threshold: '500.00',
+      active: true,
+      lastTriggeredAt: null,
+      createdAt: expect.any(String),
+    });
     expect((await owner.post(`/accounts/${a.id}/alerts`, { kind: 'balance_sideways', threshold: '1' })).status).toBe(400);
     const bad = await owner.post(`/accounts/${a.id}/alerts`, { kind: 'debit_over', threshold: '1e3' });
     expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_amount']);
@@ -201,15 +221,35 @@ describe('standing orders', () => {
   it('creates, reads, edits and lists orders; refuses what a bank would', async () => {
     const a = await open();
     const b = await open(strangerId);
-    const body = { fromAccountId: a.id, toAccountNumber: b.number, amount: '25.00', memo: 'Rent', frequency: 'monthly', startDate: daysFromNow(3), endDate: daysFromNow(200) };
+    const body = {
+      fromAccountId: a.id,
+      toAccountNumber: b.number,
+      amount: '25.00',
+      memo: 'Rent',
+      frequency: 'monthly',
+      startDate: daysFromNow(3),
+      endDate: daysFromNow(200),
+    };
     const r = await owner.post('/standing-orders', body);
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({
-      id: expect.any(Number), fromAccountId: a.id, toAccountNumber: b.number, amount: '25.00', memo: 'Rent', frequency: 'monthly',
-      startDate: body.startDate, endDate: body.endDate, nextRunDate: body.startDate, status: 'active', lastRun: null, createdAt: expect.any(String),
+      id: expect.any(Number),
+      fromAccountId: a.id,
+      toAccountNumber: b.number,
+      amount: '25.00',
+      memo: 'Rent',
+      frequency: 'monthly',
+      startDate: body.startDate,
+      endDate: body.endDate,
+      nextRunDate: body.startDate,
+      status: 'active',
+      lastRun: null,
+      createdAt: expect.any(String),
     });
     const id = r.body.id;
-    expect((await owner.post('/standing-orders', { ...body, startDate: daysFromNow(-1) })).body.error.details.fields).toEqual(['startDate']);
+    expect((await owner.post('/standing-orders', { ...body, startDate: daysFromNow(-1) })).body.error.details.fields).toEqual([
+      'startDate',
+    ]);
     expect((await owner.post('/standing-orders', { ...body, endDate: daysFromNow(1) })).status).toBe(400);
     expect((await owner.post('/standing-orders', { ...body, startDate: '2026-02-30' })).status).toBe(400);
     expect((await owner.post('/standing-orders', { ...body, frequency: 'hourly' })).status).toBe(400);
@@ -227,12 +267,18 @@ describe('standing orders', () => {
 
     expect((await owner.patch(`/standing-orders/${id}`, { amount: '30.50' })).body.amount).toBe('30.50');
     expect((await owner.patch(`/standing-orders/${id}`, { status: 'paused' })).body.status).toBe('paused');
-    expect((await owner.patch(`/standing-orders/${id}`, { status: 'active' })).body).toMatchObject({ status: 'active', nextRunDate: body.startDate });
+    expect((await owner.patch(`/standing-orders/${id}`, { status: 'active' })).body).toMatchObject({
+      status: 'active',
+      nextRunDate: body.startDate,
+    });
     expect((await owner.patch(`/standing-orders/${id}`, { endDate: null })).body.endDate).toBeNull();
     expect((await owner.patch(`/standing-orders/${id}`, { status: 'completed' })).status).toBe(400);
     expect((await owner.patch(`/standing-orders/${id}`, { amount: '0' })).body.error.code).toBe('invalid_amount');
     expect((await stranger.patch(`/standing-orders/${id}`, { status: 'cancelled' })).status).toBe(404);
-    expect((await owner.patch(`/standing-orders/${id}`, { status: 'cancelled' })).body).toMatchObject({ status: 'cancelled', nextRunDate: null });
+    expect((await owner.patch(`/standing-orders/${id}`, { status: 'cancelled' })).body).toMatchObject({
+      status: 'cancelled',
+      nextRunDate: null,
+    });
     const again = await owner.patch(`/standing-orders/${id}`, { status: 'active' });
     expect([again.status, again.body.error.code]).toEqual([409, 'conflict']);
     expect((await owner.get(`/standing-orders/${id}/runs`)).body).toEqual({ items: [], nextCursor: null });
@@ -242,16 +288,31 @@ describe('standing orders', () => {
   it('the job (run on demand) pays an order due today once, and the owner sees the run', async () => {
     const a = await open();
     const b = await open(strangerId);
-    const order = (await owner.post('/standing-orders', { fromAccountId: a.id, toAccountNumber: b.number, amount: '10.00', frequency: 'weekly', startDate: today() })).body;
+    const order = (
+      await owner.post('/standing-orders', {
+        fromAccountId: a.id,
+        toAccountNumber: b.number,
+        amount: '10.00',
+        frequency: 'weekly',
+        startDate: today(),
+      })
+    ).body;
     const run = await admin.post('/jobs/standing-orders/run');
     expect(run.status).toBe(200);
     expect(run.body.result.posted).toBeGreaterThanOrEqual(1);
     expect((await admin.post('/jobs/standing-orders/run')).body.result).toMatchObject({ posted: 0, failed: 0 });
     const after = (await owner.get(`/standing-orders/${order.id}`)).body;
-    expect(after).toMatchObject({ nextRunDate: daysFromNow(7), lastRun: { date: today(), status: 'posted', transactionId: expect.any(Number), error: null } });
+    expect(after).toMatchObject({
+      nextRunDate: daysFromNow(7),
+      lastRun: { date: today(), status: 'posted', transactionId: expect.any(Number), error: null },
+    });
     const runs = (await owner.get(`/standing-orders/${order.id}/runs`)).body.items;
     expect(runs).toHaveLength(1);
-    expect((await owner.get(`/transactions/${runs[0].transactionId}`)).body).toMatchObject({ kind: 'transfer', amount: '10.00', toAccountNumber: b.number });
+    expect((await owner.get(`/transactions/${runs[0].transactionId}`)).body).toMatchObject({
+      kind: 'transfer',
+      amount: '10.00',
+      toAccountNumber: b.number,
+    });
     expect((await owner.get(`/accounts/${a.id}`)).body.balance).toBe('990.00');
   });
 });
@@ -264,7 +325,15 @@ describe('reversals (maker-checker)', () => {
     expect((await teller.post(`/transactions/${dep.id}/reverse`, { reason: '' })).status).toBe(400);
     const r = await teller.post(`/transactions/${dep.id}/reverse`, { reason: 'Deposited to the wrong account' });
     expect(r.status).toBe(202);
-    expect(r.body).toMatchObject({ kind: 'reversal', status: 'pending_approval', amount: '120.00', reversalOf: dep.id, reversedBy: null, fromAccountNumber: a.number, toAccountNumber: null });
+    expect(r.body).toMatchObject({
+      kind: 'reversal',
+      status: 'pending_approval',
+      amount: '120.00',
+      reversalOf: dep.id,
+      reversedBy: null,
+      fromAccountNumber: a.number,
+      toAccountNumber: null,
+    });
     expect((await owner.get(`/accounts/${a.id}`)).body).toMatchObject({ balance: '420.00', availableBalance: '300.00' });
     const twice = await manager.post(`/transactions/${dep.id}/reverse`, { reason: 'again' });
     expect([twice.status, twice.body.error.code]).toEqual([422, 'already_reversed']);
@@ -278,8 +347,15 @@ describe('reversals (maker-checker)', () => {
     const ofReversal = await teller.post(`/transactions/${r.body.id}/reverse`, { reason: 'undo' });
     expect([ofReversal.status, ofReversal.body.error.code]).toEqual([422, 'conflict']);
     const statement = (await owner.get(`/accounts/${a.id}/statement`)).body;
-    expect(statement.entries.map((e: any) => [e.kind, e.amount])).toEqual([['deposit', '300.00'], ['deposit', '120.00'], ['reversal', '-120.00']]);
-    expect((await manager.get(`/audit?entity=transaction&entityId=${r.body.id}`)).body.items.map((x: any) => x.action).sort()).toEqual(['reversal.approved', 'reversal.requested']);
+    expect(statement.entries.map((e: any) => [e.kind, e.amount])).toEqual([
+      ['deposit', '300.00'],
+      ['deposit', '120.00'],
+      ['reversal', '-120.00'],
+    ]);
+    expect((await manager.get(`/audit?entity=transaction&entityId=${r.body.id}`)).body.items.map((x: any) => x.action).sort()).toEqual([
+      'reversal.approved',
+      'reversal.requested',
+    ]);
     expect((await admin.get('/ledger/verify')).body.ok).toBe(true);
   });
 
@@ -319,14 +395,30 @@ describe('PDF statements', () => {
   it('streams a PDF whose text has the bank, the customer, the period, balances and every entry', async () => {
     const a = await open(customerId, 'CUR', '1234567.50');
     await teller.post('/withdrawals', { accountId: a.id, amount: '0.50', memo: 'Cash at counter' });
-    const res = await fetch(`${srv.url}/api/v1/accounts/${a.id}/statement?format=pdf&from=${today()}&to=${today()}`, { headers: { Authorization: `Bearer ${ownerToken}` } });
+    const res = await fetch(`${srv.url}/api/v1/accounts/${a.id}/statement?format=pdf&from=${today()}&to=${today()}`, {
+      headers: { Authorization: `Bearer ${ownerToken}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pdf');
     expect(res.headers.get('content-disposition')).toContain(`statement-${a.number}.pdf`);
     const bytes = Buffer.from(await res.arrayBuffer());
     expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
     const text = await pdfText(bytes);
-    for (const want of ['Test Bank of Pune', 'Holder Test', '7 Lake View Road', 'Pune 411001', a.number, `${today()} to ${today()}`, 'Opening balance', '0.00 INR', 'Closing balance', '1,234,567.00 INR', 'Cash at counter', '1,234,567.50', '-0.50']) {
+    for (const want of [
+      'Test Bank of Pune',
+      'Holder Test',
+      '7 Lake View Road',
+      'Pune 411001',
+      a.number,
+      `${today()} to ${today()}`,
+      'Opening balance',
+      '0.00 INR',
+      'Closing balance',
+      '1,234,567.00 INR',
+      'Cash at counter',
+      '1,234,567.50',
+      '-0.50',
+    ]) {
       expect(text, want).toContain(want);
     }
     expect((await stranger.get(`/accounts/${a.id}/statement?format=pdf`)).status).toBe(404);

@@ -30,22 +30,42 @@ afterAll(() => srv?.close());
 describe('money over HTTP', () => {
   it('opens accounts with Luhn-checked 12-digit numbers', () => {
     expect(aliceAcct.number).toMatch(/^\d{12}$/);
-    expect(aliceAcct).toMatchObject({ type: 'CUR', branch: 'MAIN', currency: 'INR', balance: '0.00', availableBalance: '0.00', status: 'active', closedAt: null });
+    expect(aliceAcct).toMatchObject({
+      type: 'CUR',
+      branch: 'MAIN',
+      currency: 'INR',
+      balance: '0.00',
+      availableBalance: '0.00',
+      status: 'active',
+      closedAt: null,
+    });
   });
 
   it('deposits, transfers, and shows both parties the result', async () => {
     const dep = await teller.post('/deposits', { accountId: aliceAcct.id, amount: '1000.50', memo: 'cash' });
     expect(dep.status).toBe(201);
-    expect(dep.body).toMatchObject({ kind: 'deposit', status: 'posted', amount: '1000.50', toAccountNumber: aliceAcct.number, fromAccountNumber: null });
+    expect(dep.body).toMatchObject({
+      kind: 'deposit',
+      status: 'posted',
+      amount: '1000.50',
+      toAccountNumber: aliceAcct.number,
+      fromAccountNumber: null,
+    });
     const tr = await alice.post('/transfers', { fromAccountId: aliceAcct.id, toAccountNumber: bobAcct.number, amount: '250.25' });
     expect(tr.status).toBe(201);
-    expect(tr.body).toMatchObject({ kind: 'transfer', status: 'posted', amount: '250.25', fromAccountNumber: aliceAcct.number, toAccountNumber: bobAcct.number });
+    expect(tr.body).toMatchObject({
+      kind: 'transfer',
+      status: 'posted',
+      amount: '250.25',
+      fromAccountNumber: aliceAcct.number,
+      toAccountNumber: bobAcct.number,
+    });
     expect((await alice.get(`/accounts/${aliceAcct.id}`)).body.balance).toBe('750.25');
     expect((await bob.get(`/accounts/${bobAcct.id}`)).body.balance).toBe('250.25');
     expect((await bob.get(`/transactions/${tr.body.id}`)).status).toBe(200);
   });
 
-  it('hides other customers\' accounts as not found', async () => {
+  it("hides other customers' accounts as not found", async () => {
     expect((await bob.get(`/accounts/${aliceAcct.id}`)).status).toBe(404);
     const r = await bob.post('/transfers', { fromAccountId: aliceAcct.id, toAccountNumber: bobAcct.number, amount: '1' });
     expect(r.status).toBe(404);

@@ -37,7 +37,7 @@ afterAll(() => srv?.close());
 describe('notifications', () => {
   let replyNote: any;
 
-  it('a staff reply on a ticket lands in the customer\'s notifications', async () => {
+  it("a staff reply on a ticket lands in the customer's notifications", async () => {
     const ticket = (await alice.post('/tickets', { category: 'general', subject: 'Hello', body: 'A question' })).body;
     expect((await teller.post(`/tickets/${ticket.id}/messages`, { body: 'An answer' })).status).toBe(201);
     const r = await alice.get('/notifications');
@@ -47,8 +47,13 @@ describe('notifications', () => {
     expect(r.body.items).toHaveLength(1);
     replyNote = r.body.items[0];
     expect(replyNote).toEqual({
-      id: expect.any(Number), kind: 'ticket_reply', title: `New reply on ticket #${ticket.id}`, body: 'Hello: An answer',
-      read: false, readAt: null, createdAt: expect.any(String),
+      id: expect.any(Number),
+      kind: 'ticket_reply',
+      title: `New reply on ticket #${ticket.id}`,
+      body: 'Hello: An answer',
+      read: false,
+      readAt: null,
+      createdAt: expect.any(String),
     });
   });
 
@@ -61,7 +66,7 @@ describe('notifications', () => {
     expect((await alice.get('/notifications')).body.items.map((n: any) => n.id)).toEqual([replyNote.id]);
   });
 
-  it('marks one read; someone else\'s is not found', async () => {
+  it("marks one read; someone else's is not found", async () => {
     const other = await bob.post(`/notifications/${replyNote.id}/read`);
     expect(other.status).toBe(404);
     expect(other.body.error.code).toBe('not_found');

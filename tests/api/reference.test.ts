@@ -33,7 +33,15 @@ describe('branches', () => {
       expect(r.status).toBe(200);
       expect(r.body.nextCursor).toBeNull();
       expect(r.body.items).toEqual([
-        { id: expect.any(Number), code: 'MAIN', name: 'Main branch', city: 'Mumbai', address: '1 Bank Street', createdAt: expect.any(String), updatedAt: expect.any(String) },
+        {
+          id: expect.any(Number),
+          code: 'MAIN',
+          name: 'Main branch',
+          city: 'Mumbai',
+          address: '1 Bank Street',
+          createdAt: expect.any(String),
+          updatedAt: expect.any(String),
+        },
       ]);
     }
     expect((await apiClient(srv.url).get('/branches')).status).toBe(401);
@@ -86,22 +94,42 @@ describe('account types', () => {
     expect(r.body.nextCursor).toBeNull();
     const byCode = Object.fromEntries(r.body.items.map((t: { code: string }) => [t.code, t]));
     expect(byCode.SAV).toEqual({
-      id: expect.any(Number), code: 'SAV', name: 'Savings', minBalance: '100.00', overdraftLimit: '0.00', approvalThreshold: '50000.00',
-      currentRate: '3.50', createdAt: expect.any(String), updatedAt: expect.any(String),
+      id: expect.any(Number),
+      code: 'SAV',
+      name: 'Savings',
+      minBalance: '100.00',
+      overdraftLimit: '0.00',
+      approvalThreshold: '50000.00',
+      currentRate: '3.50',
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
     });
     expect(byCode.CUR).toMatchObject({ overdraftLimit: '500.00', approvalThreshold: null, currentRate: '0.00' });
     expect(byCode.BIZ.currentRate).toBeNull();
   });
 
   it('creates (manager+) with parsed amounts; bad amounts are invalid_amount naming the field', async () => {
-    const r = await manager.post('/account-types', { code: 'NRI', name: 'Non-resident savings', minBalance: '0', overdraftLimit: '250.5', approvalThreshold: null });
+    const r = await manager.post('/account-types', {
+      code: 'NRI',
+      name: 'Non-resident savings',
+      minBalance: '0',
+      overdraftLimit: '250.5',
+      approvalThreshold: null,
+    });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ code: 'NRI', minBalance: '0.00', overdraftLimit: '250.50', approvalThreshold: null, currentRate: null });
     const row = await srv.running.bank.db('account_types').where({ code: 'NRI' }).first();
     expect(Number(row.overdraft_limit)).toBe(25_050);
     expect(await audits('account_type.created')).toHaveLength(1);
 
-    for (const [field, value] of [['minBalance', '-1'], ['minBalance', '1e3'], ['overdraftLimit', '1.234'], ['overdraftLimit', 12], ['approvalThreshold', ''], ['approvalThreshold', '1,000']] as const) {
+    for (const [field, value] of [
+      ['minBalance', '-1'],
+      ['minBalance', '1e3'],
+      ['overdraftLimit', '1.234'],
+      ['overdraftLimit', 12],
+      ['approvalThreshold', ''],
+      ['approvalThreshold', '1,000'],
+    ] as const) {
       const bad = await manager.post('/account-types', { code: 'BAD', name: 'Bad', minBalance: '0', overdraftLimit: '0', [field]: value });
       expect(bad.status, `${field}=${value}`).toBe(400);
       expect(bad.body.error.code, `${field}=${value}`).toBe('invalid_amount');
@@ -146,7 +174,14 @@ describe('interest rates', () => {
     const tomorrow = day(1);
     const r = await manager.post('/interest-rates', { accountType: 'SAV', annualRate: '4.25', effectiveFrom: tomorrow });
     expect(r.status).toBe(201);
-    expect(r.body).toEqual({ id: expect.any(Number), accountType: 'SAV', annualRate: '4.25', effectiveFrom: tomorrow, createdAt: expect.any(String), createdBy: managerId });
+    expect(r.body).toEqual({
+      id: expect.any(Number),
+      accountType: 'SAV',
+      annualRate: '4.25',
+      effectiveFrom: tomorrow,
+      createdAt: expect.any(String),
+      createdBy: managerId,
+    });
     expect(await audits('interest_rate.created')).toHaveLength(1);
     // Tomorrow's rate is not in force today.
     expect((await customer.get('/account-types/SAV')).body.currentRate).toBe('3.50');
@@ -159,7 +194,9 @@ describe('interest rates', () => {
     expect(history.status).toBe(200);
     expect(history.body.nextCursor).toBeNull();
     expect(history.body.items.map((x: { annualRate: string; effectiveFrom: string }) => [x.effectiveFrom, x.annualRate])).toEqual([
-      ['2020-01-01', '3.50'], [day(0), '3.75'], [tomorrow, '4.25'],
+      ['2020-01-01', '3.50'],
+      [day(0), '3.75'],
+      [tomorrow, '4.25'],
     ]);
     const all = await teller.get('/interest-rates');
     expect(all.body.items.map((x: { accountType: string }) => x.accountType)).toEqual(['CUR', 'SAV', 'SAV', 'SAV']);
@@ -205,22 +242,51 @@ describe('interest rates', () => {
       expect(r.status).toBe(403);
       expect(r.body.error.code).toBe('forbidden');
     }
-    expect(await srv.running.bank.db('interest_rates').where({ account_type: 'CUR', effective_from: day(3) }).first()).toBeUndefined();
+    expect(
+      await srv.running.bank
+        .db('interest_rates')
+        .where({ account_type: 'CUR', effective_from: day(3) })
+        .first(),
+    ).toBeUndefined();
   });
 });
 
 describe('no input produces a 5xx', () => {
-  const NASTY: unknown[] = ['\u0000', 'a\u0000b', '', ' ', 'x'.repeat(5000), 12, -1, 1e308, true, null, [], {}, '1e3', '-0', '9'.repeat(40), '%_\\', '2026-02-30'];
+  const NASTY: unknown[] = [
+    '\u0000',
+    'a\u0000b',
+    '',
+    ' ',
+    'x'.repeat(5000),
+    12,
+    -1,
+    1e308,
+    true,
+    null,
+    [],
+    {},
+    '1e3',
+    '-0',
+    '9'.repeat(40),
+    '%_\\',
+    '2026-02-30',
+  ];
   it('branches, account types and rates with nasty values in every field', async () => {
     const mainId = (await teller.get('/branches')).body.items[0].id;
     for (const v of NASTY) {
       for (const f of ['code', 'name', 'city', 'address']) {
-        expect((await manager.post('/branches', { code: 'FUZZ', name: 'n', city: 'c', [f]: v })).status, `branch ${f}=${JSON.stringify(v)}`).toBeLessThan(500);
+        expect(
+          (await manager.post('/branches', { code: 'FUZZ', name: 'n', city: 'c', [f]: v })).status,
+          `branch ${f}=${JSON.stringify(v)}`,
+        ).toBeLessThan(500);
         await srv.running.bank.db('branches').where({ code: 'FUZZ' }).delete();
         expect((await manager.patch(`/branches/${mainId}`, { [f]: v })).status, `branch patch ${f}`).toBeLessThan(500);
       }
       for (const f of ['code', 'name', 'minBalance', 'overdraftLimit', 'approvalThreshold']) {
-        expect((await manager.post('/account-types', { code: 'FUZZ', name: 'n', minBalance: '0', overdraftLimit: '0', [f]: v })).status, `type ${f}=${JSON.stringify(v)}`).toBeLessThan(500);
+        expect(
+          (await manager.post('/account-types', { code: 'FUZZ', name: 'n', minBalance: '0', overdraftLimit: '0', [f]: v })).status,
+          `type ${f}=${JSON.stringify(v)}`,
+        ).toBeLessThan(500);
         await srv.running.bank.db('account_types').where({ code: 'FUZZ' }).delete();
         expect((await manager.patch('/account-types/CUR', { [f]: v })).status, `type patch ${f}`).toBeLessThan(500);
       }

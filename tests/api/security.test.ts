@@ -26,7 +26,8 @@ describe('hardening over HTTP (issue 9, items 3, 6, 7)', () => {
     await teller.post('/deposits', { accountId: a.id, amount: '100.00', memo: 'opening' });
     const memos = ["-1+1+cmd|' /C calc'!A0", '@SUM(1+1)*cmd|" /C calc"!A0', '\t=1+1', '\r=2+2', '=HYPERLINK("http://x")', '+1+1'];
     const api = apiClient(srv.url, owner.token);
-    for (const memo of memos) expect((await api.post('/transfers', { fromAccountId: a.id, toAccountNumber: b.number, amount: '1.00', memo })).status).toBe(201);
+    for (const memo of memos)
+      expect((await api.post('/transfers', { fromAccountId: a.id, toAccountNumber: b.number, amount: '1.00', memo })).status).toBe(201);
     const csv = (await api.get(`/accounts/${a.id}/statement?format=csv`)).text;
     const cells = csv.split('\r\n').filter((l) => /^\d{4}-/.test(l));
     expect(cells).toHaveLength(7);
@@ -37,7 +38,7 @@ describe('hardening over HTTP (issue 9, items 3, 6, 7)', () => {
         if (/^[=+\-@\t\r]/.test(raw)) expect(raw, line).toMatch(/^-?\d+(\.\d+)?$/);
       }
     }
-    expect(csv).toContain(",-1.00,");
+    expect(csv).toContain(',-1.00,');
     expect(csv).toContain("'-1+1+cmd|' /C calc'!A0");
     expect(csv).toContain("'@SUM(1+1)");
     expect(csvCell('\t=1+1')).toBe("'\t=1+1");

@@ -68,8 +68,14 @@ describe('ticket lifecycle', () => {
     expect(created.status).toBe(201);
     const ticket = created.body;
     expect(ticket).toMatchObject({
-      customerId: aliceId, category: 'card', subject: 'Card blocked', status: 'open', priority: 'high',
-      assigneeId: null, resolution: null, escalationLevel: 0,
+      customerId: aliceId,
+      category: 'card',
+      subject: 'Card blocked',
+      status: 'open',
+      priority: 'high',
+      assigneeId: null,
+      resolution: null,
+      escalationLevel: 0,
     });
     expect(ticket.messages).toHaveLength(1);
     expect(ticket.messages[0]).toMatchObject({ authorId: aliceUserId, authorRole: 'customer', body: 'My card was blocked abroad.' });
@@ -80,7 +86,11 @@ describe('ticket lifecycle', () => {
     // Staff, as the contract says; the owner's and the ticket's rooms too.
     expect(ev[0].rooms).toEqual(ownerRooms);
     expect(ev[0].data.ticket).toMatchObject({ id: ticket.id, status: 'open', messages: [{ authorRole: 'customer' }] });
-    expect(await db()('audit_log').where({ entity: 'ticket', entity_id: String(ticket.id), action: 'ticket.created' }).first()).toBeTruthy();
+    expect(
+      await db()('audit_log')
+        .where({ entity: 'ticket', entity_id: String(ticket.id), action: 'ticket.created' })
+        .first(),
+    ).toBeTruthy();
 
     // A staff reply moves an open ticket to in_progress and notifies the customer.
     seq = await lastSeq();
@@ -115,7 +125,10 @@ describe('ticket lifecycle', () => {
     expect(ev[0].rooms).toEqual(ownerRooms);
     expect(ev[1].rooms).toEqual([`user:${aliceUserId}`]);
     expect(ev[1].data.kind).toBe('ticket_resolved');
-    const audited = await db()('audit_log').where({ entity: 'ticket', entity_id: String(ticket.id), action: 'ticket.updated' }).orderBy('id', 'desc').first();
+    const audited = await db()('audit_log')
+      .where({ entity: 'ticket', entity_id: String(ticket.id), action: 'ticket.updated' })
+      .orderBy('id', 'desc')
+      .first();
     expect(JSON.parse(audited.before).status).toBe('in_progress');
     expect(JSON.parse(audited.after).status).toBe('resolved');
 
@@ -127,7 +140,10 @@ describe('ticket lifecycle', () => {
     ev = await eventsAfter(seq);
     expect(ev.map((e) => e.type)).toEqual(['ticket.updated']);
     expect(ev[0].rooms).toEqual(ownerRooms);
-    expect((await teller.patch(`/tickets/${ticket.id}`, { status: 'resolved' })).body).toMatchObject({ status: 'resolved', resolution: 'Card unblocked.' });
+    expect((await teller.patch(`/tickets/${ticket.id}`, { status: 'resolved' })).body).toMatchObject({
+      status: 'resolved',
+      resolution: 'Card unblocked.',
+    });
 
     // The owner closes it; nothing more can be said.
     const closed = await alice.patch(`/tickets/${ticket.id}`, { status: 'closed' });
@@ -148,13 +164,27 @@ describe('ticket lifecycle', () => {
     expect(full.status).toBe(200);
     expect(full.body.messages.map((m: any) => m.body)).toEqual(['My card was blocked abroad.', 'We are looking into it.', 'Still on it.']);
     expect(full.body.messages.map((m: any) => m.authorRole)).toEqual(['customer', 'teller', 'manager']);
-    const actions = (await db()('audit_log').where({ entity: 'ticket', entity_id: String(ticket.id) }).orderBy('id')).map((r) => r.action);
-    expect(actions).toEqual(['ticket.created', 'ticket.message', 'ticket.message', 'ticket.updated', 'ticket.updated', 'ticket.updated', 'ticket.updated']);
+    const actions = (
+      await db()('audit_log')
+        .where({ entity: 'ticket', entity_id: String(ticket.id) })
+        .orderBy('id')
+    ).map((r) => r.action);
+    expect(actions).toEqual([
+      'ticket.created',
+      'ticket.message',
+      'ticket.message',
+      'ticket.updated',
+      'ticket.updated',
+      'ticket.updated',
+      'ticket.updated',
+    ]);
   });
 
   it('a customer reply reopens a resolved ticket and notifies the assignee', async () => {
     const t = (await open(alice)).body;
-    expect((await teller.patch(`/tickets/${t.id}`, { assigneeId: managerUserId, status: 'resolved', resolution: 'Done' })).status).toBe(200);
+    expect((await teller.patch(`/tickets/${t.id}`, { assigneeId: managerUserId, status: 'resolved', resolution: 'Done' })).status).toBe(
+      200,
+    );
     const seq = await lastSeq();
     const r = await alice.post(`/tickets/${t.id}/messages`, { body: 'It is blocked again' });
     expect(r.status).toBe(201);
@@ -207,7 +237,14 @@ describe('ticket rules', () => {
 
   it('the owner may not assign, set priority, resolve or move to in_progress', async () => {
     const seq = await lastSeq();
-    for (const change of [{ priority: 'urgent' }, { assigneeId: tellerUserId }, { resolution: 'fixed' }, { status: 'resolved', resolution: 'x' }, { status: 'in_progress' }, { status: 'closed', priority: 'low' }]) {
+    for (const change of [
+      { priority: 'urgent' },
+      { assigneeId: tellerUserId },
+      { resolution: 'fixed' },
+      { status: 'resolved', resolution: 'x' },
+      { status: 'in_progress' },
+      { status: 'closed', priority: 'low' },
+    ]) {
       const r = await alice.patch(`/tickets/${ticket.id}`, change);
       expect(r.status, JSON.stringify(change)).toBe(403);
       expect(r.body.error.code).toBe('forbidden');
@@ -258,8 +295,15 @@ describe('ticket rules', () => {
   it('refuses blank, oversized and malformed bodies', async () => {
     const before = Number((await db()('tickets').count({ n: '*' }))[0].n);
     for (const bad of [
-      { subject: '' }, { subject: '   ' }, { subject: 'x'.repeat(201) }, { body: '' }, { body: 'x'.repeat(10_001) },
-      { category: 'loans' }, { priority: 'meh' }, { extra: 1 }, { subject: 42 },
+      { subject: '' },
+      { subject: '   ' },
+      { subject: 'x'.repeat(201) },
+      { body: '' },
+      { body: 'x'.repeat(10_001) },
+      { category: 'loans' },
+      { priority: 'meh' },
+      { extra: 1 },
+      { subject: 42 },
     ]) {
       const r = await open(alice, bad);
       expect(r.status, JSON.stringify(bad).slice(0, 60)).toBe(400);

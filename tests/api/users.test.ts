@@ -34,16 +34,31 @@ describe.each(DIALECTS)('users administration (%s)', (dialect) => {
   it('creates logins; the new login can sign in', async () => {
     const r = await admin.post('/users', { username: 'Tina.Teller', password: 'tina-pass-123', role: 'teller', displayName: 'Tina' });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ username: 'tina.teller', role: 'teller', customerId: null, displayName: 'Tina', active: true, totpEnabled: false });
+    expect(r.body).toMatchObject({
+      username: 'tina.teller',
+      role: 'teller',
+      customerId: null,
+      displayName: 'Tina',
+      active: true,
+      totpEnabled: false,
+    });
     expect(r.body).not.toHaveProperty('passwordHash');
     expect(JSON.stringify(r.body)).not.toMatch(/argon2/);
     const li = await loginAs('tina.teller', 'tina-pass-123');
     expect(li.status).toBe(200);
     expect(li.body.user.id).toBe(r.body.id);
-    const auditRow = await db()('audit_log').where({ action: 'user.created', entity_id: String(r.body.id) }).first();
+    const auditRow = await db()('audit_log')
+      .where({ action: 'user.created', entity_id: String(r.body.id) })
+      .first();
     expect(auditRow.actor_id).toBe(adminId);
 
-    const cust = await admin.post('/users', { username: 'carol', password: 'carol-pass-123', role: 'customer', displayName: 'Carol', customerId });
+    const cust = await admin.post('/users', {
+      username: 'carol',
+      password: 'carol-pass-123',
+      role: 'customer',
+      displayName: 'Carol',
+      customerId,
+    });
     expect(cust.status).toBe(201);
     expect(cust.body.customerId).toBe(customerId);
   });
@@ -79,7 +94,11 @@ describe.each(DIALECTS)('users administration (%s)', (dialect) => {
 
   it('is for admins only (login history for managers and up)', async () => {
     for (const c of [manager, teller, customer]) {
-      for (const r of [await c.get('/users'), await c.post('/users', { username: 'sneaky', password: 'sneaky-pass-1', role: 'admin', displayName: 'S' }), await c.patch(`/users/${adminId}`, { active: false })]) {
+      for (const r of [
+        await c.get('/users'),
+        await c.post('/users', { username: 'sneaky', password: 'sneaky-pass-1', role: 'admin', displayName: 'S' }),
+        await c.patch(`/users/${adminId}`, { active: false }),
+      ]) {
         expect(r.status).toBe(403);
         expect(r.body.error.code).toBe('forbidden');
       }
@@ -128,9 +147,15 @@ describe.each(DIALECTS)('users administration (%s)', (dialect) => {
     expect(promoted.body.role).toBe('manager');
     expect((await c.get('/auth/me')).status).toBe(401);
     expect(await db()('sessions').where({ id: target.sessionId }).first()).toMatchObject({ revoked_reason: 'role_changed' });
-    const ev = await db()('event_rooms').join('events', 'events.seq', 'event_rooms.seq').where({ room: `session:${target.sessionId}`, type: 'session.revoked' }).first();
+    const ev = await db()('event_rooms')
+      .join('events', 'events.seq', 'event_rooms.seq')
+      .where({ room: `session:${target.sessionId}`, type: 'session.revoked' })
+      .first();
     expect(JSON.parse(ev.payload).reason).toBe('role_changed');
-    const auditRow = await db()('audit_log').where({ action: 'user.updated', entity_id: String(target.user.id) }).orderBy('id', 'desc').first();
+    const auditRow = await db()('audit_log')
+      .where({ action: 'user.updated', entity_id: String(target.user.id) })
+      .orderBy('id', 'desc')
+      .first();
     expect(JSON.parse(auditRow.before).role).toBe('teller');
     expect(JSON.parse(auditRow.after).role).toBe('manager');
 

@@ -51,7 +51,11 @@ type Receiver = Awaited<ReturnType<typeof receiver>>;
 
 /** The documented check (README): HMAC-SHA256 over "<t>.<raw body>" with the endpoint's secret. */
 function verify(secret: string, header: string | undefined, raw: string, toleranceSec = 300): boolean {
-  const parts = Object.fromEntries(String(header).split(',').map((kv) => kv.split('=') as [string, string]));
+  const parts = Object.fromEntries(
+    String(header)
+      .split(',')
+      .map((kv) => kv.split('=') as [string, string]),
+  );
   const t = Number(parts.t);
   if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceSec) return false;
   const expected = crypto.createHmac('sha256', secret).update(`${t}.${raw}`).digest('hex');
@@ -76,7 +80,10 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
   const deposit = (amount = '10.00') => teller.post('/deposits', { accountId, amount });
 
   beforeAll(async () => {
-    srv = await startTestServer({ dialect, env: { ROLE: 'all', WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_TIMEOUT_MS: String(SLOW_HOLD_MS) } });
+    srv = await startTestServer({
+      dialect,
+      env: { ROLE: 'all', WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_TIMEOUT_MS: String(SLOW_HOLD_MS) },
+    });
     const { bank } = srv.running;
     await seedReference(bank.db);
     accountId = (await openTestAccount(bank, await createCustomer(bank.db, 'Hook'))).id;
@@ -98,7 +105,10 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
     const dep = await deposit('12.34');
     const hit = await until(() => r.hits[0], { what: 'the delivery' });
     expect(hit.headers['x-bank-event']).toBe('balance.updated');
-    expect(hit.body).toMatchObject({ event: 'balance.updated', data: { accountId, balance: expect.any(String), transactionId: dep.body.id } });
+    expect(hit.body).toMatchObject({
+      event: 'balance.updated',
+      data: { accountId, balance: expect.any(String), transactionId: dep.body.id },
+    });
     expect(hit.body.deliveryId).toBe(Number(hit.headers['x-bank-delivery']));
     expect(hit.body.seq).toBe(hit.body.data.seq);
     expect(verify(h.secret, hit.headers['x-bank-signature'] as string, hit.raw)).toBe(true);
@@ -106,11 +116,21 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
     expect(verify(h.secret, hit.headers['x-bank-signature'] as string, hit.raw.replace('12.34', '99.99'))).toBe(false);
     expect(verify('whsec_other', hit.headers['x-bank-signature'] as string, hit.raw)).toBe(false);
 
-    const log = await until(async () => {
-      const items = (await admin.get(`/webhooks/${h.id}/deliveries`)).body.items;
-      return items[0]?.status === 'delivered' && items;
-    }, { what: 'the delivery log' });
-    expect(log[0]).toMatchObject({ seq: hit.body.seq, event: 'balance.updated', attempts: 1, lastStatusCode: 200, lastError: null, nextAttemptAt: null });
+    const log = await until(
+      async () => {
+        const items = (await admin.get(`/webhooks/${h.id}/deliveries`)).body.items;
+        return items[0]?.status === 'delivered' && items;
+      },
+      { what: 'the delivery log' },
+    );
+    expect(log[0]).toMatchObject({
+      seq: hit.body.seq,
+      event: 'balance.updated',
+      attempts: 1,
+      lastStatusCode: 200,
+      lastError: null,
+      nextAttemptAt: null,
+    });
   });
 
   it('retries a failing receiver with backoff: 500, 500, then 200 on the third attempt', async () => {
@@ -123,10 +143,13 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
     expect(r.hits.every((x) => verify(h.secret, x.headers['x-bank-signature'] as string, x.raw))).toBe(true);
     expect(r.hits[1].at - r.hits[0].at).toBeGreaterThanOrEqual(25); // base 50 ms, jittered 50–100 %
     expect(r.hits[2].at - r.hits[1].at).toBeGreaterThanOrEqual(50); // doubled
-    const [d] = await until(async () => {
-      const items = (await admin.get(`/webhooks/${h.id}/deliveries`)).body.items;
-      return items[0]?.status === 'delivered' && items;
-    }, { what: 'delivered after retries' });
+    const [d] = await until(
+      async () => {
+        const items = (await admin.get(`/webhooks/${h.id}/deliveries`)).body.items;
+        return items[0]?.status === 'delivered' && items;
+      },
+      { what: 'delivered after retries' },
+    );
     expect(d).toMatchObject({ attempts: 3, lastStatusCode: 200 });
     await new Promise((res) => setTimeout(res, 300));
     expect(r.hits).toHaveLength(3);
@@ -176,7 +199,9 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
     });
     expect((await apiClient(srv.url, user.token).post('/auth/logout')).status).toBeLessThan(300);
     await deposit('3.21');
-    await until(() => all.hits.some((h) => h.body.event === 'balance.updated' && h.raw.includes('3.21')), { what: 'the deposit at the "*" endpoint' });
+    await until(() => all.hits.some((h) => h.body.event === 'balance.updated' && h.raw.includes('3.21')), {
+      what: 'the deposit at the "*" endpoint',
+    });
     await new Promise((res) => setTimeout(res, 1000)); // a sender tick more
     const got = new Set(all.hits.map((h) => h.body.event as string));
     expect(got.has('transaction.posted')).toBe(true);
@@ -245,8 +270,16 @@ describe('private addresses are refused by default', () => {
 
   it('loopback, private, link-local and mapped addresses, and names resolving to them, are 400', async () => {
     for (const url of [
-      'http://127.0.0.1:8080/hook', 'http://localhost/hook', 'http://10.1.2.3/hook', 'http://192.168.1.10/hook', 'http://172.20.0.5/hook',
-      'http://169.254.169.254/latest/meta-data', 'http://[::1]/hook', 'http://[::ffff:127.0.0.1]/hook', 'http://[fd00::1]/hook', 'http://0.0.0.0/hook',
+      'http://127.0.0.1:8080/hook',
+      'http://localhost/hook',
+      'http://10.1.2.3/hook',
+      'http://192.168.1.10/hook',
+      'http://172.20.0.5/hook',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]/hook',
+      'http://[::ffff:127.0.0.1]/hook',
+      'http://[fd00::1]/hook',
+      'http://0.0.0.0/hook',
     ]) {
       const res = await admin.post('/webhooks', { url, events: ['balance.updated'] });
       expect(res.status, url).toBe(400);
@@ -332,7 +365,14 @@ describe('a crash between commit and delivery', () => {
     const tellerToken = (await userWithSession(bank, 'teller')).token;
     // The first request is held unanswered: the server dies while it waits for the answer.
     r = await receiver((_h, n) => (n === 1 ? 'hang' : 200));
-    const env = { DATABASE_URL: testDb.url, ROLE: 'all', WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' };
+    const env = {
+      DATABASE_URL: testDb.url,
+      ROLE: 'all',
+      WEBHOOK_ALLOW_PRIVATE: '1',
+      WEBHOOK_RETRY_BASE_MS: '50',
+      WEBHOOK_TIMEOUT_MS: '1000',
+      LOG_LEVEL: 'warn',
+    };
     server = await spawnServer(env);
     const h = (await apiClient(server.url, adminToken).post('/webhooks', { url: r.url, events: ['transaction.posted'] })).body;
     const dep = await apiClient(server.url, tellerToken).post('/deposits', { accountId, amount: '50.00' });
@@ -347,7 +387,9 @@ describe('a crash between commit and delivery', () => {
     expect(r.hits[1].body).toMatchObject({ event: 'transaction.posted', data: { transaction: { id: dep.body.id } } });
     expect(r.hits[1].body.deliveryId).toBe(r.hits[0].body.deliveryId);
     expect(verify(h.secret, r.hits[1].headers['x-bank-signature'] as string, r.hits[1].raw)).toBe(true);
-    await until(async () => (await testDb.db('webhook_deliveries').where({ endpoint_id: h.id }).first()).status === 'delivered', { what: 'marked delivered' });
+    await until(async () => (await testDb.db('webhook_deliveries').where({ endpoint_id: h.id }).first()).status === 'delivered', {
+      what: 'marked delivered',
+    });
   }, 90_000);
 
   it('an event committed while no sender ran is delivered when one starts', async () => {
@@ -359,8 +401,18 @@ describe('a crash between commit and delivery', () => {
     const { deposit } = await import('../../bank/ledger/transactions.js');
     const { SYSTEM } = await import('../../bank/core/context.js');
     const tx = (await deposit(bank, SYSTEM, { accountId, amount: '5.00' })).value;
-    server = await spawnServer({ DATABASE_URL: testDb.url, ROLE: 'all', WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' });
-    const hit = await until(() => r.hits.slice(before).find((x) => x.body.data.transaction?.id === tx.id), { timeout: 20_000, what: 'the delivery' });
+    server = await spawnServer({
+      DATABASE_URL: testDb.url,
+      ROLE: 'all',
+      WEBHOOK_ALLOW_PRIVATE: '1',
+      WEBHOOK_RETRY_BASE_MS: '50',
+      WEBHOOK_TIMEOUT_MS: '1000',
+      LOG_LEVEL: 'warn',
+    });
+    const hit = await until(() => r.hits.slice(before).find((x) => x.body.data.transaction?.id === tx.id), {
+      timeout: 20_000,
+      what: 'the delivery',
+    });
     expect(hit.body.event).toBe('transaction.posted');
   }, 90_000);
 });

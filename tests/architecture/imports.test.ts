@@ -47,11 +47,17 @@ const BAD: Array<[file: string, code: string]> = [
   ['runtime/x.ts', "import '../bank/access/sessions.js';"],
   ['server.ts', "import './bank/core/context.js';"],
   ['client/src/x.ts', "import '../../bank/core/money.js';"],
-  ['client/src/views/staff/X.vue', "<script setup lang=\"ts\">\nimport { parseAmount } from '../../../../bank/money.js';\nparseAmount('1');\n</script>\n<template><div /></template>\n"],
+  [
+    'client/src/views/staff/X.vue',
+    "<script setup lang=\"ts\">\nimport { parseAmount } from '../../../../bank/money.js';\nparseAmount('1');\n</script>\n<template><div /></template>\n",
+  ],
 ];
 
 const GOOD: Array<[file: string, code: string]> = [
-  ['bank/ledger/x.ts', "import './writer.js';\nimport '../core/db-tx.js';\nimport '../../db/knex.js';\nimport '../../db/constants.js';\nimport '../../shared/events.js';"],
+  [
+    'bank/ledger/x.ts',
+    "import './writer.js';\nimport '../core/db-tx.js';\nimport '../../db/knex.js';\nimport '../../db/constants.js';\nimport '../../shared/events.js';",
+  ],
   ['db/migrations/0100_x.ts', "import '../constants.js';\nimport '../knex.js';"],
   ['runtime/x.ts', "import '../bank/core/index.js';"],
   ['rest/routes/x.ts', "import '../auth.js';\nimport '../../bank/outbox/index.js';\nimport '../../runtime/services.js';"],

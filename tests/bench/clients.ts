@@ -9,10 +9,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 
-type Command =
-  | { type: 'connect'; url: string; tokens: string[]; concurrency: number }
-  | { type: 'report' }
-  | { type: 'close' };
+type Command = { type: 'connect'; url: string; tokens: string[]; concurrency: number } | { type: 'report' } | { type: 'close' };
 
 const sockets: Socket[] = [];
 let balance: [number, number, number][] = [];
@@ -22,7 +19,14 @@ const send = (msg: unknown) => process.send?.(msg);
 
 function open(url: string, token: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = io(url, { path: '/socket.io', transports: ['websocket'], forceNew: true, reconnection: false, timeout: 60_000, auth: { token } });
+    const s = io(url, {
+      path: '/socket.io',
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: 60_000,
+      auth: { token },
+    });
     s.on('balance.updated', (d: { transactionId: number; at: string }) => {
       balance.push([d.transactionId, Date.parse(d.at), now()]);
     });

@@ -36,13 +36,19 @@ const SCENARIOS = ['ceiling', 'reads', 'transfers', 'batch', 'pg', 'push', 'fano
 type ScenarioName = (typeof SCENARIOS)[number];
 const CONNECTIONS = 50;
 
-const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean) : null;
-for (const s of only ?? []) if (!SCENARIOS.includes(s as ScenarioName)) throw new Error(`BENCH_ONLY: unknown scenario ${s} (known: ${SCENARIOS.join(', ')})`);
+const only = process.env.BENCH_ONLY
+  ? process.env.BENCH_ONLY.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  : null;
+for (const s of only ?? [])
+  if (!SCENARIOS.includes(s as ScenarioName)) throw new Error(`BENCH_ONLY: unknown scenario ${s} (known: ${SCENARIOS.join(', ')})`);
 if (!['sqlite', 'pg', 'both'].includes(DB_MODE)) throw new Error('BENCH_DB must be sqlite, pg or both');
 if (!(SECONDS > 0)) throw new Error('BENCH_SECONDS must be a positive number');
 /** The ceiling runs whenever a figure needs its ratio (reads, single transfers). */
 function wanted(s: ScenarioName): boolean {
-  if (s === 'ceiling') return !only || only.includes('ceiling') || (['reads', 'transfers', 'pg'] as const).some((o) => only.includes(o) && wanted(o));
+  if (s === 'ceiling')
+    return !only || only.includes('ceiling') || (['reads', 'transfers', 'pg'] as const).some((o) => only.includes(o) && wanted(o));
   if (only && !only.includes(s)) return false;
   if (s === 'pg') return DB_MODE !== 'sqlite';
   return DB_MODE !== 'pg';
@@ -90,10 +96,22 @@ function add(f: Figure) {
 }
 
 /** An autocannon result as a figure: req/s, its ratio to the ceiling, p50/p99, errors. */
-function httpFigure(scenario: string, figure: string, r: autocannon.Result, target?: { text: string; met: (f: Figure) => boolean }): Figure {
+function httpFigure(
+  scenario: string,
+  figure: string,
+  r: autocannon.Result,
+  target?: { text: string; met: (f: Figure) => boolean },
+): Figure {
   const f: Figure = {
-    scenario, figure, value: r.requests.average, unit: 'req/s', ratio: ratioOf(r.requests.average),
-    p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx,
+    scenario,
+    figure,
+    value: r.requests.average,
+    unit: 'req/s',
+    ratio: ratioOf(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
   };
   if (target) {
     f.target = target.text;
@@ -152,7 +170,11 @@ interface Kid {
   send(msg: unknown): void;
 }
 function forkKid(file: string): Kid {
-  const child = fork(path.join(ROOT, 'tests/bench', file), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(ROOT, 'tests/bench', file), [], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   forked.add(child);
   const waiting: { type: string; resolve(m: any): void }[] = [];
   const queue: any[] = [];
@@ -319,17 +341,23 @@ async function transferLoad(base: string, staffToken: string, accounts: { id: nu
     url: `${base}/api/v1/transfers`,
     connections: CONNECTIONS,
     duration: SECONDS,
-    requests: [{
-      method: 'POST',
-      headers: bearer(staffToken),
-      setupRequest: (req: any) => {
-        const from = accounts[i++ % accounts.length];
-        const to = accounts[(i * 7 + 3) % accounts.length];
-        const dst = to.id === from.id ? accounts[(i + 1) % accounts.length] : to;
-        return { ...req, headers: { ...req.headers, 'Idempotency-Key': crypto.randomUUID() }, body: JSON.stringify({ fromAccountId: from.id, toAccountNumber: dst.number, amount: '1.25' }) };
+    requests: [
+      {
+        method: 'POST',
+        headers: bearer(staffToken),
+        setupRequest: (req: any) => {
+          const from = accounts[i++ % accounts.length];
+          const to = accounts[(i * 7 + 3) % accounts.length];
+          const dst = to.id === from.id ? accounts[(i + 1) % accounts.length] : to;
+          return {
+            ...req,
+            headers: { ...req.headers, 'Idempotency-Key': crypto.randomUUID() },
+            body: JSON.stringify({ fromAccountId: from.id, toAccountNumber: dst.number, amount: '1.25' }),
+          };
+        },
+        onResponse: (status: number, body: string) => seen.onResponse(status, body),
       },
-      onResponse: (status: number, body: string) => seen.onResponse(status, body),
-    }],
+    ],
   });
   return { r, seen };
 }
@@ -358,7 +386,8 @@ async function reads() {
   log(`reads: 100,000 transfers (200,000 entries) written in ${Math.round(now() - started)} ms`);
   // Pages from the start, the middle and the end of the account's entries (cursor = entry id).
   const cursors: (number | null)[] = [null];
-  for (const offset of [50_000, 99_900]) cursors.push((await db('entries').where('account_id', target.id).orderBy('id').offset(offset).first('id')).id);
+  for (const offset of [50_000, 99_900])
+    cursors.push((await db('entries').where('account_id', target.id).orderBy('id').offset(offset).first('id')).id);
   await fresh.close();
   const server = await startServer(fresh.url);
   const base = server.url;
@@ -369,17 +398,25 @@ async function reads() {
     duration: SECONDS,
     requests: people.map((p) => ({ method: 'GET', path: '/api/v1/accounts', headers: { Authorization: `Bearer ${p.token}` } })),
   });
-  httpFigure('reads', 'GET /accounts (10 customers rotated)', accounts, { text: '≥ 35 % of ceiling', met: (f) => (f.ratio ?? 0) >= 0.35 && !f.errors && !f.non2xx });
+  httpFigure('reads', 'GET /accounts (10 customers rotated)', accounts, {
+    text: '≥ 35 % of ceiling',
+    met: (f) => (f.ratio ?? 0) >= 0.35 && !f.errors && !f.non2xx,
+  });
 
   for (const c of cursors) {
     const page = await api(base, people[0].token, 'GET', `/accounts/${target.id}/entries${c ? `?cursor=${c}` : ''}`);
-    if (page.status !== 200 || !page.body.items?.length || !page.body.nextCursor) throw new Error(`entries page after ${c}: ${page.status} ${JSON.stringify(page.body).slice(0, 300)}`);
+    if (page.status !== 200 || !page.body.items?.length || !page.body.nextCursor)
+      throw new Error(`entries page after ${c}: ${page.status} ${JSON.stringify(page.body).slice(0, 300)}`);
   }
   const entries = await load({
     url: `${base}/api/v1/accounts/${target.id}/entries`,
     connections: CONNECTIONS,
     duration: SECONDS,
-    requests: cursors.map((c) => ({ method: 'GET', path: `/api/v1/accounts/${target.id}/entries${c ? `?cursor=${c}` : ''}`, headers: { Authorization: `Bearer ${people[0].token}` } })),
+    requests: cursors.map((c) => ({
+      method: 'GET',
+      path: `/api/v1/accounts/${target.id}/entries${c ? `?cursor=${c}` : ''}`,
+      headers: { Authorization: `Bearer ${people[0].token}` },
+    })),
   });
   httpFigure('reads', 'GET /accounts/:id/entries (100,000 entries; first, middle, last page)', entries, {
     text: '≥ 35 % of ceiling, p99 ≤ 20 ms',
@@ -413,7 +450,18 @@ async function seedEntries(db: Knex, fromId: number, toId: number, count: number
       for (let k = done; k < Math.min(count, done + CHUNK); k++) {
         const at = new Date(base + k).toISOString();
         txId++;
-        txs.push({ id: txId, kind: 'transfer', status: 'posted', amount: amountMinor, currency: from.currency, from_account_id: fromId, to_account_id: toId, memo: 'bench seed', created_at: at, posted_at: at });
+        txs.push({
+          id: txId,
+          kind: 'transfer',
+          status: 'posted',
+          amount: amountMinor,
+          currency: from.currency,
+          from_account_id: fromId,
+          to_account_id: toId,
+          memo: 'bench seed',
+          created_at: at,
+          posted_at: at,
+        });
         fromBal -= amountMinor;
         toBal += amountMinor;
         ens.push({ id: ++entryId, transaction_id: txId, account_id: fromId, amount: -amountMinor, balance_after: fromBal, at });
@@ -431,7 +479,10 @@ async function seedEntries(db: Knex, fromId: number, toId: number, count: number
 async function insertRows(trx: Knex.Transaction, table: string, rows: Record<string, unknown>[]) {
   const cols = Object.keys(rows[0]);
   const one = `(${cols.map(() => '?').join(', ')})`;
-  await trx.raw(`insert into ${table} (${cols.join(', ')}) values ${rows.map(() => one).join(', ')}`, rows.flatMap((r) => cols.map((c) => r[c] as Knex.RawBinding)));
+  await trx.raw(
+    `insert into ${table} (${cols.join(', ')}) values ${rows.map(() => one).join(', ')}`,
+    rows.flatMap((r) => cols.map((c) => r[c] as Knex.RawBinding)),
+  );
 }
 
 /** 48 funded accounts over 8 customers, a teller and an admin with sessions. */
@@ -476,7 +527,12 @@ async function batch() {
       const from = accounts[(i + b) % accounts.length];
       const to = accounts[(i * 7 + b + 1) % accounts.length];
       const dst = to.id === from.id ? accounts[(i + b + 1) % accounts.length] : to;
-      return { idempotencyKey: `bench-${b}-${i}-${crypto.randomBytes(4).toString('hex')}`, fromAccountNumber: from.number, toAccountNumber: dst.number, amount: '0.75' };
+      return {
+        idempotencyKey: `bench-${b}-${i}-${crypto.randomBytes(4).toString('hex')}`,
+        fromAccountNumber: from.number,
+        toAccountNumber: dst.number,
+        amount: '0.75',
+      };
     });
     const t0 = now();
     const res = await api(base, manager.token, 'POST', '/batch/transfers', { atomic: false, items });
@@ -499,9 +555,16 @@ async function batch() {
   if (failed) log(`batch: not posted ${JSON.stringify(codes)}`);
   const rate = posted / (total / 1000);
   add({
-    scenario: 'batch', figure: `POST /batch/transfers, ${requests} × 5,000 items (SQLite)`, value: rate, unit: 'transfers/s',
-    p50: percentile(times, 50), p99: percentile(times, 99), errors: failed,
-    target: '≥ 50,000/s', met: rate >= 50_000 && failed === 0, note: 'p50/p99 are per 5,000-item request',
+    scenario: 'batch',
+    figure: `POST /batch/transfers, ${requests} × 5,000 items (SQLite)`,
+    value: rate,
+    unit: 'transfers/s',
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    errors: failed,
+    target: '≥ 50,000/s',
+    met: rate >= 50_000 && failed === 0,
+    note: 'p50/p99 are per 5,000-item request',
   });
   await verify('batch', base, admin.token);
 }
@@ -517,12 +580,16 @@ async function connectSockets(url: string, tokens: string[], kids: number) {
   const done = await Promise.all(children.map((c) => c.next<{ connected: number; failed: number; error?: string }>('connected', 300_000)));
   const connected = done.reduce((s, d) => s + d.connected, 0);
   const failed = done.reduce((s, d) => s + d.failed, 0);
-  log(`${connected} sockets connected in ${Math.round(now() - t0)} ms${failed ? `, ${failed} failed (${done.find((d) => d.error)?.error})` : ''}`);
+  log(
+    `${connected} sockets connected in ${Math.round(now() - t0)} ms${failed ? `, ${failed} failed (${done.find((d) => d.error)?.error})` : ''}`,
+  );
   const report = async () => {
-    const parts = await Promise.all(children.map((c) => {
-      c.send({ type: 'report' });
-      return c.next<{ balance: [number, number, number][]; announcements: [number, number][]; connected: number }>('report', 30_000);
-    }));
+    const parts = await Promise.all(
+      children.map((c) => {
+        c.send({ type: 'report' });
+        return c.next<{ balance: [number, number, number][]; announcements: [number, number][]; connected: number }>('report', 30_000);
+      }),
+    );
     return {
       balance: parts.flatMap((p) => p.balance),
       announcements: parts.flatMap((p) => p.announcements),
@@ -543,7 +610,11 @@ async function push() {
   await fresh.close();
   const server = await startServer(fresh.url);
   const base = server.url;
-  const sockets = await connectSockets(base, receivers.map((r) => r.token), 2);
+  const sockets = await connectSockets(
+    base,
+    receivers.map((r) => r.token),
+    2,
+  );
 
   const from = payers.flatMap((p) => p.accounts);
   const to = receivers.map((r) => r.accounts[0]);
@@ -551,30 +622,37 @@ async function push() {
   let i = 0;
   let measuring = false;
   const seen = refusals();
-  const paced = (duration: number) => autocannon({
-    url: `${base}/api/v1/transfers`,
-    connections: CONNECTIONS,
-    overallRate: 1_000,
-    duration,
-    requests: [{
-      method: 'POST',
-      headers: bearer(teller.token),
-      setupRequest: (req: any) => {
-        const n = i++;
-        return { ...req, headers: { ...req.headers, 'Idempotency-Key': crypto.randomUUID() }, body: JSON.stringify({ fromAccountId: from[n % from.length].id, toAccountNumber: to[n % to.length].number, amount: '0.10' }) };
-      },
-      onResponse: (status: number, body: string) => {
-        const at = now();
-        seen.onResponse(status, body);
-        if (status !== 201 || !measuring) return;
-        try {
-          answeredAt.set(JSON.parse(body).id, at);
-        } catch {
-          /* counted as never pushed */
-        }
-      },
-    }],
-  });
+  const paced = (duration: number) =>
+    autocannon({
+      url: `${base}/api/v1/transfers`,
+      connections: CONNECTIONS,
+      overallRate: 1_000,
+      duration,
+      requests: [
+        {
+          method: 'POST',
+          headers: bearer(teller.token),
+          setupRequest: (req: any) => {
+            const n = i++;
+            return {
+              ...req,
+              headers: { ...req.headers, 'Idempotency-Key': crypto.randomUUID() },
+              body: JSON.stringify({ fromAccountId: from[n % from.length].id, toAccountNumber: to[n % to.length].number, amount: '0.10' }),
+            };
+          },
+          onResponse: (status: number, body: string) => {
+            const at = now();
+            seen.onResponse(status, body);
+            if (status !== 201 || !measuring) return;
+            try {
+              answeredAt.set(JSON.parse(body).id, at);
+            } catch {
+              /* counted as never pushed */
+            }
+          },
+        },
+      ],
+    });
   // Warm-up at the same pace; its pushes are drained and not counted.
   await paced(Math.min(1, SECONDS / 3));
   await new Promise((res) => setTimeout(res, 500));
@@ -605,19 +683,35 @@ async function push() {
   }
   const rate = answeredAt.size / SECONDS;
   add({
-    scenario: 'push', figure: `transfers at ~1,000/s with ${sockets.connected} customer sockets`, value: r.requests.average, unit: 'req/s',
-    p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx, note: `${answeredAt.size} answered 201 (${Math.round(rate)}/s)`,
+    scenario: 'push',
+    figure: `transfers at ~1,000/s with ${sockets.connected} customer sockets`,
+    value: r.requests.average,
+    unit: 'req/s',
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+    note: `${answeredAt.size} answered 201 (${Math.round(rate)}/s)`,
   });
   add({
-    scenario: 'push', figure: 'REST answer → balance.updated on the socket', value: percentile(answerToPush, 99), unit: 'ms (p99)',
-    p50: percentile(answerToPush, 50), p99: percentile(answerToPush, 99), errors: missing + sockets.failed,
+    scenario: 'push',
+    figure: 'REST answer → balance.updated on the socket',
+    value: percentile(answerToPush, 99),
+    unit: 'ms (p99)',
+    p50: percentile(answerToPush, 50),
+    p99: percentile(answerToPush, 99),
+    errors: missing + sockets.failed,
     target: 'p99 ≤ 50 ms, none missing, load ≥ 900 transfers/s',
     met: percentile(answerToPush, 99) <= 50 && missing === 0 && sockets.failed === 0 && rate >= 900,
     note: `${answerToPush.length} pushes matched, ${missing} answered transfers never pushed`,
   });
   add({
-    scenario: 'push', figure: "event's at (transaction start) → socket", value: percentile(atToPush, 99), unit: 'ms (p99)',
-    p50: percentile(atToPush, 50), p99: percentile(atToPush, 99),
+    scenario: 'push',
+    figure: "event's at (transaction start) → socket",
+    value: percentile(atToPush, 99),
+    unit: 'ms (p99)',
+    p50: percentile(atToPush, 50),
+    p99: percentile(atToPush, 99),
   });
   sockets.children.forEach((c) => c.send({ type: 'close' }));
   await verify('push', base, admin.token);
@@ -649,13 +743,22 @@ async function fanout() {
   const after = rssKb(server.child.pid!);
   const perConn = (after - before) / Math.max(1, sockets.connected);
   add({
-    scenario: 'fanout', figure: `server RSS per socket (${sockets.connected} sockets)`, value: perConn, unit: 'KB',
-    errors: sockets.failed, target: '≤ 15 KB', met: perConn <= 15 && sockets.failed === 0,
+    scenario: 'fanout',
+    figure: `server RSS per socket (${sockets.connected} sockets)`,
+    value: perConn,
+    unit: 'KB',
+    errors: sockets.failed,
+    target: '≤ 15 KB',
+    met: perConn <= 15 && sockets.failed === 0,
     note: `RSS ${Math.round(before / 1024)} MiB before, ${Math.round(after / 1024)} MiB after`,
   });
 
   const sentAt = now();
-  const res = await api(base, manager.token, 'POST', '/announcements', { title: 'Bench', message: 'Fan-out to every socket', audience: 'all' });
+  const res = await api(base, manager.token, 'POST', '/announcements', {
+    title: 'Bench',
+    message: 'Fan-out to every socket',
+    audience: 'all',
+  });
   const answeredAt = now();
   if (res.status !== 201) throw new Error(`announcement: ${res.status} ${JSON.stringify(res.body)}`);
   const id = res.body.id as number;
@@ -668,9 +771,15 @@ async function fanout() {
   const all = arrivals.length ? Math.max(...arrivals) : NaN;
   const missing = sockets.connected - arrivals.length;
   add({
-    scenario: 'fanout', figure: `announcement to all ${sockets.connected} sockets: last arrival after POST`, value: all, unit: 'ms',
-    p50: percentile(arrivals, 50), p99: percentile(arrivals, 99), errors: missing,
-    target: '≤ 500 ms, all reached', met: all <= 500 && missing === 0,
+    scenario: 'fanout',
+    figure: `announcement to all ${sockets.connected} sockets: last arrival after POST`,
+    value: all,
+    unit: 'ms',
+    p50: percentile(arrivals, 50),
+    p99: percentile(arrivals, 99),
+    errors: missing,
+    target: '≤ 500 ms, all reached',
+    met: all <= 500 && missing === 0,
     note: `POST answered after ${Math.round(answeredAt - sentAt)} ms; ${arrivals.length} received`,
   });
   sockets.children.forEach((c) => c.send({ type: 'close' }));
@@ -699,9 +808,12 @@ function table(): string {
     const value = f.unit === 'ok' ? (f.value ? 'ok' : 'FAILED') : fmt(f.value, f.unit === 'KB' || f.unit.startsWith('ms') ? 1 : 0);
     const errors = f.errors === undefined ? '' : `${f.errors}${f.non2xx ? ` (+${f.non2xx} non-2xx)` : ''}`;
     const unit = f.unit === 'ok' ? (f.note ?? '') : f.unit;
-    lines.push(`| ${f.scenario} | ${f.figure} | ${value} | ${unit} | ${f.ratio === undefined ? '' : `${fmt(f.ratio * 100)} %`} | ${fmt(f.p50)} | ${fmt(f.p99)} | ${errors} | ${f.target ?? ''} | ${f.met === undefined ? '' : f.met ? 'yes' : '**no**'} |`);
+    lines.push(
+      `| ${f.scenario} | ${f.figure} | ${value} | ${unit} | ${f.ratio === undefined ? '' : `${fmt(f.ratio * 100)} %`} | ${fmt(f.p50)} | ${fmt(f.p99)} | ${errors} | ${f.target ?? ''} | ${f.met === undefined ? '' : f.met ? 'yes' : '**no**'} |`,
+    );
   }
-  for (const x of failures) lines.push(`| ${x.scenario} | FAILED: ${x.error.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 200)} | | | | | | | | **no** |`);
+  for (const x of failures)
+    lines.push(`| ${x.scenario} | FAILED: ${x.error.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 200)} | | | | | | | | **no** |`);
   return lines.join('\n');
 }
 
@@ -724,19 +836,44 @@ async function main() {
     }
   }
   const cpus = os.cpus();
-  const machine = { cores: cpus.length, cpu: cpus[0]?.model ?? 'unknown', memoryGiB: round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}`, loadavg: os.loadavg().map((v) => round(v, 2)) };
+  const machine = {
+    cores: cpus.length,
+    cpu: cpus[0]?.model ?? 'unknown',
+    memoryGiB: round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadavg: os.loadavg().map((v) => round(v, 2)),
+  };
   const elapsed = Math.round((now() - started) / 1000);
   const command = `BENCH_SECONDS=${SECONDS} BENCH_DB=${DB_MODE}${only ? ` BENCH_ONLY=${only.join(',')}` : ''} npm run bench`;
   console.log(`\n## Benchmark — \`${command}\`\n`);
-  console.log(`${new Date().toISOString()} · ${machine.cores} cores (${machine.cpu}) · Node ${machine.node} · ${CONNECTIONS} connections · ${SECONDS} s per load · ${elapsed} s in all · ceiling = bare Koa, same run\n`);
+  console.log(
+    `${new Date().toISOString()} · ${machine.cores} cores (${machine.cpu}) · Node ${machine.node} · ${CONNECTIONS} connections · ${SECONDS} s per load · ${elapsed} s in all · ceiling = bare Koa, same run\n`,
+  );
   console.log(table());
   console.log();
   fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
   const out = path.join(ROOT, 'bench', 'results.json');
-  fs.writeFileSync(out, `${JSON.stringify({
-    date: new Date().toISOString(), command, machine, BENCH_SECONDS: SECONDS, BENCH_DB: DB_MODE, BENCH_ONLY: only,
-    connections: CONNECTIONS, ceilingRps, elapsedSeconds: elapsed, figures, failures,
-  }, null, 2)}\n`);
+  fs.writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        command,
+        machine,
+        BENCH_SECONDS: SECONDS,
+        BENCH_DB: DB_MODE,
+        BENCH_ONLY: only,
+        connections: CONNECTIONS,
+        ceilingRps,
+        elapsedSeconds: elapsed,
+        figures,
+        failures,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   log(`wrote ${path.relative(ROOT, out)}`);
   const unmet = figures.filter((f) => f.met === false).length;
   if (unmet) log(`${unmet} target(s) not met`);

@@ -68,7 +68,9 @@ describe('money screens at phone and desktop size', () => {
       await page.getByTestId('account-detail').waitFor();
       await page.locator('[data-testid^="entry-"]').first().waitFor();
       expect(await sideways(page)).toBe(0);
-      const ids = await page.locator('[data-testid^="entry-"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-testid')!.slice(6))));
+      const ids = await page
+        .locator('[data-testid^="entry-"]')
+        .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-testid')!.slice(6))));
       expect(ids.length).toBeGreaterThan(3);
       expect(ids).toEqual([...ids].sort((a, b) => b - a));
       await shoot(page, 'account-detail');
@@ -94,7 +96,9 @@ describe('money screens at phone and desktop size', () => {
 describe('a transfer waiting for approval', () => {
   it('390px: is explained on the account and its maker cancels it, releasing the hold', async () => {
     const meera = await loginApi('meera');
-    const sav = ((await meera.get('/accounts')).body.items as Array<{ id: number; number: string; type: string }>).find((a) => a.type === 'SAV')!;
+    const sav = ((await meera.get('/accounts')).body.items as Array<{ id: number; number: string; type: string }>).find(
+      (a) => a.type === 'SAV',
+    )!;
     expect((await teller.post('/deposits', { accountId: sav.id, amount: '300000.00', memo: 'Bonus' })).status).toBe(201);
     const ravi = ((await (await loginApi('ravi')).get('/accounts')).body.items as Array<{ number: string }>)[0];
 
@@ -170,7 +174,9 @@ describe('staff: money and power move only after a confirmation that names who a
     await shoot(page, 'admin-overview');
 
     const admin = await loginApi('admin');
-    const tara = ((await admin.get('/users')).body.items as Array<{ id: number; username: string; role: string }>).find((u) => u.username === 'tara')!;
+    const tara = ((await admin.get('/users')).body.items as Array<{ id: number; username: string; role: string }>).find(
+      (u) => u.username === 'tara',
+    )!;
     await page.getByTestId('nav-users').click();
     const select = page.getByTestId(`user-role-${tara.id}`);
     await select.selectOption('manager');
@@ -190,7 +196,9 @@ describe('staff: money and power move only after a confirmation that names who a
 
   it('a manager must give a reason to reject, and sees whose money it is', async () => {
     const ravi = await loginApi('meera');
-    const from = ((await ravi.get('/accounts')).body.items as Array<{ id: number; number: string; type: string }>).find((a) => a.type === 'SAV')!;
+    const from = ((await ravi.get('/accounts')).body.items as Array<{ id: number; number: string; type: string }>).find(
+      (a) => a.type === 'SAV',
+    )!;
     expect((await teller.post('/deposits', { accountId: from.id, amount: '400000.00' })).status).toBe(201);
     const asha = ((await (await loginApi('asha')).get('/accounts')).body.items as Array<{ number: string }>)[0];
     const held = await ravi.post('/transfers', { fromAccountId: from.id, toAccountNumber: asha.number, amount: '250000.00' });
@@ -216,7 +224,16 @@ describe('staff: money and power move only after a confirmation that names who a
 describe('every main screen, at both sizes', () => {
   const SCREENS: Record<string, string[]> = {
     asha: ['/accounts', '/transfer', '/notifications', '/tickets', '/security'],
-    manoj: ['/staff/customers', '/staff/tickets', '/staff/approvals', '/staff/branches', '/staff/products', '/staff/logins', '/staff/audit', '/staff/announcements'],
+    manoj: [
+      '/staff/customers',
+      '/staff/tickets',
+      '/staff/approvals',
+      '/staff/branches',
+      '/staff/products',
+      '/staff/logins',
+      '/staff/audit',
+      '/staff/announcements',
+    ],
     admin: ['/admin', '/admin/users', '/admin/operations'],
   };
   for (const size of [PHONE, DESKTOP]) {

@@ -7,7 +7,17 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type ApiClient, type TestServer } from '../helpers/server.js';
-import { EXPECTED_NOISE, LIVE_MS, launchBrowser, loginThroughForm, markPage, notReloaded, openUserPage, screenshot, type UserPage } from '../helpers/browser.js';
+import {
+  EXPECTED_NOISE,
+  LIVE_MS,
+  launchBrowser,
+  loginThroughForm,
+  markPage,
+  notReloaded,
+  openUserPage,
+  screenshot,
+  type UserPage,
+} from '../helpers/browser.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -36,7 +46,6 @@ async function open(username: string): Promise<Page> {
   pages[username] = await openUserPage(browser, server.url, { ignore: EXPECTED_NOISE });
   return pages[username].page;
 }
-
 
 /** The decimal string a money element shows (data-amount), e.g. "85000.00". */
 const amountOf = (page: Page, testid: string) => page.getByTestId(testid).getAttribute('data-amount');
@@ -93,7 +102,10 @@ describe('banking hub in a real browser', () => {
     await screenshot(page, 'e2e-customer-dashboard');
 
     // Her account page charts six weeks of demo history and lists the entries behind it.
-    await page.getByTestId(`account-${ashaSav.number}`).getByRole('link', { name: /\d{4} \d{4} \d{4}/ }).click();
+    await page
+      .getByTestId(`account-${ashaSav.number}`)
+      .getByRole('link', { name: /\d{4} \d{4} \d{4}/ })
+      .click();
     await page.getByTestId('account-detail').waitFor();
     await page.locator('[data-testid="balance-chart"] canvas').waitFor();
     expect(Number(await page.getByTestId('balance-chart').getAttribute('data-points'))).toBeGreaterThan(20);
@@ -193,7 +205,11 @@ describe('banking hub in a real browser', () => {
   });
 
   it('a manager approves the pending demo transfer and it leaves the queue', async () => {
-    const pending = (await manager.get('/approvals?status=pending')).body.items as Array<{ id: number; amount: string; toAccountNumber: string }>;
+    const pending = (await manager.get('/approvals?status=pending')).body.items as Array<{
+      id: number;
+      amount: string;
+      toAccountNumber: string;
+    }>;
     // The demo data leaves one large transfer from ravi to asha's savings waiting.
     const tx = pending.find((t) => t.toAccountNumber === ashaSav.number)!;
     expect(tx, JSON.stringify(pending)).toBeTruthy();
@@ -221,7 +237,10 @@ describe('banking hub in a real browser', () => {
     await expect.poll(() => amountOf(asha, `balance-${ashaSav.number}`), { timeout: LIVE_MS }).toBe(plus(before, tx.amount));
     expect(await notReloaded(asha)).toBe(true);
     // She is the payee: she is told she received the money, not that "her" transfer was approved.
-    await asha.getByTestId('toasts').getByText(/You received ₹2,10,000\.00/).waitFor({ timeout: LIVE_MS });
+    await asha
+      .getByTestId('toasts')
+      .getByText(/You received ₹2,10,000\.00/)
+      .waitFor({ timeout: LIVE_MS });
     await screenshot(asha, 'e2e-customer-after-approval', { fullPage: false });
   });
 

@@ -36,7 +36,14 @@ beforeAll(async () => {
   [server, browser] = await Promise.all([startTestServer({ env: { DEMO_DATA: '1' } }), launchBrowser()]);
   const login = await apiClient(server.url).post('/auth/login', { username: 'asha', password: 'asha-demo-2026' });
   const asha = apiClient(server.url, login.body.token);
-  ticketId = (await asha.post('/tickets', { category: 'card', subject: 'Card declined at the pharmacy', body: 'My debit card was declined this morning.', priority: 'urgent' })).body.id;
+  ticketId = (
+    await asha.post('/tickets', {
+      category: 'card',
+      subject: 'Card declined at the pharmacy',
+      body: 'My debit card was declined this morning.',
+      priority: 'urgent',
+    })
+  ).body.id;
 });
 
 afterAll(async () => {
@@ -57,8 +64,14 @@ describe('the support desk in a real browser', () => {
     const row = tara.getByTestId(`desk-ticket-${ticketId}`);
     await row.waitFor();
     // Urgent and unanswered: right after the overdue ones (the demo's), counting down its 15 minutes.
-    const firstNotOverdue = () => tara.locator('[data-testid^="desk-ticket-"]').evaluateAll((rows) =>
-      rows.find((r) => r.querySelector('[data-testid="sla-countdown"]')?.getAttribute('data-state') !== 'breached')?.getAttribute('data-testid'));
+    const firstNotOverdue = () =>
+      tara
+        .locator('[data-testid^="desk-ticket-"]')
+        .evaluateAll((rows) =>
+          rows
+            .find((r) => r.querySelector('[data-testid="sla-countdown"]')?.getAttribute('data-state') !== 'breached')
+            ?.getAttribute('data-testid'),
+        );
     await expect.poll(firstNotOverdue).toBe(`desk-ticket-${ticketId}`);
     expect(await row.getByTestId('sla-countdown').textContent()).toMatch(/Reply in 1[45]m/);
     await row.getByRole('link', { name: 'Card declined at the pharmacy' }).click();

@@ -8,7 +8,17 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startTestServer, type ApiClient, type TestServer } from '../helpers/server.js';
-import { EXPECTED_NOISE, LIVE_MS, launchBrowser, loginThroughForm, markPage, notReloaded, openUserPage, screenshot, type UserPage } from '../helpers/browser.js';
+import {
+  EXPECTED_NOISE,
+  LIVE_MS,
+  launchBrowser,
+  loginThroughForm,
+  markPage,
+  notReloaded,
+  openUserPage,
+  screenshot,
+  type UserPage,
+} from '../helpers/browser.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

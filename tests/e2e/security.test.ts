@@ -36,7 +36,11 @@ describe('the Security screen in a real browser', () => {
     const cid = await createCustomer(bank.db, 'Secure');
     const { user: u } = await userWithSession(bank, 'customer', { customerId: cid });
     // Another device signed in already.
-    const phone = await apiClient(server.url).post('/auth/login', { username: u.username, password: TEST_PASSWORD }, { 'User-Agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1' });
+    const phone = await apiClient(server.url).post(
+      '/auth/login',
+      { username: u.username, password: TEST_PASSWORD },
+      { 'User-Agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1' },
+    );
     expect(phone.status).toBe(200);
 
     user = await openUserPage(browser, server.url, { ignore: EXPECTED_NOISE });

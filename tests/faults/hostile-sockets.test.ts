@@ -31,7 +31,14 @@ describe('hostile socket clients', () => {
     const extra = await scenario();
     const h = await health.stop();
     const ack = await bystander.emit('sync', { since: 0 }, 10_000);
-    figures[name] = { healthzWorstMs: h.worstMs, healthzMedianMs: h.medianMs, healthzChecks: h.count, rssMbBefore: before, rssMbAfter: await rssMb(), ...extra };
+    figures[name] = {
+      healthzWorstMs: h.worstMs,
+      healthzMedianMs: h.medianMs,
+      healthzChecks: h.count,
+      rssMbBefore: before,
+      rssMbAfter: await rssMb(),
+      ...extra,
+    };
     figure(`hostile ${name}`, figures[name]);
     expect(h.failures).toEqual([]);
     expect(h.worstMs).toBeLessThan(RESPONSIVE.worstMs);
@@ -66,7 +73,18 @@ describe('hostile socket clients', () => {
             const name = ['sync', 'ticket.watch', 'account.watch', 'no.such.command'][i % 4];
             // An unknown command over the rate gets no answer at all (nothing spent on it).
             const unanswered = name === 'no.such.command' ? 'dropped' : 'timeout';
-            pending.push(s.emit(name, name === 'sync' ? { since: 0 } : { ticketId: 1 + i, accountId: 1 + i }, name === 'no.such.command' ? 3_000 : 15_000).then((a) => void acks.push(a.ok ? 'ok' : a.error.code), () => void acks.push(unanswered)));
+            pending.push(
+              s
+                .emit(
+                  name,
+                  name === 'sync' ? { since: 0 } : { ticketId: 1 + i, accountId: 1 + i },
+                  name === 'no.such.command' ? 3_000 : 15_000,
+                )
+                .then(
+                  (a) => void acks.push(a.ok ? 'ok' : a.error.code),
+                  () => void acks.push(unanswered),
+                ),
+            );
           }
         }
         await new Promise((r) => setTimeout(r, 100));
@@ -102,7 +120,14 @@ describe('hostile socket clients', () => {
       const outcomes: Record<string, number> = {};
       const one = (token: string) =>
         new Promise<void>((resolve) => {
-          const s: Socket = ioClient(server.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, timeout: 10_000, auth: { token } });
+          const s: Socket = ioClient(server.url, {
+            path: '/socket.io',
+            transports: ['websocket'],
+            reconnection: false,
+            forceNew: true,
+            timeout: 10_000,
+            auth: { token },
+          });
           const done = (k: string) => {
             outcomes[k] = (outcomes[k] ?? 0) + 1;
             s.close();
@@ -113,20 +138,25 @@ describe('hostile socket clients', () => {
         });
       const total = 1_000;
       let next = 0;
-      await Promise.all(Array.from({ length: 40 }, async () => {
-        while (next < total) {
-          const i = next++;
-          await one(i % 2 ? u.token : `forged-${i}`);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 40 }, async () => {
+          while (next < total) {
+            const i = next++;
+            await one(i % 2 ? u.token : `forged-${i}`);
+          }
+        }),
+      );
       expect((outcomes.connected ?? 0) + (outcomes.rate_limited ?? 0) + (outcomes.unauthenticated ?? 0)).toBe(total);
       expect(outcomes.unauthenticated).toBe(total / 2);
       // Every storm socket is gone: the user may connect again up to the bound.
-      await until(async () => {
-        const c = await connectClient(server.url, { token: u.token }).catch(() => null);
-        c?.close();
-        return !!c;
-      }, { timeout: 5_000, what: 'the storm sockets to be released' });
+      await until(
+        async () => {
+          const c = await connectClient(server.url, { token: u.token }).catch(() => null);
+          c?.close();
+          return !!c;
+        },
+        { timeout: 5_000, what: 'the storm sockets to be released' },
+      );
       return { connects: total, outcomes };
     });
   });
@@ -139,13 +169,35 @@ describe('hostile socket clients', () => {
       const base = `${server.url}/socket.io/?EIO=4&transport=polling`;
       const open = await (await fetch(base)).text();
       const sid = JSON.parse(open.slice(1)).sid as string;
-      expect((await fetch(`${base}&sid=${sid}`, { method: 'POST', body: `40${JSON.stringify({ token: u.token })}`, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } })).status).toBe(200);
+      expect(
+        (
+          await fetch(`${base}&sid=${sid}`, {
+            method: 'POST',
+            body: `40${JSON.stringify({ token: u.token })}`,
+            headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+          })
+        ).status,
+      ).toBe(200);
       expect(await (await fetch(`${base}&sid=${sid}`)).text()).toMatch(/^40/);
       // 3,000 pushes of about 1 kB for that customer (committed elsewhere, published by the relay).
-      await withTx(bank, (t) => writeEvents(t, Array.from({ length: 3_000 }, (_, i) => ({ type: 'notification', rooms: [`customer:${cid}`], data: { id: i, kind: 'test', title: 'flood', body: 'z'.repeat(1_000) } }))));
+      await withTx(bank, (t) =>
+        writeEvents(
+          t,
+          Array.from({ length: 3_000 }, (_, i) => ({
+            type: 'notification',
+            rooms: [`customer:${cid}`],
+            data: { id: i, kind: 'test', title: 'flood', body: 'z'.repeat(1_000) },
+          })),
+        ),
+      );
       const t0 = Date.now();
       // Cut off: its session is gone (a poll now is refused instead of draining a backlog).
-      await until(async () => (await fetch(`${base}&sid=${sid}`, { method: 'POST', body: '3', headers: { 'Content-Type': 'text/plain;charset=UTF-8' } })).status === 400, { timeout: 15_000, what: 'the stalled client to be cut off' });
+      await until(
+        async () =>
+          (await fetch(`${base}&sid=${sid}`, { method: 'POST', body: '3', headers: { 'Content-Type': 'text/plain;charset=UTF-8' } }))
+            .status === 400,
+        { timeout: 15_000, what: 'the stalled client to be cut off' },
+      );
       return { pushedEvents: 3_000, cutOffAfterMs: Date.now() - t0 };
     });
   });

@@ -27,7 +27,10 @@ describe('PostgreSQL connections killed under load', () => {
   });
 
   const killServerConnections = async () => {
-    const r = await admin.raw('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = ? AND pid <> pg_backend_pid()', [srv.testDb.schema!]);
+    const r = await admin.raw(
+      'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = ? AND pid <> pg_backend_pid()',
+      [srv.testDb.schema!],
+    );
     return Number(r.rows[0].n);
   };
 
@@ -85,7 +88,15 @@ describe('PostgreSQL connections killed under load', () => {
     await Promise.all(workers);
     const h = await health.stop();
 
-    figure('postgres kill', { connectionsKilled: killed, inFlightAtKill: tally.inFlightAtKill, requests: tally.sent, succeeded: tally.ok, answered503: tally.unavailable, retries: tally.retries, healthzWorstMs: h.worstMs });
+    figure('postgres kill', {
+      connectionsKilled: killed,
+      inFlightAtKill: tally.inFlightAtKill,
+      requests: tally.sent,
+      succeeded: tally.ok,
+      answered503: tally.unavailable,
+      retries: tally.retries,
+      healthzWorstMs: h.worstMs,
+    });
     expect(killed.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(tally.other).toEqual([]);
     expect(tally.unavailable).toBeGreaterThan(0);
@@ -96,11 +107,22 @@ describe('PostgreSQL connections killed under load', () => {
     expect((await fetch(`${srv.url}/readyz`)).status).toBe(200);
 
     // Exactly one deposit per key that succeeded, none for the rest; balances match.
-    const deposits = await bank.db('transactions').whereIn('id', [...done.values()]).count({ n: '*' }).first();
+    const deposits = await bank
+      .db('transactions')
+      .whereIn('id', [...done.values()])
+      .count({ n: '*' })
+      .first();
     expect(Number(deposits!.n)).toBe(done.size);
     const [{ n: total }] = await bank.db('transactions').where({ kind: 'deposit' }).count({ n: '*' });
     expect(Number(total)).toBe(done.size);
-    const sum = await bank.db('accounts').whereIn('id', accounts.map((a) => a.id)).sum({ s: 'balance' }).first();
+    const sum = await bank
+      .db('accounts')
+      .whereIn(
+        'id',
+        accounts.map((a) => a.id),
+      )
+      .sum({ s: 'balance' })
+      .first();
     expect(Number(sum!.s)).toBe(done.size * 100);
     const { audit, ledger } = await invariants(bank.db);
     expect(ledger.ok).toBe(true);

@@ -88,6 +88,12 @@ describe('SQLite busy and disk full', () => {
     const { audit, ledger } = await invariants(db());
     expect(ledger.ok).toBe(true);
     expect(audit.ok).toBe(true);
-    figure('sqlite disk full', { postedBeforeFull: posted, answer: full.body.error.code, retryAfter: full.retryAfter, integrity, retry: retried.status });
+    figure('sqlite disk full', {
+      postedBeforeFull: posted,
+      answer: full.body.error.code,
+      retryAfter: full.retryAfter,
+      integrity,
+      retry: retried.status,
+    });
   });
 });

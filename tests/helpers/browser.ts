@@ -4,7 +4,15 @@ import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type 
 
 /** Debian's chromium: Playwright's own browser download does not work on this host. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Screenshots land in .tmp/screens/ (gitignored) unless SCREENS_DIR says otherwise. */
 export const SCREENS_DIR = resolve(process.env.SCREENS_DIR ?? join(import.meta.dirname, '..', '..', '.tmp', 'screens'));

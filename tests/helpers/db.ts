@@ -26,7 +26,9 @@ export async function createTestDb(dialect: Dialect, opts: { migrate?: boolean; 
     const db = createKnex({ url });
     if (opts.migrate !== false) await migrateLatest(db);
     return {
-      db, dialect, url,
+      db,
+      dialect,
+      url,
       async destroy() {
         await db.destroy();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -40,7 +42,9 @@ export async function createTestDb(dialect: Dialect, opts: { migrate?: boolean; 
   const db = createKnex({ url: PG_URL, schema, poolMax: opts.poolMax ?? 20 });
   if (opts.migrate !== false) await migrateLatest(db);
   return {
-    db, dialect, schema,
+    db,
+    dialect,
+    schema,
     // application_name lets a fault test find (and kill) the server's own connections.
     url: `${PG_URL}?options=-c%20search_path%3D${schema}&application_name=${schema}`,
     async destroy() {

@@ -26,9 +26,24 @@ export async function bankOn(db: Knex, currency = 'INR'): Promise<BankContext> {
  */
 export async function seedReference(db: Knex): Promise<void> {
   const now = new Date().toISOString();
-  await db('branches').insert({ code: 'MAIN', name: 'Main branch', city: 'Mumbai', address: '1 Bank Street', created_at: now, updated_at: now });
+  await db('branches').insert({
+    code: 'MAIN',
+    name: 'Main branch',
+    city: 'Mumbai',
+    address: '1 Bank Street',
+    created_at: now,
+    updated_at: now,
+  });
   await db('account_types').insert([
-    { code: 'SAV', name: 'Savings', min_balance: 10_000, overdraft_limit: 0, approval_threshold: 5_000_000, created_at: now, updated_at: now },
+    {
+      code: 'SAV',
+      name: 'Savings',
+      min_balance: 10_000,
+      overdraft_limit: 0,
+      approval_threshold: 5_000_000,
+      created_at: now,
+      updated_at: now,
+    },
     { code: 'CUR', name: 'Current', min_balance: 0, overdraft_limit: 50_000, approval_threshold: null, created_at: now, updated_at: now },
     { code: 'BIZ', name: 'Business', min_balance: 0, overdraft_limit: 0, approval_threshold: 1_000_000, created_at: now, updated_at: now },
   ]);
@@ -41,7 +56,18 @@ export async function seedReference(db: Knex): Promise<void> {
 let n = 0;
 export async function createCustomer(db: Knex, name = `Cust${++n}`): Promise<number> {
   const now = new Date().toISOString();
-  const [row] = await db('customers').insert({ first_name: name, last_name: 'Test', email: `${name.toLowerCase()}@example.com`, phone: '+911234567890', date_of_birth: '1990-01-01', created_at: now, updated_at: now }, ['id']);
+  const [row] = await db('customers').insert(
+    {
+      first_name: name,
+      last_name: 'Test',
+      email: `${name.toLowerCase()}@example.com`,
+      phone: '+911234567890',
+      date_of_birth: '1990-01-01',
+      created_at: now,
+      updated_at: now,
+    },
+    ['id'],
+  );
   return typeof row === 'object' ? row.id : row;
 }
 
@@ -58,10 +84,18 @@ export async function userWithSession(bank: BankContext, role: Role, opts: { cus
   return withTx(bank, async (t) => {
     const user = await createUserIn(t, SYSTEM, {
       username: opts.username ?? `${role}${++n}${Math.random().toString(36).slice(2, 6)}`,
-      passwordHash, role, displayName: `${role} ${n}`, customerId: opts.customerId ?? null,
+      passwordHash,
+      role,
+      displayName: `${role} ${n}`,
+      customerId: opts.customerId ?? null,
     });
     const s = await createSessionIn(t, user, { idleMinutes: 30, absoluteHours: 12 }, {});
-    return { user, token: s.token, sessionId: s.sessionId, actor: { userId: user.id, role, customerId: user.customer_id, sessionId: s.sessionId } as Actor };
+    return {
+      user,
+      token: s.token,
+      sessionId: s.sessionId,
+      actor: { userId: user.id, role, customerId: user.customer_id, sessionId: s.sessionId } as Actor,
+    };
   });
 }
 

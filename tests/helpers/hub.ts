@@ -44,7 +44,10 @@ export interface HubClientOptions {
 }
 
 /** Waits for an outcome, polling (for assertions on asynchronous pushes). */
-export async function until<T>(probe: () => T | Promise<T>, { timeout = 10_000, every = 25, what = 'condition' } = {}): Promise<NonNullable<T>> {
+export async function until<T>(
+  probe: () => T | Promise<T>,
+  { timeout = 10_000, every = 25, what = 'condition' } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeout;
   for (;;) {
     const v = await probe();
@@ -74,7 +77,10 @@ export class HubClient {
   private urlIndex = 0;
   private syncing: Promise<void> | null = null;
 
-  constructor(readonly urls: string[], readonly opts: HubClientOptions = {}) {
+  constructor(
+    readonly urls: string[],
+    readonly opts: HubClientOptions = {},
+  ) {
     this.lastSeq = opts.since ?? 0;
   }
 
@@ -210,7 +216,10 @@ export async function entitledSeqs(db: Knex, rooms: string[], after = 0): Promis
 }
 
 /** The rooms a session is entitled to, written out independently of hub/rooms.ts. */
-export function roomsOf(u: { userId: number; sessionId: number; role: string; customerId?: number | null }, watching: string[] = []): string[] {
+export function roomsOf(
+  u: { userId: number; sessionId: number; role: string; customerId?: number | null },
+  watching: string[] = [],
+): string[] {
   const base = [`user:${u.userId}`, `session:${u.sessionId}`, 'all'];
   if (u.role === 'customer') return [...base, `customer:${u.customerId}`, 'customers', ...watching];
   return [...base, 'staff', ...(u.role === 'manager' || u.role === 'admin' ? ['managers'] : []), ...watching];
@@ -286,11 +295,21 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
       resolve(code);
     });
   });
-  const url = await until(() => {
-    if (code !== undefined) throw new Error(`server exited (${code}) before it was ready:\n${out}`);
-    return /Banking hub is running at (http:\/\/\S+)/.exec(out)?.[1];
-  }, { timeout: 90_000, every: 50, what: 'server start' }); // a loaded CI machine starts tsx slowly
-  await until(async () => (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)), { timeout: 10_000, what: 'healthz' });
+  const url = await until(
+    () => {
+      if (code !== undefined) throw new Error(`server exited (${code}) before it was ready:\n${out}`);
+      return /Banking hub is running at (http:\/\/\S+)/.exec(out)?.[1];
+    },
+    { timeout: 90_000, every: 50, what: 'server start' },
+  ); // a loaded CI machine starts tsx slowly
+  await until(
+    async () =>
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    { timeout: 10_000, what: 'healthz' },
+  );
   return {
     url,
     child,
@@ -335,7 +354,10 @@ export async function launchCluster(n: number, opts: { redisUrl?: string; env?: 
     };
     servers.push(...(await Promise.all(Array.from({ length: n }, () => spawnServer(env)))));
     return {
-      testDb, bank, servers, env,
+      testDb,
+      bank,
+      servers,
+      env,
       async spawn() {
         const s = await spawnServer(env);
         servers.push(s);
@@ -379,7 +401,9 @@ export async function privateRedis(): Promise<RedisProcess> {
     port,
     url: `redis://127.0.0.1:${port}`,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      });
       children.add(child);
       const c = child;
       c.once('exit', () => children.delete(c));
@@ -468,9 +492,14 @@ export async function moveMoney(opts: {
     const from = others[next(others.length)];
     let status: number | string;
     try {
-      const r = next(3) === 0
-        ? await apiClient(url, opts.teller.token).post('/deposits', { accountId: to.account!.id, amount: `${1 + next(90)}` })
-        : await apiClient(url, from.token).post('/transfers', { fromAccountId: from.account!.id, toAccountNumber: to.account!.number, amount: `${1 + next(30)}.${next(100).toString().padStart(2, '0')}` });
+      const r =
+        next(3) === 0
+          ? await apiClient(url, opts.teller.token).post('/deposits', { accountId: to.account!.id, amount: `${1 + next(90)}` })
+          : await apiClient(url, from.token).post('/transfers', {
+              fromAccountId: from.account!.id,
+              toAccountNumber: to.account!.number,
+              amount: `${1 + next(30)}.${next(100).toString().padStart(2, '0')}`,
+            });
       status = r.status === 201 || r.status === 202 ? r.status : `${r.status} ${r.body?.error?.code}`;
     } catch {
       status = 'network';

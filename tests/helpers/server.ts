@@ -15,7 +15,12 @@ export interface TestServer {
 export async function startTestServer(opts: { dialect?: Dialect; env?: Record<string, string> } = {}): Promise<TestServer> {
   const testDb = await createTestDb(opts.dialect ?? 'sqlite', { migrate: false });
   const config = loadConfig({
-    PORT: '0', HOST: '127.0.0.1', DATABASE_URL: testDb.url, DEMO_DATA: '0', LOG_LEVEL: 'silent', ROLE: 'web',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: testDb.url,
+    DEMO_DATA: '0',
+    LOG_LEVEL: 'silent',
+    ROLE: 'web',
     MAIL_DIR: `${process.env.TMPDIR ?? '/tmp'}/bank-test-mail-${process.pid}-${Date.now()}`,
     ...opts.env,
   });
@@ -40,17 +45,25 @@ export interface ApiResponse<T = any> {
 
 /** A small HTTP client for the API: bearer token, JSON in and out. */
 export function apiClient(base: string, token?: string | null) {
-  const call = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> => {
-    const res = await fetch(`${base}${path.startsWith('/api') || path.startsWith('/healthz') || path.startsWith('/readyz') || path.startsWith('/metrics') ? '' : '/api/v1'}${path}`, {
-      method,
-      headers: {
-        ...(body !== undefined && typeof body !== 'string' ? { 'Content-Type': 'application/json' } : {}),
-        ...(typeof body === 'string' ? { 'Content-Type': 'application/json' } : {}),
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-        ...headers,
+  const call = async <T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> => {
+    const res = await fetch(
+      `${base}${path.startsWith('/api') || path.startsWith('/healthz') || path.startsWith('/readyz') || path.startsWith('/metrics') ? '' : '/api/v1'}${path}`,
+      {
+        method,
+        headers: {
+          ...(body !== undefined && typeof body !== 'string' ? { 'Content-Type': 'application/json' } : {}),
+          ...(typeof body === 'string' ? { 'Content-Type': 'application/json' } : {}),
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
+    );
     const text = await res.text();
     let parsed: unknown = text;
     try {

@@ -71,8 +71,21 @@ export async function buildWorld(srv: TestServer) {
   let day = 10;
 
   const w = {
-    srv, bank, db, people, ownerCustomer, otherCustomer, ownerAccount, ownerBiz, otherAccount, ownerTx, ownerTicket, announcement, unique,
-    client: (caller: Caller, token?: string | null) => apiClient(srv.url, token === undefined ? (caller === 'anon' ? null : people[caller].token) : token),
+    srv,
+    bank,
+    db,
+    people,
+    ownerCustomer,
+    otherCustomer,
+    ownerAccount,
+    ownerBiz,
+    otherAccount,
+    ownerTx,
+    ownerTicket,
+    announcement,
+    unique,
+    client: (caller: Caller, token?: string | null) =>
+      apiClient(srv.url, token === undefined ? (caller === 'anon' ? null : people[caller].token) : token),
     async freshSession(caller: Caller) {
       if (caller === 'anon') return null;
       const p = people[caller];
@@ -89,7 +102,16 @@ export async function buildWorld(srv: TestServer) {
     /** A payee of the owner's (written directly: the look-up rate limit is not what these tests count). */
     async freshPayee() {
       const a = await openTestAccount(bank, otherCustomer, 'CUR');
-      const [row] = await db('payees').insert({ customer_id: ownerCustomer, account_id: a.id, nickname: 'Payee', created_by: people.owner.actor.userId, created_at: new Date().toISOString() }, ['id']);
+      const [row] = await db('payees').insert(
+        {
+          customer_id: ownerCustomer,
+          account_id: a.id,
+          nickname: 'Payee',
+          created_by: people.owner.actor.userId,
+          created_at: new Date().toISOString(),
+        },
+        ['id'],
+      );
       return { id: Number(typeof row === 'object' ? row.id : row) };
     },
     async freshAlert() {
@@ -97,18 +119,36 @@ export async function buildWorld(srv: TestServer) {
       return createAlert(bank, people.owner.actor, a.id, { kind: 'debit_over', threshold: '100.00' });
     },
     async freshOrder() {
-      return createStandingOrder(bank, people.owner.actor, { fromAccountId: ownerAccount.id, toAccountNumber: otherAccount.number, amount: '1.00', frequency: 'monthly', startDate: w.futureDate() });
+      return createStandingOrder(bank, people.owner.actor, {
+        fromAccountId: ownerAccount.id,
+        toAccountNumber: otherAccount.number,
+        amount: '1.00',
+        frequency: 'monthly',
+        startDate: w.futureDate(),
+      });
     },
     async freshPosted() {
       return (await ledger.deposit(bank, SYSTEM, { accountId: ownerAccount.id, amount: '3.00' })).value;
     },
     async freshPending() {
-      return (await ledger.transfer(bank, people.owner.actor, { fromAccountId: ownerBiz.id, toAccountNumber: otherAccount.number, amount: '10000.01' })).value;
+      return (
+        await ledger.transfer(bank, people.owner.actor, {
+          fromAccountId: ownerBiz.id,
+          toAccountNumber: otherAccount.number,
+          amount: '10000.01',
+        })
+      ).value;
     },
     /** Held for approval, between the owner's own accounts: the owner's transfer, or this staff member's counter withdrawal. */
     async freshPendingBy(caller: Exclude<Caller, 'anon'>) {
       if (caller === 'owner' || caller === 'other') {
-        return (await ledger.transfer(bank, people.owner.actor, { fromAccountId: ownerBiz.id, toAccountNumber: ownerAccount.number, amount: '10000.01' })).value;
+        return (
+          await ledger.transfer(bank, people.owner.actor, {
+            fromAccountId: ownerBiz.id,
+            toAccountNumber: ownerAccount.number,
+            amount: '10000.01',
+          })
+        ).value;
       }
       return (await ledger.withdraw(bank, people[caller].actor, { accountId: ownerBiz.id, amount: '10000.01' })).value;
     },

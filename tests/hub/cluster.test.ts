@@ -3,8 +3,18 @@ import { revokeSessions } from '../../bank/access/sessions.js';
 import { withTx } from '../../bank/core/db-tx.js';
 import { userWithSession } from '../helpers/fixtures.js';
 import {
-  connectClient, diff, entitledSeqs, HubClient, launchCluster, moveMoney, percentile, roomsOf, smallBank, until,
-  type Cluster, type Person,
+  connectClient,
+  diff,
+  entitledSeqs,
+  HubClient,
+  launchCluster,
+  moveMoney,
+  percentile,
+  roomsOf,
+  smallBank,
+  until,
+  type Cluster,
+  type Person,
 } from '../helpers/hub.js';
 import { apiClient } from '../helpers/server.js';
 
@@ -58,17 +68,25 @@ describe('three processes joined by Redis', () => {
       t.events.push({ type: 'announcement.published', rooms: ['customers'], data: { announcement: { id: 1, title: 'to customers' } } });
       t.events.push({ type: 'announcement.published', rooms: ['staff'], data: { announcement: { id: 2, title: 'to staff' } } });
       t.events.push({ type: 'announcement.published', rooms: ['all'], data: { announcement: { id: 3, title: 'to all' } } });
-      t.events.push({ type: 'transaction.pending', rooms: [`account:${watched}`, `customer:${customers[0].customerId}`, 'managers'], data: { transaction: { id: 0 } } });
+      t.events.push({
+        type: 'transaction.pending',
+        rooms: [`account:${watched}`, `customer:${customers[0].customerId}`, 'managers'],
+        data: { transaction: { id: 0 } },
+      });
     });
 
     const lags: number[] = [];
     for (const { who, c, watching } of subjects) {
       const entitled = await entitledSeqs(cluster.bank.db, roomsOf(who, watching), watermark);
       const live = () => new Set([...c.bySeq.values()].filter((r) => r.via === 'live' && r.seq! > watermark).map((r) => r.seq!));
-      await until(() => diff(entitled, live()).length === 0, { timeout: 15_000, what: `live events on ${c.url} for ${who.role} ${who.userId}` });
+      await until(() => diff(entitled, live()).length === 0, {
+        timeout: 15_000,
+        what: `live events on ${c.url} for ${who.role} ${who.userId}`,
+      });
       expect(diff(live(), entitled), 'foreign live events').toEqual([]);
       expect(c.liveDuplicates, 'the same event twice live').toEqual([]);
-      for (const r of c.log) if (r.via === 'live' && r.seq! > watermark && r.event === 'balance.updated') lags.push(r.receivedAt - Date.parse(r.data.at));
+      for (const r of c.log)
+        if (r.via === 'live' && r.seq! > watermark && r.event === 'balance.updated') lags.push(r.receivedAt - Date.parse(r.data.at));
       // ...and a replay from the start holds exactly the entitled history.
       const all = await entitledSeqs(cluster.bank.db, roomsOf(who, watching), 0);
       await c.syncAll(0);
@@ -77,14 +95,29 @@ describe('three processes joined by Redis', () => {
     }
     // The manager watching an account got an event addressed to three of its rooms once.
     expect(mgr.log.filter((r) => r.event === 'transaction.pending' && r.via === 'live').length).toBe(1);
-    console.log(`[hub latency, 3 processes + Redis, n=${lags.length}] transaction start (at)→client p50 ${percentile(lags, 50).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms`);
+    console.log(
+      `[hub latency, 3 processes + Redis, n=${lags.length}] transaction start (at)→client p50 ${percentile(lags, 50).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms`,
+    );
   });
 
   it('shows ticket presence and typing across processes', async () => {
     const { teller, manager, customers } = bankSetup;
     const owner = customers[1];
     const now = new Date().toISOString();
-    const [row] = await cluster.bank.db('tickets').insert({ customer_id: owner.customerId, category: 'card', subject: 'Card', status: 'open', priority: 'normal', created_at: now, updated_at: now }, ['id']);
+    const [row] = await cluster.bank
+      .db('tickets')
+      .insert(
+        {
+          customer_id: owner.customerId,
+          category: 'card',
+          subject: 'Card',
+          status: 'open',
+          priority: 'normal',
+          created_at: now,
+          updated_at: now,
+        },
+        ['id'],
+      );
     const ticketId = typeof row === 'object' ? row.id : row;
     const cust = await client(cluster.servers[0].url, owner);
     const staff = await client(cluster.servers[2].url, teller);
@@ -98,12 +131,14 @@ describe('three processes joined by Redis', () => {
     expect((await staff.emit('ticket.typing', { ticketId })).ok).toBe(true);
     await colleague.waitFor('ticket.typing', (d) => d.ticketId === ticketId && d.userId === teller.userId);
     // Staff presence and typing reach staff only (API.md, second round).
-    expect(cust.log.filter((r) => r.event === 'presence.ticket' || (r.event === 'ticket.typing' && r.data.userId !== owner.userId))).toEqual([]);
+    expect(
+      cust.log.filter((r) => r.event === 'presence.ticket' || (r.event === 'ticket.typing' && r.data.userId !== owner.userId)),
+    ).toEqual([]);
     cust.close();
     await staff.waitFor('presence.ticket', (d) => d.ticketId === ticketId && d.viewers.length === 1);
   });
 
-  it('logging out disconnects the session\'s sockets on another process', async () => {
+  it("logging out disconnects the session's sockets on another process", async () => {
     const owner = bankSetup.customers[2];
     const u = await userWithSession(cluster.bank, 'customer', { customerId: owner.customerId! });
     const person: Person = { userId: u.user.id, sessionId: u.sessionId, token: u.token, role: 'customer', customerId: owner.customerId };
@@ -145,11 +180,13 @@ describe('three processes joined by Redis', () => {
       sinceResponse.push(got.receivedAt - answered);
     }
     const f = (xs: number[], q: number) => percentile(xs, q).toFixed(1);
-    console.log(`[hub latency, REST on process 1 → socket on process 2 via Redis, n=60] request sent→push p50 ${f(sinceRequest, 50)} ms, p99 ${f(sinceRequest, 99)} ms; REST answer→push p50 ${f(sinceResponse, 50)} ms, p99 ${f(sinceResponse, 99)} ms`);
+    console.log(
+      `[hub latency, REST on process 1 → socket on process 2 via Redis, n=60] request sent→push p50 ${f(sinceRequest, 50)} ms, p99 ${f(sinceRequest, 99)} ms; REST answer→push p50 ${f(sinceResponse, 50)} ms, p99 ${f(sinceResponse, 99)} ms`,
+    );
     expect(sinceRequest).toHaveLength(60);
   });
 
-  it('a killed process\'s clients reconnect elsewhere and, after sync, miss nothing', async () => {
+  it("a killed process's clients reconnect elsewhere and, after sync, miss nothing", async () => {
     const { teller, customers } = bankSetup;
     const [s0, s1, victim] = cluster.servers;
     const fleeing: { who: Person; c: HubClient }[] = [];
@@ -160,7 +197,10 @@ describe('three processes joined by Redis', () => {
     let killed = false;
     const outcomes = await moveMoney({
       urls: () => (killed ? [s0.url, s1.url] : [s0.url, s1.url, victim.url]),
-      teller, customers, count: 50, seed: 99,
+      teller,
+      customers,
+      count: 50,
+      seed: 99,
       onEach: (i) => {
         // Killed while requests are on their way to it.
         if (i === 20) {
@@ -175,10 +215,13 @@ describe('three processes joined by Redis', () => {
       expect(c.url).not.toBe(victim.url);
       const entitled = await entitledSeqs(cluster.bank.db, roomsOf(who), 0);
       // Events the dead process committed but never emitted come back through the relay or the sync.
-      await until(async () => {
-        await c.syncAll();
-        return diff(entitled, c.seqs()).length === 0;
-      }, { timeout: 15_000, every: 500, what: `catch-up of ${who.role} ${who.userId}` });
+      await until(
+        async () => {
+          await c.syncAll();
+          return diff(entitled, c.seqs()).length === 0;
+        },
+        { timeout: 15_000, every: 500, what: `catch-up of ${who.role} ${who.userId}` },
+      );
       expect(diff(c.seqs(), entitled), 'foreign').toEqual([]);
       if (who.role === 'customer') expect([...c.seqs()].filter((s) => s > watermark).length).toBeGreaterThan(0);
     }

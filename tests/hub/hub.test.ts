@@ -29,7 +29,15 @@ async function customerParty(srv: TestServer, teller: ApiClient, name: string): 
   const u = await userWithSession(bank, 'customer', { customerId });
   const account = (await teller.post('/accounts', { customerId, type: 'CUR', branch: 'MAIN' })).body;
   expect(account.id).toBeTypeOf('number');
-  return { userId: u.user.id, sessionId: u.sessionId, token: u.token, customerId, role: 'customer', api: apiClient(srv.url, u.token), account };
+  return {
+    userId: u.user.id,
+    sessionId: u.sessionId,
+    token: u.token,
+    customerId,
+    role: 'customer',
+    api: apiClient(srv.url, u.token),
+    account,
+  };
 }
 
 const clients: HubClient[] = [];
@@ -41,7 +49,20 @@ async function client(url: string, opts: Parameters<typeof connectClient>[1]) {
 
 async function insertTicket(bank: BankContext, customerId: number): Promise<number> {
   const now = new Date().toISOString();
-  const [row] = await bank.db('tickets').insert({ customer_id: customerId, category: 'general', subject: 'Help', status: 'open', priority: 'normal', created_at: now, updated_at: now }, ['id']);
+  const [row] = await bank
+    .db('tickets')
+    .insert(
+      {
+        customer_id: customerId,
+        category: 'general',
+        subject: 'Help',
+        status: 'open',
+        priority: 'normal',
+        created_at: now,
+        updated_at: now,
+      },
+      ['id'],
+    );
   return typeof row === 'object' ? row.id : row;
 }
 
@@ -72,25 +93,42 @@ describe.each(DIALECTS)('the hub on %s', (dialect) => {
     // The session cookie works like the token does.
     expect(await refusal(srv.url, { headers: { Cookie: `theme=dark; bank_session=${alice.token}` } })).toBe('connected');
     // ...but not from another site's page.
-    expect(await refusal(srv.url, { headers: { Cookie: `bank_session=${alice.token}`, Origin: 'http://evil.example' } })).not.toBe('connected');
+    expect(await refusal(srv.url, { headers: { Cookie: `bank_session=${alice.token}`, Origin: 'http://evil.example' } })).not.toBe(
+      'connected',
+    );
   });
 
   it('pushes a transfer to both parties with their new balances', async () => {
     const a = await client(srv.url, { token: alice.token });
     const b = await client(srv.url, { token: bob.token });
     const before = Number((await alice.api.get(`/accounts/${alice.account.id}`)).body.balance);
-    const tr = await alice.api.post('/transfers', { fromAccountId: alice.account.id, toAccountNumber: bob.account.number, amount: '125.50' });
+    const tr = await alice.api.post('/transfers', {
+      fromAccountId: alice.account.id,
+      toAccountNumber: bob.account.number,
+      amount: '125.50',
+    });
     expect(tr.status).toBe(201);
     const txId = tr.body.id;
 
     const aBal = await a.waitFor('balance.updated', (d) => d.transactionId === txId);
-    expect(aBal.data).toMatchObject({ accountId: alice.account.id, accountNumber: alice.account.number, balance: (before - 125.5).toFixed(2), transactionId: txId });
+    expect(aBal.data).toMatchObject({
+      accountId: alice.account.id,
+      accountNumber: alice.account.number,
+      balance: (before - 125.5).toFixed(2),
+      transactionId: txId,
+    });
     expect(aBal.data.availableBalance).toBe(aBal.data.balance);
     const bBal = await b.waitFor('balance.updated', (d) => d.transactionId === txId);
     expect(bBal.data).toMatchObject({ accountId: bob.account.id, balance: '125.50', availableBalance: '125.50' });
     for (const c of [a, b]) {
       const posted = await c.waitFor('transaction.posted', (d) => d.transaction?.id === txId);
-      expect(posted.data.transaction).toMatchObject({ id: txId, kind: 'transfer', amount: '125.50', fromAccountNumber: alice.account.number, toAccountNumber: bob.account.number });
+      expect(posted.data.transaction).toMatchObject({
+        id: txId,
+        kind: 'transfer',
+        amount: '125.50',
+        fromAccountNumber: alice.account.number,
+        toAccountNumber: bob.account.number,
+      });
       expect(posted.data.seq).toBeTypeOf('number');
       expect(new Date(posted.data.at).toISOString()).toBe(posted.data.at);
     }
@@ -99,7 +137,7 @@ describe.each(DIALECTS)('the hub on %s', (dialect) => {
     expect(b.events('balance.updated').every((r) => r.data.accountId === bob.account.id)).toBe(true);
   });
 
-  it('never lets a customer receive another customer\'s events, live or by sync', async () => {
+  it("never lets a customer receive another customer's events, live or by sync", async () => {
     const parties = [alice, bob, await customerParty(srv, teller, 'Carol'), await customerParty(srv, teller, 'Dan')];
     const live = await Promise.all(parties.map((p) => client(srv.url, { token: p.token })));
     const top = await srv.running.bank.db('events').max({ m: 'seq' }).first();
@@ -111,7 +149,12 @@ describe.each(DIALECTS)('the hub on %s', (dialect) => {
       const from = parties[next(4)];
       const to = parties[next(4)];
       if (next(3) === 0) await teller.post('/deposits', { accountId: to.account.id, amount: `${1 + next(50)}` });
-      else await from.api.post('/transfers', { fromAccountId: from.account.id, toAccountNumber: to.account.number, amount: `${1 + next(20)}.${next(10)}0` });
+      else
+        await from.api.post('/transfers', {
+          fromAccountId: from.account.id,
+          toAccountNumber: to.account.number,
+          amount: `${1 + next(20)}.${next(10)}0`,
+        });
     }
     const numbers = new Map(parties.map((p) => [p.customerId, p.account.number]));
     for (const [i, p] of parties.entries()) {
@@ -193,12 +236,15 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     expect(b.log.filter((r) => r.event === 'ticket.typing' || r.event === 'presence.ticket')).toEqual([]);
 
     a.close();
-    await staff.waitFor('presence.ticket', (d) => d.ticketId === ticketId && d.viewers.length === 1 && d.viewers[0].userId === tellerUser.user.id);
+    await staff.waitFor(
+      'presence.ticket',
+      (d) => d.ticketId === ticketId && d.viewers.length === 1 && d.viewers[0].userId === tellerUser.user.id,
+    );
     expect((await staff.emit('ticket.unwatch', { ticketId })).ok).toBe(true);
     await staff.waitFor('presence.ticket', (d) => d.ticketId === ticketId && d.viewers.length === 0);
   });
 
-  it('lets staff watch an account\'s live activity, and nobody else', async () => {
+  it("lets staff watch an account's live activity, and nobody else", async () => {
     const staff = await client(srv.url, { token: tellerUser.token });
     const b = await client(srv.url, { token: bob.token });
     expect(await b.emit('account.watch', { accountId: alice.account.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
@@ -283,7 +329,7 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     expect(after.events!.map((e) => e.seq)).toContain(seqA);
   });
 
-  it('sends session.revoked to the session\'s sockets, then disconnects them', async () => {
+  it("sends session.revoked to the session's sockets, then disconnects them", async () => {
     const u = await userWithSession(bank, 'customer', { customerId: alice.customerId });
     const c1 = await client(srv.url, { token: u.token });
     const c2 = await client(srv.url, { token: u.token });
@@ -331,7 +377,9 @@ describe('hub commands, presence and sessions (PostgreSQL)', () => {
     } finally {
       bank.signals.off('committed', onCommit);
     }
-    console.log(`[hub latency, one process, PostgreSQL, n=${lags.length}] commit→client p50 ${percentile(lags, 50).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms; transaction start (at)→client p50 ${percentile(sinceRecorded, 50).toFixed(1)} ms, p99 ${percentile(sinceRecorded, 99).toFixed(1)} ms`);
+    console.log(
+      `[hub latency, one process, PostgreSQL, n=${lags.length}] commit→client p50 ${percentile(lags, 50).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms; transaction start (at)→client p50 ${percentile(sinceRecorded, 50).toFixed(1)} ms, p99 ${percentile(sinceRecorded, 99).toFixed(1)} ms`,
+    );
     expect(lags.every((l) => Number.isFinite(l))).toBe(true);
   });
 });
@@ -346,7 +394,11 @@ describe('the hub attached with short timers', () => {
       const config = loadConfig({ DATABASE_URL: testDb.url, LOG_LEVEL: 'silent', DEMO_DATA: '0' });
       const metrics = createMetrics(bank);
       const services = { sessionPolicy: { idleMinutes: 30, absoluteHours: 12 }, readiness: [] };
-      hub = await attachHub(server, { bank, config, logger: createLogger('silent'), metrics, services }, { sweepEveryMs: 150, relay: { graceMs: 100, everyMs: 100 } });
+      hub = await attachHub(
+        server,
+        { bank, config, logger: createLogger('silent'), metrics, services },
+        { sweepEveryMs: 150, relay: { graceMs: 100, everyMs: 100 } },
+      );
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const customerId = await createCustomer(bank.db, 'Eve');
@@ -356,12 +408,21 @@ describe('the hub attached with short timers', () => {
 
       // A commit made by another process (here: another bank context on the same file, no hub).
       const elsewhere = createBankContext(testDb.db, { currency: 'INR' });
-      const [seq] = await withTx(elsewhere, (t) => writeEvents(t, [{ type: 'notification', rooms: [`user:${u.user.id}`], data: { id: 1, kind: 'test', title: 'hi', body: 'from elsewhere' } }]));
+      const [seq] = await withTx(elsewhere, (t) =>
+        writeEvents(t, [
+          { type: 'notification', rooms: [`user:${u.user.id}`], data: { id: 1, kind: 'test', title: 'hi', body: 'from elsewhere' } },
+        ]),
+      );
       await c.waitFor('notification', (d) => d.seq === seq);
-      expect(await metrics.registry.getSingleMetricAsString('bank_events_published_total')).toMatch(/path="relay",type="notification"} [1-9]/);
+      expect(await metrics.registry.getSingleMetricAsString('bank_events_published_total')).toMatch(
+        /path="relay",type="notification"} [1-9]/,
+      );
       expect((await bank.db('events').where({ seq }).first()).published_at).toBeTruthy();
 
-      await bank.db('sessions').where({ id: u.sessionId }).update({ expires_at: new Date(Date.now() - 1000).toISOString() });
+      await bank
+        .db('sessions')
+        .where({ id: u.sessionId })
+        .update({ expires_at: new Date(Date.now() - 1000).toISOString() });
       await until(() => c.disconnects.includes('io server disconnect'), { timeout: 5_000, what: 'the sweep' });
       expect(await refusal(url, { token: u.token })).toBe('unauthenticated');
     } finally {

@@ -30,7 +30,9 @@ describe('hub metrics', () => {
   const scrape = async () => (await fetch(`${srv.url}/metrics`)).text();
 
   beforeAll(async () => {
-    srv = await startTestServer({ env: { REDIS_URL: 'redis://127.0.0.1:6379', HUB_REDIS_PREFIX: `test-metrics-${randomBytes(4).toString('hex')}` } });
+    srv = await startTestServer({
+      env: { REDIS_URL: 'redis://127.0.0.1:6379', HUB_REDIS_PREFIX: `test-metrics-${randomBytes(4).toString('hex')}` },
+    });
     await seedReference(srv.running.bank.db);
     teller = apiClient(srv.url, (await userWithSession(srv.running.bank, 'teller')).token);
     const customerId = await createCustomer(srv.running.bank.db, `Mia${randomBytes(3).toString('hex')}`);
@@ -46,7 +48,12 @@ describe('hub metrics', () => {
     expect(await refusal(srv.url, { token: 'not-a-token' })).toBe('unauthenticated');
 
     const ws = await connectClient(srv.url, { token: customer.token });
-    const polling = ioClient(srv.url, { path: '/socket.io', transports: ['polling'], auth: { token: customer.token }, reconnection: false });
+    const polling = ioClient(srv.url, {
+      path: '/socket.io',
+      transports: ['polling'],
+      auth: { token: customer.token },
+      reconnection: false,
+    });
     await new Promise<void>((resolve, reject) => {
       polling.once('connect', () => resolve());
       polling.once('connect_error', reject);

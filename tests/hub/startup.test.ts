@@ -15,7 +15,13 @@ afterAll(async () => {
 describe('several pods starting together on a fresh PostgreSQL database', () => {
   it('migrate, create the bank accounts, the admin and the demo data exactly once', async () => {
     testDb = await createTestDb('pg', { migrate: false });
-    const env = { DATABASE_URL: testDb.url, DATABASE_POOL_MAX: '4', DEMO_DATA: '1', BANK_ADMIN_PASSWORD: 'first-admin-pass-1', ROLE: 'web' };
+    const env = {
+      DATABASE_URL: testDb.url,
+      DATABASE_POOL_MAX: '4',
+      DEMO_DATA: '1',
+      BANK_ADMIN_PASSWORD: 'first-admin-pass-1',
+      ROLE: 'web',
+    };
     servers.push(...(await Promise.all([spawnServer(env), spawnServer(env), spawnServer(env)])));
     expect(servers.every((s) => s.alive())).toBe(true);
     const db = testDb.db;

@@ -24,7 +24,13 @@ async function waitFor<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeou
   }
 }
 
-interface RunRow { job_id: string; name: string; worker: string; phase: string; at: string }
+interface RunRow {
+  job_id: string;
+  name: string;
+  worker: string;
+  phase: string;
+  at: string;
+}
 
 // A worker in another process, for the kill and shutdown tests. Plain JS, run with tsx so it
 // can import the TypeScript modules under test.
@@ -107,17 +113,33 @@ describe.each(DIALECTS)('agenda knex backend on %s', (dialect) => {
     const nextRunAt = new Date(Date.now() + 3_600_000);
     const saved = await repo.saveJob(
       {
-        name: 'roundtrip', priority: 10, nextRunAt, type: 'normal', data: { account: 7, tags: ['a'], nested: { x: null } },
-        repeatInterval: 5000, repeatTimezone: 'Europe/Paris', startDate: new Date('2030-01-01T00:00:00.000Z'),
-        skipDays: [0, 6], disabled: true,
+        name: 'roundtrip',
+        priority: 10,
+        nextRunAt,
+        type: 'normal',
+        data: { account: 7, tags: ['a'], nested: { x: null } },
+        repeatInterval: 5000,
+        repeatTimezone: 'Europe/Paris',
+        startDate: new Date('2030-01-01T00:00:00.000Z'),
+        skipDays: [0, 6],
+        disabled: true,
       },
       { lastModifiedBy: 'test' },
     );
     const got = await repo.getJobById(String(saved._id));
     expect(got).toMatchObject({
-      name: 'roundtrip', priority: 10, type: 'normal', nextRunAt, data: { account: 7, tags: ['a'], nested: { x: null } },
-      repeatInterval: 5000, repeatTimezone: 'Europe/Paris', startDate: new Date('2030-01-01T00:00:00.000Z'),
-      skipDays: [0, 6], disabled: true, fork: false, lastModifiedBy: 'test',
+      name: 'roundtrip',
+      priority: 10,
+      type: 'normal',
+      nextRunAt,
+      data: { account: 7, tags: ['a'], nested: { x: null } },
+      repeatInterval: 5000,
+      repeatTimezone: 'Europe/Paris',
+      startDate: new Date('2030-01-01T00:00:00.000Z'),
+      skipDays: [0, 6],
+      disabled: true,
+      fork: false,
+      lastModifiedBy: 'test',
     });
     expect(got?.lockedAt).toBeUndefined();
     expect(await repo.getJobById('no-such-id')).toBeNull();
@@ -196,7 +218,10 @@ describe.each(DIALECTS)('agenda knex backend on %s', (dialect) => {
     expect(c.attrs._id).toBe(a.attrs._id);
     await agenda.create('statement', { account: 2, n: 1 }).unique({ 'data.account': 2 }).save();
     const { jobs } = await agenda.queryJobs({ name: 'statement', sort: { data: 'asc' } });
-    expect(jobs.map((j) => j.data)).toEqual([{ account: 1, n: 2 }, { account: 2, n: 1 }]);
+    expect(jobs.map((j) => j.data)).toEqual([
+      { account: 1, n: 2 },
+      { account: 2, n: 1 },
+    ]);
     // Filters by partial data, overview and removal by data.
     expect((await agenda.queryJobs({ name: 'statement', data: { account: 2 } })).total).toBe(1);
     const overview = (await agenda.getJobsOverview()).find((o) => o.name === 'statement');
@@ -217,7 +242,11 @@ describe.each(DIALECTS)('agenda knex backend on %s', (dialect) => {
     expect(job.attrs.nextRunAt?.getTime()).toBe(when.getTime());
     await sleep(900);
     expect(ranAt).toEqual([]);
-    await waitFor(async () => ranAt.length, (n) => n === 1, 5000);
+    await waitFor(
+      async () => ranAt.length,
+      (n) => n === 1,
+      5000,
+    );
     expect(ranAt[0]).toBeGreaterThanOrEqual(when.getTime());
     expect(ranAt[0] - when.getTime()).toBeLessThan(1000);
     // Natural-language times are parsed relative to now.
@@ -233,8 +262,14 @@ describe.each(DIALECTS)('agenda knex backend on %s', (dialect) => {
     });
     await agenda.start();
     const job = await agenda.now('instant', { amount: 125 });
-    await waitFor(async () => seen.length, (n) => n === 1);
-    const saved = await waitFor(() => repo.getJobById(String(job.attrs._id)), (j) => Boolean(j?.lastFinishedAt));
+    await waitFor(
+      async () => seen.length,
+      (n) => n === 1,
+    );
+    const saved = await waitFor(
+      () => repo.getJobById(String(job.attrs._id)),
+      (j) => Boolean(j?.lastFinishedAt),
+    );
     expect(seen).toEqual([{ amount: 125 }]);
     expect(saved).toMatchObject({ nextRunAt: null, lockedAt: undefined });
     expect((await agenda.queryJobs({ id: String(job.attrs._id) })).jobs[0].state).toBe('completed');
@@ -248,7 +283,11 @@ describe.each(DIALECTS)('agenda knex backend on %s', (dialect) => {
     });
     await agenda.start();
     await agenda.every(300, 'tick');
-    await waitFor(async () => ranAt.length, (n) => n >= 3, 5000);
+    await waitFor(
+      async () => ranAt.length,
+      (n) => n >= 3,
+      5000,
+    );
     for (let i = 1; i < ranAt.length; i++) expect(ranAt[i] - ranAt[i - 1]).toBeGreaterThanOrEqual(250);
     const rows = await t.db('agenda_jobs').where({ name: 'tick' });
     expect(rows).toHaveLength(1);
@@ -269,7 +308,10 @@ describe.each(DIALECTS)('agenda knex backend on %s', (dialect) => {
     expect(count).toBe(0);
     expect((await agenda.queryJobs({ name: 'paused', state: 'paused' })).total).toBe(1);
     expect(await agenda.enable({ name: 'paused' })).toBe(1);
-    await waitFor(async () => count, (n) => n === 1);
+    await waitFor(
+      async () => count,
+      (n) => n === 1,
+    );
   });
 
   it('never runs a cancelled job', async () => {
@@ -294,14 +336,22 @@ describe.each(DIALECTS)('agenda knex backend on %s', (dialect) => {
       { name: 'w2', agenda: await worker({ name: 'w2', db: other, defaultLockLimit: 3 }), db: other },
     ];
     for (const w of workers) {
-      w.agenda.define('batch', async (job) => {
-        await sleep(20);
-        await record(w.db, job, w.name);
-      }, { concurrency: 3 });
+      w.agenda.define(
+        'batch',
+        async (job) => {
+          await sleep(20);
+          await record(w.db, job, w.name);
+        },
+        { concurrency: 3 },
+      );
     }
     for (let i = 0; i < 30; i++) await workers[0].agenda.now('batch', { i });
     await Promise.all(workers.map((w) => w.agenda.start()));
-    await waitFor(() => runs('batch'), (r) => r.length >= 30, 20_000);
+    await waitFor(
+      () => runs('batch'),
+      (r) => r.length >= 30,
+      20_000,
+    );
     await sleep(500); // a duplicate run would show up here
     const rows = await runs('batch');
     expect(rows).toHaveLength(30);
@@ -316,7 +366,11 @@ describe.each(DIALECTS)('agenda knex backend on %s', (dialect) => {
     const job = await repo.saveJob({ name: 'crash-me', priority: 0, nextRunAt: new Date(), type: 'normal', data: {} }, undefined);
     const child = spawnWorker(t.url, 'hang');
     try {
-      await waitFor(() => runs('crash-me'), (r) => r.length === 1, 20_000).catch((err) => {
+      await waitFor(
+        () => runs('crash-me'),
+        (r) => r.length === 1,
+        20_000,
+      ).catch((err) => {
         throw new Error(`${err.message}\nchild output:\n${child.output()}`);
       });
       const lockedAt = (await repo.getJobById(String(job._id)))!.lockedAt!;
@@ -330,14 +384,24 @@ describe.each(DIALECTS)('agenda knex backend on %s', (dialect) => {
       child.child.kill('SIGKILL');
       await child.exited;
 
-      const rows = await waitFor(() => runs('crash-me'), (r) => r.length === 2, 10_000);
-      expect(rows.map((r) => [r.worker, r.phase])).toEqual([['child', 'started'], ['rescuer', 'finished']]);
+      const rows = await waitFor(
+        () => runs('crash-me'),
+        (r) => r.length === 2,
+        10_000,
+      );
+      expect(rows.map((r) => [r.worker, r.phase])).toEqual([
+        ['child', 'started'],
+        ['rescuer', 'finished'],
+      ]);
       expect(rows.every((r) => r.job_id === String(job._id))).toBe(true);
       // Not before the dead worker's lock expired.
       expect(new Date(rows[1].at).getTime() - lockedAt.getTime()).toBeGreaterThanOrEqual(2000);
       await sleep(300);
       expect(await runs('crash-me')).toHaveLength(2);
-      const saved = await waitFor(() => repo.getJobById(String(job._id)), (j) => !j?.lockedAt);
+      const saved = await waitFor(
+        () => repo.getJobById(String(job._id)),
+        (j) => !j?.lockedAt,
+      );
       expect(saved?.lastFinishedAt).toBeInstanceOf(Date);
     } finally {
       child.child.kill('SIGKILL');
@@ -346,8 +410,11 @@ describe.each(DIALECTS)('agenda knex backend on %s', (dialect) => {
 
   it('lets a worker process exit soon after stopAgenda', async () => {
     const child = spawnWorker(t.url, 'stop');
-    const stoppedAt = await waitFor(async () => child.output(), (o) => o.includes('stopped') || child.child.exitCode !== null, 20_000)
-      .then(() => Date.now());
+    const stoppedAt = await waitFor(
+      async () => child.output(),
+      (o) => o.includes('stopped') || child.child.exitCode !== null,
+      20_000,
+    ).then(() => Date.now());
     const code = await child.exited;
     expect(child.output()).toContain('stopped {"running":0}');
     expect(code).toBe(0);

@@ -24,7 +24,12 @@ const mailDirs: string[] = [];
 process.once('exit', () => mailDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 /** A bank on a hand-moved clock, and its jobs (run on demand only, as on a web pod, unless runScheduler). */
-export async function bankWithClock(db: Knex, start: string, env: Record<string, string> = {}, runScheduler = false): Promise<{ clock: Clock; bank: BankContext; jobs: Jobs; mailDir: string; metrics: ReturnType<typeof createMetrics> }> {
+export async function bankWithClock(
+  db: Knex,
+  start: string,
+  env: Record<string, string> = {},
+  runScheduler = false,
+): Promise<{ clock: Clock; bank: BankContext; jobs: Jobs; mailDir: string; metrics: ReturnType<typeof createMetrics> }> {
   const clock = new Clock(new Date(start));
   const mailDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bank-mail-'));
   mailDirs.push(mailDir);

@@ -49,14 +49,22 @@ describe.each(DIALECTS)('ticket escalation on %s', (dialect) => {
     clock.set('2026-06-01T11:00:00.000Z');
     expect(await escalate()).toEqual([ids.urgent]);
     expect(await escalate()).toEqual([]);
-    expect(await ticket(ids.urgent)).toMatchObject({ priority: 'urgent', escalation_level: 1, escalated_at: '2026-06-01T11:00:00.000Z', updated_at: '2026-06-01T11:00:00.000Z' });
+    expect(await ticket(ids.urgent)).toMatchObject({
+      priority: 'urgent',
+      escalation_level: 1,
+      escalated_at: '2026-06-01T11:00:00.000Z',
+      updated_at: '2026-06-01T11:00:00.000Z',
+    });
 
     const ev = await t.db('events').where({ type: 'ticket.updated' }).orderBy('seq', 'desc').first();
     const payload = JSON.parse(ev.payload);
     expect(payload.ticket).toMatchObject({ id: ids.urgent, priority: 'urgent', escalationLevel: 1 });
     const rooms = (await t.db('event_rooms').where({ seq: ev.seq })).map((r) => r.room).sort();
     expect(rooms).toEqual([`customer:${customerId}`, 'staff', `ticket:${ids.urgent}`].sort());
-    const auditRow = await t.db('audit_log').where({ action: 'ticket.escalated', entity_id: String(ids.urgent) }).first();
+    const auditRow = await t
+      .db('audit_log')
+      .where({ action: 'ticket.escalated', entity_id: String(ids.urgent) })
+      .first();
     expect(JSON.parse(auditRow.after)).toMatchObject({ escalationLevel: 1, priority: 'urgent' });
 
     clock.set('2026-06-01T11:59:00.000Z');

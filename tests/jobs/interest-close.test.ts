@@ -38,7 +38,10 @@ describe.each(DIALECTS)('interest at closing on %s', (dialect) => {
   const balance = async (id: number) => Number((await t.db('accounts').where({ id }).first('balance')).balance);
   const interestTxs = (id: number) => t.db('transactions').where({ kind: 'interest', to_account_id: id }).orderBy('id');
   const refusal = async (p: Promise<unknown>) => {
-    const err = await p.then(() => null, (e) => e);
+    const err = await p.then(
+      () => null,
+      (e) => e,
+    );
     expect(err).not.toBeNull();
     return toHttpError(err)!;
   };
@@ -103,11 +106,18 @@ describe.each(DIALECTS)('interest at closing on %s', (dialect) => {
     expect(after).toHaveLength(22);
     expect(after.every((x) => Number(x.accrued_micro) === B_DAILY_AFTER)).toBe(true);
     const txs = await interestTxs(B);
-    expect(txs.map((x) => [x.external_ref, Number(x.amount)])).toEqual([[`interest:${B}:2026-03-09-close`, B_SETTLED], [`interest:${B}:2026-03`, B_MARCH_POSTED]]);
+    expect(txs.map((x) => [x.external_ref, Number(x.amount)])).toEqual([
+      [`interest:${B}:2026-03-09-close`, B_SETTLED],
+      [`interest:${B}:2026-03`, B_MARCH_POSTED],
+    ]);
     expect(after.every((x) => Number(x.posted_transaction_id) === Number(txs[1].id))).toBe(true);
     const p = await t.db('interest_postings').where({ account_id: B, period: '2026-03' }).first();
-    expect([Number(p.accrued_micro), Number(p.carry_in_micro), Number(p.posted_minor), Number(p.carry_out_micro)])
-      .toEqual([22 * B_DAILY_AFTER, B_SETTLED_CARRY, B_MARCH_POSTED, B_MARCH_CARRY]);
+    expect([Number(p.accrued_micro), Number(p.carry_in_micro), Number(p.posted_minor), Number(p.carry_out_micro)]).toEqual([
+      22 * B_DAILY_AFTER,
+      B_SETTLED_CARRY,
+      B_MARCH_POSTED,
+      B_MARCH_CARRY,
+    ]);
     expect(await balance(B)).toBe(1_000_000 + B_SETTLED + B_MARCH_POSTED);
 
     expect((await postInterest(bank)).postings).toBe(0);

@@ -76,8 +76,20 @@ describe.each(DIALECTS)('interest on %s', (dialect) => {
     ({ bank, clock, jobs } = await bankWithClock(t.db, '2026-03-01T08:00:00.000Z'));
     await seedReference(t.db);
     const now = new Date().toISOString();
-    await t.db('account_types').insert({ code: 'ODI', name: 'Overdraft saver', min_balance: 0, overdraft_limit: 100_000, approval_threshold: null, created_at: now, updated_at: now });
-    await t.db('interest_rates').insert({ account_type: 'ODI', annual_rate_micro: 2_000_000, effective_from: '2020-01-01', created_at: now });
+    await t
+      .db('account_types')
+      .insert({
+        code: 'ODI',
+        name: 'Overdraft saver',
+        min_balance: 0,
+        overdraft_limit: 100_000,
+        approval_threshold: null,
+        created_at: now,
+        updated_at: now,
+      });
+    await t
+      .db('interest_rates')
+      .insert({ account_type: 'ODI', annual_rate_micro: 2_000_000, effective_from: '2020-01-01', created_at: now });
     const alice = await createCustomer(t.db, 'Alice');
     const bob = await createCustomer(t.db, 'Bob');
     A = (await openAccount(bank, SYSTEM, { customerId: alice, type: 'SAV', branch: 'MAIN' })).id;
@@ -92,7 +104,9 @@ describe.each(DIALECTS)('interest on %s', (dialect) => {
     await at('2026-03-10T18:00:00.000Z', () => deposit(bank, SYSTEM, { accountId: A, amount: '0.75' }));
     // A mid-month run: accrues the 1st to the 11th (the 12th has not ended).
     midMonth = await at('2026-03-12T00:05:00.000Z', () => jobs.runNow('interest-accrual'));
-    await t.db('interest_rates').insert({ account_type: 'SAV', annual_rate_micro: 5_000_000, effective_from: '2026-03-16', created_at: clock.at.toISOString() });
+    await t
+      .db('interest_rates')
+      .insert({ account_type: 'SAV', annual_rate_micro: 5_000_000, effective_from: '2026-03-16', created_at: clock.at.toISOString() });
     await at('2026-03-20T23:59:59.999Z', () => deposit(bank, SYSTEM, { accountId: A, amount: '0.01' }));
     await at('2026-03-21T00:00:00.000Z', () => transfer(bank, SYSTEM, { fromAccountId: A, toAccountNumber: oNumber, amount: '150.00' }));
     await at('2026-03-28T10:00:00.000Z', () => deposit(bank, SYSTEM, { accountId: O, amount: '500.00' }));
@@ -119,9 +133,22 @@ describe.each(DIALECTS)('interest on %s', (dialect) => {
     expect(r.before).toBe('2026-04');
 
     const expected = A_MARCH.flatMap(([from, to, closing, rate, accrued]) =>
-      Array.from({ length: to - from + 1 }, (_, i) => ({ date: day(from + i), closing_balance: closing, annual_rate_micro: rate, accrued_micro: accrued })));
+      Array.from({ length: to - from + 1 }, (_, i) => ({
+        date: day(from + i),
+        closing_balance: closing,
+        annual_rate_micro: rate,
+        accrued_micro: accrued,
+      })),
+    );
     const rows = await accruals(A);
-    expect(rows.map((r) => ({ date: r.date, closing_balance: Number(r.closing_balance), annual_rate_micro: Number(r.annual_rate_micro), accrued_micro: Number(r.accrued_micro) }))).toEqual(expected);
+    expect(
+      rows.map((r) => ({
+        date: r.date,
+        closing_balance: Number(r.closing_balance),
+        annual_rate_micro: Number(r.annual_rate_micro),
+        accrued_micro: Number(r.accrued_micro),
+      })),
+    ).toEqual(expected);
     expect(rows.reduce((s, r) => s + Number(r.accrued_micro), 0)).toBe(A_MARCH_TOTAL);
 
     const [txA] = await t.db('transactions').where({ kind: 'interest', to_account_id: A });
@@ -156,7 +183,13 @@ describe.each(DIALECTS)('interest on %s', (dialect) => {
   });
 
   it('running accrual and posting again changes nothing', async () => {
-    const before = { rows: await t.db('interest_accruals').orderBy(['account_id', 'date']), txs: await interestTxs(), a: await balance(A), o: await balance(O), postings: await t.db('interest_postings').orderBy(['account_id', 'period']) };
+    const before = {
+      rows: await t.db('interest_accruals').orderBy(['account_id', 'date']),
+      txs: await interestTxs(),
+      a: await balance(A),
+      o: await balance(O),
+      postings: await t.db('interest_postings').orderBy(['account_id', 'period']),
+    };
     const again = (await jobs.runNow('interest-accrual')) as any;
     expect(again.rows).toBe(0);
     const posted = (await jobs.runNow('interest-posting')) as any;
@@ -183,7 +216,10 @@ describe.each(DIALECTS)('interest on %s', (dialect) => {
     expect(Number(pO.posted_minor)).toBe(O_APRIL_POSTED);
     expect(Number(pO.carry_out_micro)).toBe(O_APRIL_CARRY);
     const txs = await t.db('transactions').where({ kind: 'interest', to_account_id: A }).orderBy('id');
-    expect(txs.map((x) => [x.external_ref, Number(x.amount)])).toEqual([[`interest:${A}:2026-03`, A_MARCH_POSTED], [`interest:${A}:2026-04`, A_APRIL_POSTED]]);
+    expect(txs.map((x) => [x.external_ref, Number(x.amount)])).toEqual([
+      [`interest:${A}:2026-03`, A_MARCH_POSTED],
+      [`interest:${A}:2026-04`, A_APRIL_POSTED],
+    ]);
     expect(await balance(A)).toBe(1_135_101 + A_MARCH_POSTED + A_APRIL_POSTED);
   });
 

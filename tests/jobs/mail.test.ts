@@ -16,7 +16,11 @@ const POLICY = { idleMinutes: 30, absoluteHours: 12, maxFailures: 5, lockMinutes
 
 function mailbox(dir: string): any[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
 }
 const recipient = (m: any) => (Array.isArray(m.to) ? m.to.map((x: any) => x.address ?? x).join(',') : String(m.to?.address ?? m.to));
 
@@ -51,7 +55,7 @@ describe('mail through the file transport', () => {
   });
   afterAll(() => t?.destroy());
 
-  it('queues and sends one mail per cause, to the customer\'s address', async () => {
+  it("queues and sends one mail per cause, to the customer's address", async () => {
     const r = (await jobs.runNow('mail')) as any;
     expect(r.transport).toBe('file');
     expect(r.queued).toEqual({ notifications: 1, largeTransactions: 3, newDeviceLogins: 2 });
@@ -170,7 +174,11 @@ describe('mail over SMTP', () => {
     const b = await openAccount(bank, SYSTEM, { customerId: bobId, type: 'CUR', branch: 'MAIN' });
     await deposit(bank, SYSTEM, { accountId: a.id, amount: '20000.00' });
     const tr = await transfer(bank, carol.actor, { fromAccountId: a.id, toAccountNumber: b.number, amount: '11000.00' });
-    const mailFor = () => t.db('mail_outbox').where({ dedupe_key: `tx:${tr.value.id}:customer:${bobId}` }).first();
+    const mailFor = () =>
+      t
+        .db('mail_outbox')
+        .where({ dedupe_key: `tx:${tr.value.id}:customer:${bobId}` })
+        .first();
 
     let r = (await jobs.runNow('mail')) as any;
     expect(r.transport).toBe('smtp');

@@ -53,7 +53,15 @@ describe('POST /jobs/:name/run', () => {
   it('lists the jobs', async () => {
     const r = await admin.get('/jobs');
     expect(r.status).toBe(200);
-    expect(r.body.items.map((j: { name: string }) => j.name).sort()).toEqual(['balance-snapshot', 'cleanup', 'interest-accrual', 'interest-posting', 'mail', 'standing-orders', 'ticket-escalation']);
+    expect(r.body.items.map((j: { name: string }) => j.name).sort()).toEqual([
+      'balance-snapshot',
+      'cleanup',
+      'interest-accrual',
+      'interest-posting',
+      'mail',
+      'standing-orders',
+      'ticket-escalation',
+    ]);
     expect((await teller.get('/jobs')).status).toBe(403);
   });
 
@@ -68,7 +76,13 @@ describe('GET /audit', () => {
   it('lists newest first, filters, and pages', async () => {
     const r = await manager.get('/audit?entity=job');
     expect(r.status).toBe(200);
-    expect(r.body.items[0]).toMatchObject({ actorId: adminId, action: 'job.run', entity: 'job', entityId: 'interest-accrual', after: { ok: true } });
+    expect(r.body.items[0]).toMatchObject({
+      actorId: adminId,
+      action: 'job.run',
+      entity: 'job',
+      entityId: 'interest-accrual',
+      after: { ok: true },
+    });
     expect(r.body.items[0].hash).toMatch(/^[0-9a-f]{64}$/);
 
     const all = (await manager.get('/audit?limit=500')).body.items;
@@ -86,7 +100,15 @@ describe('GET /audit', () => {
 
   it('refuses tellers and bad queries without a 5xx', async () => {
     expect((await teller.get('/audit')).status).toBe(403);
-    for (const q of ['from=yesterday', 'actorId=abc', 'limit=0', 'limit=501', 'cursor=abc', 'from=2026-02-02&to=2026-02-01', `entity=${'x'.repeat(100)}`]) {
+    for (const q of [
+      'from=yesterday',
+      'actorId=abc',
+      'limit=0',
+      'limit=501',
+      'cursor=abc',
+      'from=2026-02-02&to=2026-02-01',
+      `entity=${'x'.repeat(100)}`,
+    ]) {
       const r = await manager.get(`/audit?${q}`);
       expect(r.status, q).toBe(400);
       expect(r.body.error.code).toBe('invalid_request');
@@ -117,8 +139,21 @@ describe('a job that fails', () => {
   it('answers ok: false with the reason, after doing the work it could', async () => {
     const { db } = srv.running.bank;
     const now = new Date().toISOString();
-    await db('account_types').insert({ code: 'HUGE', name: 'Absurd saver', min_balance: 0, overdraft_limit: 0, approval_threshold: null, created_at: now, updated_at: now });
-    await db('interest_rates').insert({ account_type: 'HUGE', annual_rate_micro: 999_999_999, effective_from: '2020-01-01', created_at: now });
+    await db('account_types').insert({
+      code: 'HUGE',
+      name: 'Absurd saver',
+      min_balance: 0,
+      overdraft_limit: 0,
+      approval_threshold: null,
+      created_at: now,
+      updated_at: now,
+    });
+    await db('interest_rates').insert({
+      account_type: 'HUGE',
+      annual_rate_micro: 999_999_999,
+      effective_from: '2020-01-01',
+      created_at: now,
+    });
     const custId = await createCustomer(db, 'Rich');
     // Opened and funded two days ago, so yesterday has a closing balance.
     let at = new Date(Date.now() - 2 * 86_400_000);
@@ -129,9 +164,13 @@ describe('a job that fails', () => {
     const r = await admin.post('/jobs/interest-accrual/run');
     expect(r.status).toBe(200);
     expect(r.body.ok).toBe(false);
-    expect(r.body.result.error).toMatch(new RegExp(`interest accrual failed for 1 account\\(s\\): #${acct.id}: daily interest is too large`));
+    expect(r.body.result.error).toMatch(
+      new RegExp(`interest accrual failed for 1 account\\(s\\): #${acct.id}: daily interest is too large`),
+    );
     const audit = (await manager.get('/audit?entity=job')).body.items[0];
     expect(audit).toMatchObject({ action: 'job.run', entityId: 'interest-accrual', after: { ok: false } });
-    expect((await apiClient(srv.url).get('/metrics')).text).toMatch(/bank_job_runs_total\{job_name="interest-accrual",outcome="failure"\} 1/);
+    expect((await apiClient(srv.url).get('/metrics')).text).toMatch(
+      /bank_job_runs_total\{job_name="interest-accrual",outcome="failure"\} 1/,
+    );
   });
 });

@@ -37,7 +37,8 @@ describe.each(DIALECTS)('service-level targets on %s (controlled clock)', (diale
 
   const run = async () => (await jobs.runNow('ticket-escalation')) as { breachedIds: number[] };
   const row = (id: number) => t.db('tickets').where({ id }).first();
-  const open = (priority: TicketPriority) => createTicket(bank, customer.actor, { category: 'general', subject: `A ${priority} matter`, body: 'help', priority });
+  const open = (priority: TicketPriority) =>
+    createTicket(bank, customer.actor, { category: 'general', subject: `A ${priority} matter`, body: 'help', priority });
 
   beforeAll(async () => {
     t = await createTestDb(dialect);
@@ -50,7 +51,12 @@ describe.each(DIALECTS)('service-level targets on %s (controlled clock)', (diale
   afterAll(() => t?.destroy());
 
   it('stamps each ticket with due times for its priority, from its creation', async () => {
-    const expected: Record<TicketPriority, [number, number]> = { urgent: [15 * MIN, 4 * HOUR], high: [HOUR, 8 * HOUR], normal: [2 * HOUR, 12 * HOUR], low: [DAY, 5 * DAY] };
+    const expected: Record<TicketPriority, [number, number]> = {
+      urgent: [15 * MIN, 4 * HOUR],
+      high: [HOUR, 8 * HOUR],
+      normal: [2 * HOUR, 12 * HOUR],
+      low: [DAY, 5 * DAY],
+    };
     for (const p of ['urgent', 'high', 'normal', 'low'] as const) {
       const dto = await open(p);
       ids[p] = dto.id;

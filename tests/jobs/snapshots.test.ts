@@ -34,13 +34,21 @@ describe.each(DIALECTS)('balance snapshots on %s', (dialect) => {
     clock.set('2026-03-04T00:05:00.000Z');
     r = (await jobs.runNow('balance-snapshot')) as any;
     expect(r.through).toBe('2026-03-03');
-    expect((await snaps()).map((s) => [s.date, Number(s.balance)])).toEqual([['2026-03-01', 10_000], ['2026-03-02', 10_000], ['2026-03-03', 13_000]]);
+    expect((await snaps()).map((s) => [s.date, Number(s.balance)])).toEqual([
+      ['2026-03-01', 10_000],
+      ['2026-03-02', 10_000],
+      ['2026-03-03', 13_000],
+    ]);
 
     clock.set('2026-03-06T10:00:00.000Z');
     await jobs.runNow('balance-snapshot');
     const rows = await snaps();
     expect(rows.map((s) => [s.date, Number(s.balance)])).toEqual([
-      ['2026-03-01', 10_000], ['2026-03-02', 10_000], ['2026-03-03', 13_000], ['2026-03-04', -47_000], ['2026-03-05', -47_000],
+      ['2026-03-01', 10_000],
+      ['2026-03-02', 10_000],
+      ['2026-03-03', 13_000],
+      ['2026-03-04', -47_000],
+      ['2026-03-05', -47_000],
     ]);
     const all = await t.db('balance_snapshots').orderBy(['account_id', 'date']);
     r = (await jobs.runNow('balance-snapshot')) as any;
@@ -86,7 +94,11 @@ describe('GET /accounts/:id/balances serves the snapshots', () => {
     const teller = apiClient(srv.url, (await userWithSession(srv.running.bank, 'teller')).token);
     const res = await teller.get(`/accounts/${acct.id}/balances?from=${d3}&to=${today}`);
     expect(res.status).toBe(200);
-    expect(res.body.slice(0, 3)).toEqual([{ date: d3, balance: '1234.57' }, { date: d2, balance: '1200.00' }, { date: addDays(today, -1), balance: '1200.00' }]);
+    expect(res.body.slice(0, 3)).toEqual([
+      { date: d3, balance: '1234.57' },
+      { date: d2, balance: '1200.00' },
+      { date: addDays(today, -1), balance: '1200.00' },
+    ]);
     expect(res.body[3]).toEqual({ date: today, balance: '1200.00' });
   });
 });

@@ -43,8 +43,19 @@ describe.each(DIALECTS)('standing orders on %s', (dialect) => {
 
   const run = async () => (await jobs.runNow('standing-orders')) as { posted: number; pendingApproval: number; failed: number };
   const day = (date: string, hour = 8) => clock.set(`${date}T${String(hour).padStart(2, '0')}:00:00.000Z`);
-  const paid = async (orderId: number) => (await t.db('transactions').where('external_ref', 'like', `standing-order:${orderId}:%`).orderBy('id').select('external_ref', 'posted_at', 'amount', 'status'))
-    .map((r) => ({ date: String(r.external_ref).split(':')[2], postedOn: r.posted_at?.slice(0, 10) ?? null, amount: Number(r.amount), status: r.status }));
+  const paid = async (orderId: number) =>
+    (
+      await t
+        .db('transactions')
+        .where('external_ref', 'like', `standing-order:${orderId}:%`)
+        .orderBy('id')
+        .select('external_ref', 'posted_at', 'amount', 'status')
+    ).map((r) => ({
+      date: String(r.external_ref).split(':')[2],
+      postedOn: r.posted_at?.slice(0, 10) ?? null,
+      amount: Number(r.amount),
+      status: r.status,
+    }));
   const balance = async (id: number) => Number((await t.db('accounts').where({ id }).first('balance')).balance);
 
   beforeAll(async () => {
@@ -62,7 +73,14 @@ describe.each(DIALECTS)('standing orders on %s', (dialect) => {
 
   it('a month and more of daily, weekly, monthly and one-off orders posts exactly the expected transfers, on their dates', async () => {
     const make = (frequency: 'once' | 'daily' | 'weekly' | 'monthly', startDate: string, amount: string, endDate?: string) =>
-      createStandingOrder(bank, owner.actor, { fromAccountId: payer.id, toAccountNumber: payee.number, amount, frequency, startDate, endDate });
+      createStandingOrder(bank, owner.actor, {
+        fromAccountId: payer.id,
+        toAccountNumber: payee.number,
+        amount,
+        frequency,
+        startDate,
+        endDate,
+      });
     const daily = await make('daily', '2026-01-28', '1.00', '2026-02-28');
     const weekly = await make('weekly', '2026-01-29', '10.00');
     const on31st = await make('monthly', '2026-01-31', '100.00');
@@ -82,7 +100,10 @@ describe.each(DIALECTS)('standing orders on %s', (dialect) => {
 
     const expectDates = async (orderId: number, dates: string[], amount: number) => {
       const got = await paid(orderId);
-      expect(got.map((g) => g.date), `order ${orderId}`).toEqual(dates);
+      expect(
+        got.map((g) => g.date),
+        `order ${orderId}`,
+      ).toEqual(dates);
       // Paid on the day it was due, not later.
       expect(got.every((g) => g.postedOn === g.date && g.amount === amount && g.status === 'posted')).toBe(true);
     };
@@ -103,13 +124,26 @@ describe.each(DIALECTS)('standing orders on %s', (dialect) => {
     const runs = await t.db('standing_order_runs').count({ n: '*' });
     expect(Number(runs[0].n)).toBe(32 + 9 + 3 + 3 + 1);
     expect((await verifyLedger(bank)).ok).toBe(true);
-    for (const o of [daily, weekly, on31st, on30th, once]) await updateStandingOrder(bank, owner.actor, o.id, { status: 'cancelled' }).catch(() => undefined);
+    for (const o of [daily, weekly, on31st, on30th, once])
+      await updateStandingOrder(bank, owner.actor, o.id, { status: 'cancelled' }).catch(() => undefined);
   });
 
   it('after an outage of several days each missed date runs once; running again, even at once, doubles nothing', async () => {
     day('2026-05-04');
-    const daily = await createStandingOrder(bank, owner.actor, { fromAccountId: payer.id, toAccountNumber: payee.number, amount: '3.00', frequency: 'daily', startDate: '2026-05-04' });
-    const weekly = await createStandingOrder(bank, owner.actor, { fromAccountId: payer.id, toAccountNumber: payee.number, amount: '7.00', frequency: 'weekly', startDate: '2026-05-05' });
+    const daily = await createStandingOrder(bank, owner.actor, {
+      fromAccountId: payer.id,
+      toAccountNumber: payee.number,
+      amount: '3.00',
+      frequency: 'daily',
+      startDate: '2026-05-04',
+    });
+    const weekly = await createStandingOrder(bank, owner.actor, {
+      fromAccountId: payer.id,
+      toAccountNumber: payee.number,
+      amount: '7.00',
+      frequency: 'weekly',
+      startDate: '2026-05-05',
+    });
     expect((await run()).posted).toBe(1);
     // The worker is down from the 5th to the 12th.
     day('2026-05-12', 9);
@@ -137,7 +171,13 @@ describe.each(DIALECTS)('standing orders on %s', (dialect) => {
     day('2026-06-01');
     const poor = await openTestAccount(bank, owner.actor.customerId!, 'BIZ');
     await ledger.deposit(bank, SYSTEM, { accountId: poor.id, amount: '5.00' });
-    const order = await createStandingOrder(bank, owner.actor, { fromAccountId: poor.id, toAccountNumber: payee.number, amount: '20.00', frequency: 'monthly', startDate: '2026-06-01' });
+    const order = await createStandingOrder(bank, owner.actor, {
+      fromAccountId: poor.id,
+      toAccountNumber: payee.number,
+      amount: '20.00',
+      frequency: 'monthly',
+      startDate: '2026-06-01',
+    });
     const seqBefore = Number((await t.db('events').max({ m: 'seq' }))[0].m);
     expect(await run()).toMatchObject({ posted: 0, failed: 1 });
     expect(await run()).toMatchObject({ posted: 0, failed: 0 });
@@ -151,14 +191,26 @@ describe.each(DIALECTS)('standing orders on %s', (dialect) => {
     // Live: the order's update and a notification to the owner's user.
     const events = await t.db('events').where('seq', '>', seqBefore).select('type', 'payload');
     const updated = events.filter((e) => e.type === 'standing_order.updated').map((e) => JSON.parse(e.payload).standingOrder);
-    expect(updated.at(-1)).toMatchObject({ id: order.id, lastRun: { date: '2026-06-01', status: 'failed', transactionId: null, error: { code: 'insufficient_funds' } } });
-    const note = events.filter((e) => e.type === 'notification').map((e) => JSON.parse(e.payload)).find((p) => p.kind === 'standing_order_failed');
+    expect(updated.at(-1)).toMatchObject({
+      id: order.id,
+      lastRun: { date: '2026-06-01', status: 'failed', transactionId: null, error: { code: 'insufficient_funds' } },
+    });
+    const note = events
+      .filter((e) => e.type === 'notification')
+      .map((e) => JSON.parse(e.payload))
+      .find((p) => p.kind === 'standing_order_failed');
     expect(note.title).toBe('Standing order not paid');
-    const rooms = await t.db('event_rooms').whereIn('seq', t.db('events').where('seq', '>', seqBefore).andWhere({ type: 'notification' }).select('seq')).pluck('room');
+    const rooms = await t
+      .db('event_rooms')
+      .whereIn('seq', t.db('events').where('seq', '>', seqBefore).andWhere({ type: 'notification' }).select('seq'))
+      .pluck('room');
     expect(rooms).toContain(`user:${owner.user.id}`);
     // By mail.
     await jobs.runNow('mail');
-    const mails = fs.readdirSync(mailDir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(fs.readFileSync(path.join(mailDir, f), 'utf8')));
+    const mails = fs
+      .readdirSync(mailDir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(fs.readFileSync(path.join(mailDir, f), 'utf8')));
     const mail = mails.find((m) => m.subject === 'Standing order not paid');
     expect(mail, JSON.stringify(mails.map((m) => m.subject))).toBeDefined();
     expect(JSON.stringify(mail.to)).toContain('payer@example.com');
@@ -167,14 +219,23 @@ describe.each(DIALECTS)('standing orders on %s', (dialect) => {
     await ledger.deposit(bank, SYSTEM, { accountId: poor.id, amount: '100.00' });
     day('2026-07-01');
     expect(await run()).toMatchObject({ posted: 1, failed: 0 });
-    expect((await t.db('standing_order_runs').where({ standing_order_id: order.id }).orderBy('id')).map((r) => r.status)).toEqual(['failed', 'posted']);
+    expect((await t.db('standing_order_runs').where({ standing_order_id: order.id }).orderBy('id')).map((r) => r.status)).toEqual([
+      'failed',
+      'posted',
+    ]);
   });
 
   it('an order above the approval threshold is held for a manager, like any transfer', async () => {
     day('2026-08-03');
     const biz = await openTestAccount(bank, owner.actor.customerId!, 'BIZ');
     await ledger.deposit(bank, SYSTEM, { accountId: biz.id, amount: '50000.00' });
-    const order = await createStandingOrder(bank, owner.actor, { fromAccountId: biz.id, toAccountNumber: payee.number, amount: '12000.00', frequency: 'once', startDate: '2026-08-03' });
+    const order = await createStandingOrder(bank, owner.actor, {
+      fromAccountId: biz.id,
+      toAccountNumber: payee.number,
+      amount: '12000.00',
+      frequency: 'once',
+      startDate: '2026-08-03',
+    });
     expect(await run()).toMatchObject({ pendingApproval: 1 });
     const [tx] = await paid(order.id);
     expect(tx.status).toBe('pending_approval');
@@ -186,7 +247,13 @@ describe.each(DIALECTS)('standing orders on %s', (dialect) => {
   it('an order from an account that was closed fails once and ends', async () => {
     day('2026-09-01');
     const gone = await openTestAccount(bank, owner.actor.customerId!, 'CUR');
-    const order = await createStandingOrder(bank, owner.actor, { fromAccountId: gone.id, toAccountNumber: payee.number, amount: '5.00', frequency: 'daily', startDate: '2026-09-02' });
+    const order = await createStandingOrder(bank, owner.actor, {
+      fromAccountId: gone.id,
+      toAccountNumber: payee.number,
+      amount: '5.00',
+      frequency: 'daily',
+      startDate: '2026-09-02',
+    });
     await t.db('accounts').where({ id: gone.id }).update({ status: 'closed', closed_at: clock.at.toISOString() });
     day('2026-09-04');
     expect(await run()).toMatchObject({ failed: 1 });

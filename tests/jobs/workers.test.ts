@@ -19,8 +19,10 @@ async function waitFor(ok: () => Promise<boolean>, timeoutMs = 15_000): Promise<
     await sleep(50);
   }
 }
-const runs = async (m: { jobRuns: { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> } }, job: string) =>
-  (await m.jobRuns.get()).values.filter((v) => v.labels.job_name === job).reduce((s, v) => s + v.value, 0);
+const runs = async (
+  m: { jobRuns: { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> } },
+  job: string,
+) => (await m.jobRuns.get()).values.filter((v) => v.labels.job_name === job).reduce((s, v) => s + v.value, 0);
 
 describe('two workers on PostgreSQL', () => {
   let t: TestDb;
@@ -49,7 +51,11 @@ describe('two workers on PostgreSQL', () => {
       accounts.push(a);
     }
     for (const w of [w1, w2]) w.clock.set('2026-04-01T00:30:00.000Z');
-    const results = (await Promise.all([w1.jobs.runNow('interest-posting'), w2.jobs.runNow('interest-posting'), w1.jobs.runNow('interest-posting')])) as any[];
+    const results = (await Promise.all([
+      w1.jobs.runNow('interest-posting'),
+      w2.jobs.runNow('interest-posting'),
+      w1.jobs.runNow('interest-posting'),
+    ])) as any[];
     expect(results.reduce((s, r) => s + r.postings, 0)).toBe(12);
     expect(results.reduce((s, r) => s + r.accrual.rows, 0)).toBe(12 * 31);
 
@@ -71,14 +77,20 @@ describe('two workers on PostgreSQL', () => {
     started.push(a.jobs, b.jobs);
     const rows = await t.db('agenda_jobs').where({ type: 'single' }).orderBy('name');
     expect(rows.map((r) => [r.name, r.repeat_interval, r.repeat_timezone])).toEqual(
-      JOBS.map((j) => [j.name, j.schedule, 'UTC']).sort((x, y) => String(x[0]).localeCompare(String(y[0]))));
+      JOBS.map((j) => [j.name, j.schedule, 'UTC']).sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    );
     expect(rows.every((r) => r.next_run_at > now)).toBe(true);
 
-    await t.db('agenda_jobs').where({ name: 'cleanup', type: 'single' }).update({ next_run_at: new Date(Date.now() - 1000).toISOString() });
+    await t
+      .db('agenda_jobs')
+      .where({ name: 'cleanup', type: 'single' })
+      .update({ next_run_at: new Date(Date.now() - 1000).toISOString() });
     await waitFor(async () => (await runs(a.metrics, 'cleanup')) + (await runs(b.metrics, 'cleanup')) >= 1);
     await sleep(500); // several more polls by both
     expect((await runs(a.metrics, 'cleanup')) + (await runs(b.metrics, 'cleanup'))).toBe(1);
-    const lag = [...(await a.metrics.jobLag.get()).values, ...(await b.metrics.jobLag.get()).values].filter((v) => v.labels.job_name === 'cleanup' && String(v.metricName).endsWith('_count'));
+    const lag = [...(await a.metrics.jobLag.get()).values, ...(await b.metrics.jobLag.get()).values].filter(
+      (v) => v.labels.job_name === 'cleanup' && String(v.metricName).endsWith('_count'),
+    );
     expect(lag.reduce((s, v) => s + v.value, 0)).toBe(1);
     const row = await t.db('agenda_jobs').where({ name: 'cleanup', type: 'single' }).first();
     expect(row.next_run_at > new Date().toISOString()).toBe(true);
@@ -86,7 +98,10 @@ describe('two workers on PostgreSQL', () => {
   });
 
   it('a restarted worker still runs a job that fell due while none was up', async () => {
-    await t.db('agenda_jobs').where({ name: 'ticket-escalation', type: 'single' }).update({ next_run_at: new Date(Date.now() - 3600_000).toISOString() });
+    await t
+      .db('agenda_jobs')
+      .where({ name: 'ticket-escalation', type: 'single' })
+      .update({ next_run_at: new Date(Date.now() - 3600_000).toISOString() });
     const w = await bankWithClock(t.db, new Date().toISOString(), { JOBS_PROCESS_EVERY_MS: '100' }, true);
     started.push(w.jobs);
     await waitFor(async () => (await runs(w.metrics, 'ticket-escalation')) === 1);

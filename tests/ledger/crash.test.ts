@@ -38,14 +38,21 @@ describe.each(DIALECTS)('a SIGKILL during group commit on %s', (dialect) => {
       const from = accounts[i % accounts.length];
       let to = accounts[(i * 7 + 3) % accounts.length];
       if (to.id === from.id) to = accounts[(i + 1) % accounts.length];
-      return { key: `crash-${dialect}-${i}-${crypto.randomUUID()}`, body: { fromAccountId: from.id, toAccountNumber: to.number, amount: `${1 + (i % 9)}.25` } };
+      return {
+        key: `crash-${dialect}-${i}-${crypto.randomUUID()}`,
+        body: { fromAccountId: from.id, toAccountNumber: to.number, amount: `${1 + (i % 9)}.25` },
+      };
     });
     const send = (url: string, r: (typeof requests)[number]) =>
       fetch(`${url}/api/v1/transfers`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${staff.token}`, 'Content-Type': 'application/json', 'Idempotency-Key': r.key },
         body: JSON.stringify(r.body),
-      }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id?: number }, replayed: res.headers.get('idempotent-replayed') === 'true' }));
+      }).then(async (res) => ({
+        status: res.status,
+        body: (await res.json()) as { id?: number },
+        replayed: res.headers.get('idempotent-replayed') === 'true',
+      }));
 
     // While the database is busy (a commit held up), requests pile up in the writer's queue;
     // when it frees, they are written in large groups. First shown with the metrics...
@@ -57,7 +64,9 @@ describe.each(DIALECTS)('a SIGKILL during group commit on %s', (dialect) => {
     const warmup = await Promise.all(warm);
     expect(warmup.every((r) => r.status === 201)).toBe(true);
     const metrics = await fetch(`${server.url}/metrics`).then((m) => m.text());
-    const buckets = Object.fromEntries([...metrics.matchAll(/bank_ledger_group_size_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => [m[1], Number(m[2])]));
+    const buckets = Object.fromEntries(
+      [...metrics.matchAll(/bank_ledger_group_size_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => [m[1], Number(m[2])]),
+    );
     expect(buckets['50']).toBeLessThan(buckets['+Inf']);
 
     // ...then the same with the rest, and the process killed as soon as the first of them answer.

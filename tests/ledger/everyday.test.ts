@@ -42,10 +42,13 @@ describe.each(DIALECTS)('reversals and alerts on %s', (dialect) => {
   }, 60_000);
   afterAll(() => tdb?.destroy());
 
-  const balances = async (...ids: number[]) => Promise.all(ids.map(async (id) => {
-    const a = await getAccount(bank, SYSTEM, id);
-    return `${a.balance}/${a.availableBalance}`;
-  }));
+  const balances = async (...ids: number[]) =>
+    Promise.all(
+      ids.map(async (id) => {
+        const a = await getAccount(bank, SYSTEM, id);
+        return `${a.balance}/${a.availableBalance}`;
+      }),
+    );
   const cash = async () => Number((await tdb.db('accounts').where({ kind: 'cash' }).sum({ s: 'balance' }))[0].s);
 
   it('reverses a deposit, a withdrawal and a transfer: the ledger verifies and every balance returns', async () => {
@@ -62,7 +65,12 @@ describe.each(DIALECTS)('reversals and alerts on %s', (dialect) => {
       expect(r).toMatchObject({ kind: 'reversal', status: 'pending_approval', reversalOf: tx.id, amount: tx.amount });
       expect(await code(requestReversal(bank, manager, tx.id, 'again'))).toBe('already_reversed');
       // The maker cannot check their own; another manager can.
-      const mine = await requestReversal(bank, manager, (await ledger.deposit(bank, teller, { accountId: a.id, amount: '1.00' })).value.id, 'mine');
+      const mine = await requestReversal(
+        bank,
+        manager,
+        (await ledger.deposit(bank, teller, { accountId: a.id, amount: '1.00' })).value.id,
+        'mine',
+      );
       expect(await code(ledger.approve(bank, manager, mine.id))).toBe('forbidden');
       await ledger.reject(bank, manager2, mine.id, 'no');
       const posted = await ledger.approve(bank, manager, r.id, 'checked');
@@ -72,8 +80,18 @@ describe.each(DIALECTS)('reversals and alerts on %s', (dialect) => {
       expect(await code(requestReversal(bank, teller, tx.id, 'third time'))).toBe('already_reversed');
       expect(await code(requestReversal(bank, teller, r.id, 'undo the undo'))).toBe('conflict');
       // The exact opposite entries.
-      const legs = async (id: number) => (await tdb.db('entries').where({ transaction_id: id }).select('account_id', 'amount')).map((e) => `${e.account_id}:${Number(e.amount)}`).sort();
-      expect(await legs(r.id)).toEqual((await legs(tx.id)).map((l) => { const [acc, amt] = l.split(':'); return `${acc}:${-Number(amt)}`; }).sort());
+      const legs = async (id: number) =>
+        (await tdb.db('entries').where({ transaction_id: id }).select('account_id', 'amount'))
+          .map((e) => `${e.account_id}:${Number(e.amount)}`)
+          .sort();
+      expect(await legs(r.id)).toEqual(
+        (await legs(tx.id))
+          .map((l) => {
+            const [acc, amt] = l.split(':');
+            return `${acc}:${-Number(amt)}`;
+          })
+          .sort(),
+      );
     }
     // The 1.00 deposits whose reversals were rejected stay.
     const extra = 3 * 100;
@@ -101,7 +119,8 @@ describe.each(DIALECTS)('reversals and alerts on %s', (dialect) => {
     expect(Number(n)).toBe(1);
   });
 
-  const alertNotes = async () => (await tdb.db('notifications').where({ user_id: ownerUserId, kind: 'alert' }).orderBy('id').select('title', 'body'));
+  const alertNotes = async () =>
+    await tdb.db('notifications').where({ user_id: ownerUserId, kind: 'alert' }).orderBy('id').select('title', 'body');
 
   it('alerts fire once per crossing, never for movements that do not cross', async () => {
     const a = await openTestAccount(bank, custA, 'CUR');
@@ -120,13 +139,18 @@ describe.each(DIALECTS)('reversals and alerts on %s', (dialect) => {
     expect(await step(() => ledger.deposit(bank, teller, { accountId: a.id, amount: '500.00' }))).toEqual([]); // → 1000: not above
     expect(await step(() => ledger.deposit(bank, teller, { accountId: a.id, amount: '0.01' }))).toEqual(['Balance above your alert']); // → 1000.01
     expect(await step(() => ledger.deposit(bank, teller, { accountId: a.id, amount: '100.00' }))).toEqual([]); // still above
-    expect(await step(() => ledger.transfer(bank, owner, { fromAccountId: a.id, toAccountNumber: b.number, amount: '600.00' }))).toEqual(['Large payment out']); // → 500.01, below 1000 again
+    expect(await step(() => ledger.transfer(bank, owner, { fromAccountId: a.id, toAccountNumber: b.number, amount: '600.00' }))).toEqual([
+      'Large payment out',
+    ]); // → 500.01, below 1000 again
     expect(await step(() => ledger.withdraw(bank, teller, { accountId: a.id, amount: '400.01' }))).toEqual([]); // → 100.00: not below
     expect(await step(() => ledger.withdraw(bank, teller, { accountId: a.id, amount: '0.01' }))).toEqual(['Balance below your alert']); // → 99.99
     expect(await step(() => ledger.withdraw(bank, teller, { accountId: a.id, amount: '50.00' }))).toEqual([]); // still below
     expect(await step(() => ledger.deposit(bank, teller, { accountId: a.id, amount: '100.00' }))).toEqual([]); // → 149.99, back above 100
     expect(await step(() => ledger.withdraw(bank, teller, { accountId: a.id, amount: '60.00' }))).toEqual(['Balance below your alert']); // crosses again
-    expect(await step(() => ledger.deposit(bank, teller, { accountId: a.id, amount: '2500.00' }))).toEqual(['Balance above your alert', 'Large payment in']);
+    expect(await step(() => ledger.deposit(bank, teller, { accountId: a.id, amount: '2500.00' }))).toEqual([
+      'Balance above your alert',
+      'Large payment in',
+    ]);
     // Another customer's movements never alert this owner.
     expect(await step(() => ledger.deposit(bank, teller, { accountId: b.id, amount: '9000.00' }))).toEqual([]);
     expect((await alertNotes()).length).toBe(before + 6);
@@ -134,7 +158,12 @@ describe.each(DIALECTS)('reversals and alerts on %s', (dialect) => {
     const events = await tdb.db('events').where({ type: 'notification' }).orderBy('seq').select('seq', 'payload');
     const alerts = events.filter((e) => JSON.parse(e.payload).kind === 'alert');
     expect(alerts.length).toBe(before + 6);
-    expect(await tdb.db('event_rooms').where({ seq: alerts.at(-1)!.seq }).pluck('room')).toEqual([`user:${ownerUserId}`]);
+    expect(
+      await tdb
+        .db('event_rooms')
+        .where({ seq: alerts.at(-1)!.seq })
+        .pluck('room'),
+    ).toEqual([`user:${ownerUserId}`]);
   });
 
   it('a rolled-back posting fires nothing; an approval that posts later does', async () => {
@@ -146,27 +175,50 @@ describe.each(DIALECTS)('reversals and alerts on %s', (dialect) => {
     const before = (await alertNotes()).length;
     const seqBefore = Number((await tdb.db('events').max({ m: 'seq' }))[0].m);
     // An atomic batch: the first item crosses, the second is refused, so nothing is posted.
-    const r = await code(batchTransfers(bank, manager, { atomic: true, items: [
-      { idempotencyKey: `rb-${dialect}-1`, fromAccountNumber: a.number, toAccountNumber: b.number, amount: '5000.00' },
-      { idempotencyKey: `rb-${dialect}-2`, fromAccountNumber: a.number, toAccountNumber: b.number, amount: '999999.00' },
-    ] }));
+    const r = await code(
+      batchTransfers(bank, manager, {
+        atomic: true,
+        items: [
+          { idempotencyKey: `rb-${dialect}-1`, fromAccountNumber: a.number, toAccountNumber: b.number, amount: '5000.00' },
+          { idempotencyKey: `rb-${dialect}-2`, fromAccountNumber: a.number, toAccountNumber: b.number, amount: '999999.00' },
+        ],
+      }),
+    );
     expect(r).toBe('insufficient_funds');
     expect((await alertNotes()).length).toBe(before);
     expect((await alert()).last_triggered_at).toBeNull();
-    expect(await tdb.db('events').where('seq', '>', seqBefore).count({ n: '*' }).then((x) => Number(x[0].n))).toBe(0);
+    expect(
+      await tdb
+        .db('events')
+        .where('seq', '>', seqBefore)
+        .count({ n: '*' })
+        .then((x) => Number(x[0].n)),
+    ).toBe(0);
     // Entries written and alerts evaluated inside a transaction that then fails: all of it goes.
     const boom = withTx(bank, async (t) => {
       const locked = await lockAccounts(t, [a.id, b.id]);
       const journal = new Journal();
       journal.add(ledger.planTransfer(owner, locked.get(a.id), locked.get(b.id), '5000.00', 'rolled back'));
       await journal.flush(t, owner);
-      expect(await t.q('notifications').where({ user_id: ownerUserId, kind: 'alert' }).count({ n: '*' }).then((x) => Number(x[0].n))).toBe(before + 1);
+      expect(
+        await t
+          .q('notifications')
+          .where({ user_id: ownerUserId, kind: 'alert' })
+          .count({ n: '*' })
+          .then((x) => Number(x[0].n)),
+      ).toBe(before + 1);
       throw new Error('the rest of the work failed');
     });
     await expect(boom).rejects.toThrow('the rest of the work failed');
     expect((await alertNotes()).length).toBe(before);
     expect((await alert()).last_triggered_at).toBeNull();
-    expect(await tdb.db('events').where('seq', '>', seqBefore).count({ n: '*' }).then((x) => Number(x[0].n))).toBe(0);
+    expect(
+      await tdb
+        .db('events')
+        .where('seq', '>', seqBefore)
+        .count({ n: '*' })
+        .then((x) => Number(x[0].n)),
+    ).toBe(0);
     // Held above the approval threshold: no entry, no alert; approval posts it and alerts then.
     const held = (await ledger.transfer(bank, owner, { fromAccountId: a.id, toAccountNumber: b.number, amount: '15000.00' })).value;
     expect(held.status).toBe('pending_approval');

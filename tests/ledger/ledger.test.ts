@@ -53,7 +53,9 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
     const cur = await openTestAccount(bank, cust1, 'CUR');
     await ledger.deposit(bank, teller, { accountId: sav.id, amount: '500' });
     // SAV minimum 100.00: 400.01 would leave 99.99.
-    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: sav.id, toAccountNumber: cur.number, amount: '400.01' }))).toBe('insufficient_funds');
+    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: sav.id, toAccountNumber: cur.number, amount: '400.01' }))).toBe(
+      'insufficient_funds',
+    );
     expect(await code(ledger.transfer(bank, owner1, { fromAccountId: sav.id, toAccountNumber: cur.number, amount: '400.00' }))).toBe('ok');
     // CUR overdraft 500.00 from 400.00: can go to -500.00, not a paisa further.
     expect(await code(ledger.withdraw(bank, teller, { accountId: cur.id, amount: '900.01' }))).toBe('insufficient_funds');
@@ -70,19 +72,27 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
     const usd = await openTestAccount(bank, cust2, 'CUR', 'USD');
     await ledger.deposit(bank, teller, { accountId: a.id, amount: '50' });
     expect(await code(ledger.transfer(bank, owner1, { fromAccountId: a.id, toAccountNumber: a.number, amount: '1' }))).toBe('same_account');
-    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: a.id, toAccountNumber: usd.number, amount: '1' }))).toBe('currency_mismatch');
+    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: a.id, toAccountNumber: usd.number, amount: '1' }))).toBe(
+      'currency_mismatch',
+    );
     expect(await code(ledger.transfer(bank, owner2, { fromAccountId: a.id, toAccountNumber: b.number, amount: '1' }))).toBe('not_found');
-    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: a.id, toAccountNumber: '000000000000', amount: '1' }))).toBe('not_found');
+    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: a.id, toAccountNumber: '000000000000', amount: '1' }))).toBe(
+      'not_found',
+    );
     expect(await code(ledger.deposit(bank, owner1, { accountId: a.id, amount: '1' }))).toBe('forbidden');
     await editAccount(bank, teller, b.id, { status: 'frozen', note: 'court order' });
-    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: a.id, toAccountNumber: b.number, amount: '1' }))).toBe('account_frozen');
+    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: a.id, toAccountNumber: b.number, amount: '1' }))).toBe(
+      'account_frozen',
+    );
     expect(await code(ledger.withdraw(bank, teller, { accountId: b.id, amount: '1' }))).toBe('account_frozen');
     await editAccount(bank, teller, b.id, { status: 'active' });
     expect(await code(closeAccount(bank, manager, a.id, 'customer request'))).toBe('nonzero_balance');
     await ledger.withdraw(bank, teller, { accountId: a.id, amount: '50' });
     expect(await code(closeAccount(bank, teller, a.id, 'customer request'))).toBe('forbidden');
     expect(await code(closeAccount(bank, manager, a.id, 'customer request'))).toBe('ok');
-    expect(await code(ledger.transfer(bank, owner2, { fromAccountId: b.id, toAccountNumber: a.number, amount: '1' }))).toBe('account_closed');
+    expect(await code(ledger.transfer(bank, owner2, { fromAccountId: b.id, toAccountNumber: a.number, amount: '1' }))).toBe(
+      'account_closed',
+    );
     expect(await code(ledger.deposit(bank, teller, { accountId: a.id, amount: '1' }))).toBe('account_closed');
     const archive = await tdb.db('closed_accounts').where({ account_id: a.id }).first();
     expect(archive.reason).toBe('customer request');
@@ -99,7 +109,9 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
     expect(await balanceOf(biz.id)).toBe('30000.00');
     expect(await available(biz.id)).toBe('18000.00');
     // The hold counts: another 18,000.01 cannot go out while it stands.
-    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: biz.id, toAccountNumber: dst.number, amount: '18000.01' }))).toBe('insufficient_funds');
+    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: biz.id, toAccountNumber: dst.number, amount: '18000.01' }))).toBe(
+      'insufficient_funds',
+    );
     expect(await code(ledger.approve(bank, teller, big.id))).toBe('forbidden');
     const posted = await ledger.approve(bank, manager, big.id, 'ok');
     expect(posted.status).toBe('posted');
@@ -132,30 +144,54 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
     expect(again.replayed).toBe(true);
     expect(again.value).toEqual(first.value);
     expect(await balanceOf(a.id)).toBe('10.00');
-    expect(await code(ledger.deposit(bank, teller, { accountId: a.id, amount: '11' }, idem({ accountId: a.id, amount: '11' })))).toBe('idempotency_mismatch');
+    expect(await code(ledger.deposit(bank, teller, { accountId: a.id, amount: '11' }, idem({ accountId: a.id, amount: '11' })))).toBe(
+      'idempotency_mismatch',
+    );
     // Another process is mid-request with this key.
     const now = new Date();
     await tdb.db('idempotency_keys').insert({
-      scope: `${teller.userId}:deposit`, key: 'k-2', request_hash: 'x'.repeat(64), state: 'in_flight',
-      created_at: now.toISOString(), expires_at: new Date(now.getTime() + 3600_000).toISOString(),
+      scope: `${teller.userId}:deposit`,
+      key: 'k-2',
+      request_hash: 'x'.repeat(64),
+      state: 'in_flight',
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + 3600_000).toISOString(),
     });
     const { requestHash } = await import('../../bank/ledger/idempotency.js');
-    await tdb.db('idempotency_keys').where({ key: 'k-2' }).update({ request_hash: requestHash({ accountId: a.id, amount: '5' }) });
-    expect(await code(ledger.deposit(bank, teller, { accountId: a.id, amount: '5' }, { scope: `${teller.userId}:deposit`, key: 'k-2', payload: { accountId: a.id, amount: '5' } }))).toBe('idempotency_in_flight');
+    await tdb
+      .db('idempotency_keys')
+      .where({ key: 'k-2' })
+      .update({ request_hash: requestHash({ accountId: a.id, amount: '5' }) });
+    expect(
+      await code(
+        ledger.deposit(
+          bank,
+          teller,
+          { accountId: a.id, amount: '5' },
+          { scope: `${teller.userId}:deposit`, key: 'k-2', payload: { accountId: a.id, amount: '5' } },
+        ),
+      ),
+    ).toBe('idempotency_in_flight');
     expect(await balanceOf(a.id)).toBe('10.00');
     // A refusal is remembered: the same request replays the same refusal.
     const sav = await openTestAccount(bank, cust1, 'SAV');
     const req = { scope: `${owner1.userId}:transfer`, key: 'k-3', payload: { from: sav.id } };
-    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: sav.id, toAccountNumber: a.number, amount: '1' }, req))).toBe('insufficient_funds');
+    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: sav.id, toAccountNumber: a.number, amount: '1' }, req))).toBe(
+      'insufficient_funds',
+    );
     await ledger.deposit(bank, teller, { accountId: sav.id, amount: '1000' });
-    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: sav.id, toAccountNumber: a.number, amount: '1' }, req))).toBe('insufficient_funds');
+    expect(await code(ledger.transfer(bank, owner1, { fromAccountId: sav.id, toAccountNumber: a.number, amount: '1' }, req))).toBe(
+      'insufficient_funds',
+    );
   });
 
   if (dialect === 'pg') {
     it('answers idempotency_in_flight to a concurrent duplicate', async () => {
       const a = await openTestAccount(bank, cust1, 'CUR');
       const req = { scope: `${teller.userId}:deposit`, key: 'k-concurrent', payload: { a: a.id } };
-      const results = await Promise.all(Array.from({ length: 8 }, () => code(ledger.deposit(bank, teller, { accountId: a.id, amount: '1' }, req))));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => code(ledger.deposit(bank, teller, { accountId: a.id, amount: '1' }, req))),
+      );
       expect(results.filter((r) => r === 'ok').length).toBeGreaterThanOrEqual(1);
       expect(results.every((r) => r === 'ok' || r === 'idempotency_in_flight')).toBe(true);
       expect(await balanceOf(a.id)).toBe('1.00');
@@ -178,13 +214,21 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
     expect(before.checked).toBeGreaterThan(20);
     const row = await tdb.db('audit_log').where({ action: 'deposit' }).orderBy('id').offset(2).first();
     const original = row.after;
-    await tdb.db('audit_log').where({ id: row.id }).update({ after: original.replace(/"amount":"[^"]+"/, '"amount":"999999.00"') });
+    await tdb
+      .db('audit_log')
+      .where({ id: row.id })
+      .update({ after: original.replace(/"amount":"[^"]+"/, '"amount":"999999.00"') });
     const tampered = await verifyAudit(bank);
     expect(tampered).toMatchObject({ ok: false, firstBrokenId: row.id });
     await tdb.db('audit_log').where({ id: row.id }).update({ after: original });
     expect((await verifyAudit(bank)).ok).toBe(true);
     // Removing a row breaks the link from the next one on its chain...
-    const victim = await tdb.db('audit_log as a').whereExists(tdb.db('audit_log as b').whereRaw('b.chain = a.chain and b.id > a.id')).orderBy('id').offset(3).first('a.*');
+    const victim = await tdb
+      .db('audit_log as a')
+      .whereExists(tdb.db('audit_log as b').whereRaw('b.chain = a.chain and b.id > a.id'))
+      .orderBy('id')
+      .offset(3)
+      .first('a.*');
     await tdb.db('audit_log').where({ id: victim.id }).delete();
     const gap = await verifyAudit(bank);
     expect(gap.ok).toBe(false);
@@ -202,7 +246,10 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
   it('detects a ledger whose balances were edited behind its back', async () => {
     expect((await verifyLedger(bank)).ok).toBe(true);
     const acct = await tdb.db('accounts').where({ kind: 'customer' }).first();
-    await tdb.db('accounts').where({ id: acct.id }).update({ balance: Number(acct.balance) + 1 });
+    await tdb
+      .db('accounts')
+      .where({ id: acct.id })
+      .update({ balance: Number(acct.balance) + 1 });
     const broken = await verifyLedger(bank);
     expect(broken.ok).toBe(false);
     expect(broken.mismatches).toContainEqual(expect.objectContaining({ kind: 'balance_mismatch', accountId: acct.id }));
@@ -227,7 +274,7 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
       seed = (seed + 0x6d2b79f5) | 0;
       let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
       x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return (((x ^ (x >>> 14)) >>> 0) % n);
+      return ((x ^ (x >>> 14)) >>> 0) % n;
     };
     const caller = async () => {
       while (next < 2000) {
@@ -255,7 +302,11 @@ describe.each(DIALECTS)('ledger on %s', (dialect) => {
     expect(v.mismatches).toEqual([]);
     expect(v.ok).toBe(true);
     // Pending transfers (BIZ over 10,000) must not exist at these amounts, and every posted one has two entries.
-    const lonely = await tdb.db('transactions as t').where('t.status', 'posted').whereNotExists(tdb.db('entries as e').whereRaw('e.transaction_id = t.id')).count({ n: '*' });
+    const lonely = await tdb
+      .db('transactions as t')
+      .where('t.status', 'posted')
+      .whereNotExists(tdb.db('entries as e').whereRaw('e.transaction_id = t.id'))
+      .count({ n: '*' });
     expect(Number(lonely[0].n)).toBe(0);
     expect((await verifyAudit(bank)).ok).toBe(true);
   });

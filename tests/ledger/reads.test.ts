@@ -29,7 +29,13 @@ describe.each(DIALECTS)('prepared reads on %s', (dialect) => {
     b = await openTestAccount(bank, custA);
     r = await openTestAccount(bank, custR);
     await ledger.deposit(bank, TELLER, { accountId: a.id, amount: '100.00' });
-    for (let i = 1; i <= 5; i++) await ledger.transfer(bank, asha, { fromAccountId: a.id, toAccountNumber: i % 2 ? b.number : r.number, amount: `${i}.00`, memo: `t${i}` });
+    for (let i = 1; i <= 5; i++)
+      await ledger.transfer(bank, asha, {
+        fromAccountId: a.id,
+        toAccountNumber: i % 2 ? b.number : r.number,
+        amount: `${i}.00`,
+        memo: `t${i}`,
+      });
   });
   afterAll(() => tdb.destroy());
 
@@ -38,7 +44,10 @@ describe.each(DIALECTS)('prepared reads on %s', (dialect) => {
     expect(first.items.map((x) => x.number)).toEqual([a.number]);
     expect(first.items[0].balance).toBe('85.00');
     const second = await listAccounts(bank, asha, { limit: 1, cursor: Number(first.nextCursor) });
-    expect(second).toEqual({ items: [expect.objectContaining({ number: b.number, balance: '9.00', customerId: asha.customerId })], nextCursor: null });
+    expect(second).toEqual({
+      items: [expect.objectContaining({ number: b.number, balance: '9.00', customerId: asha.customerId })],
+      nextCursor: null,
+    });
     expect((await listAccounts(bank, ravi, { limit: 50 })).items.map((x) => x.number)).toEqual([r.number]);
   });
 

@@ -39,22 +39,42 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bank-soak-'));
   const env: Record<string, string> = {
     DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:${path.join(dir, 'bank.sqlite')}`,
-    DEMO_DATA: '1', ROLE: 'all', LOG_LEVEL: 'warn', LOGIN_RATE_PER_MINUTE: '1000', MAIL_DIR: path.join(dir, 'mail'),
-    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, HUB_REDIS_PREFIX: `soak-${crypto.randomBytes(4).toString('hex')}` } : {}),
+    DEMO_DATA: '1',
+    ROLE: 'all',
+    LOG_LEVEL: 'warn',
+    LOGIN_RATE_PER_MINUTE: '1000',
+    MAIL_DIR: path.join(dir, 'mail'),
+    ...(process.env.REDIS_URL
+      ? { REDIS_URL: process.env.REDIS_URL, HUB_REDIS_PREFIX: `soak-${crypto.randomBytes(4).toString('hex')}` }
+      : {}),
   };
-  console.log(`soak: ${MINUTES} min against a fresh server (${env.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@')}); one line a minute to ${OUT}`);
+  console.log(
+    `soak: ${MINUTES} min against a fresh server (${env.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@')}); one line a minute to ${OUT}`,
+  );
   const server = await spawnServer(env);
   const base = `${server.url}/api/v1`;
   const login = async (username: string) => {
-    const r = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: `${username}-demo-2026` }) });
+    const r = await fetch(`${base}/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password: `${username}-demo-2026` }),
+    });
     if (!r.ok) throw new Error(`login ${username}: ${r.status}`);
     return ((await r.json()) as { token: string }).token;
   };
-  const tokens = Object.fromEntries(await Promise.all(['asha', 'ravi', 'meera', 'tara', 'admin'].map(async (u) => [u, await login(u)] as const)));
+  const tokens = Object.fromEntries(
+    await Promise.all(['asha', 'ravi', 'meera', 'tara', 'admin'].map(async (u) => [u, await login(u)] as const)),
+  );
   const call = async (token: string, method: string, p: string, body?: unknown) => {
     const r = await fetch(`${base}${p}`, {
-      method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...(method === 'POST' ? { 'Idempotency-Key': crypto.randomUUID() } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000),
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+        ...(method === 'POST' ? { 'Idempotency-Key': crypto.randomUUID() } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
     });
     const json = await r.json().catch(() => null);
     return { status: r.status, body: json as any };
@@ -63,7 +83,13 @@ async function main() {
   const accounts: Record<string, { id: number; number: string }[]> = {};
   for (const c of customers) accounts[c] = (await call(tokens[c], 'GET', '/accounts')).body.items;
 
-  let m: Omit<Minute, 'minute' | 'at' | 'rssMb' | 'heapUsedMb' | 'eventLoopLagP99Ms' | 'eventLoopLagMaxMs' | 'socketsConnected'> = { requests: 0, errors: {}, socketEvents: 0, syncs: 0, jobsRun: 0 };
+  let m: Omit<Minute, 'minute' | 'at' | 'rssMb' | 'heapUsedMb' | 'eventLoopLagP99Ms' | 'eventLoopLagMaxMs' | 'socketsConnected'> = {
+    requests: 0,
+    errors: {},
+    socketEvents: 0,
+    syncs: 0,
+    jobsRun: 0,
+  };
   const error = (k: string) => (m.errors[k] = (m.errors[k] ?? 0) + 1);
   const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
 
@@ -71,7 +97,13 @@ async function main() {
   const sockets: Socket[] = [];
   // Each socket signs in on its own (a device of its own), within the per-session bound.
   const openSocket = async (who: string) => {
-    const s = io(server.url, { path: '/socket.io', transports: ['websocket'], auth: { token: await login(who) }, reconnection: true, reconnectionDelay: 500 });
+    const s = io(server.url, {
+      path: '/socket.io',
+      transports: ['websocket'],
+      auth: { token: await login(who) },
+      reconnection: true,
+      reconnectionDelay: 500,
+    });
     let since = 0;
     s.on('connect', () => {
       s.timeout(15_000).emit('sync', { since }, (err: unknown, ack: { ok: boolean; upTo?: number; error?: { code: string } }) => {
@@ -102,10 +134,18 @@ async function main() {
         const roll = Math.random();
         try {
           let r;
-          if (roll < 0.3) r = await call(tokens.tara, 'POST', '/deposits', { accountId: pick(accounts[who]).id, amount: `${1 + Math.floor(Math.random() * 50)}.00` });
+          if (roll < 0.3)
+            r = await call(tokens.tara, 'POST', '/deposits', {
+              accountId: pick(accounts[who]).id,
+              amount: `${1 + Math.floor(Math.random() * 50)}.00`,
+            });
           else if (roll < 0.55) {
             const to = pick(customers.filter((c) => c !== who));
-            r = await call(tokens[who], 'POST', '/transfers', { fromAccountId: pick(accounts[who]).id, toAccountNumber: pick(accounts[to]).number, amount: `${1 + Math.floor(Math.random() * 9)}.${String(Math.floor(Math.random() * 100)).padStart(2, '0')}` });
+            r = await call(tokens[who], 'POST', '/transfers', {
+              fromAccountId: pick(accounts[who]).id,
+              toAccountNumber: pick(accounts[to]).number,
+              amount: `${1 + Math.floor(Math.random() * 9)}.${String(Math.floor(Math.random() * 100)).padStart(2, '0')}`,
+            });
           } else if (roll < 0.8) r = await call(tokens[who], 'GET', '/accounts');
           else if (roll < 0.9) r = await call(tokens[who], 'GET', `/accounts/${pick(accounts[who]).id}/entries?limit=50`);
           else r = await call(tokens[who], 'GET', '/notifications?limit=20');
@@ -139,7 +179,8 @@ async function main() {
     }
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const line: Minute = {
-      minute, at: new Date().toISOString(),
+      minute,
+      at: new Date().toISOString(),
       rssMb: Math.round(metric(text, 'bank_node_process_resident_memory_bytes') / 1e6),
       heapUsedMb: Math.round(metric(text, 'bank_node_nodejs_heap_size_used_bytes') / 1e6),
       eventLoopLagP99Ms: Math.round(metric(text, 'bank_node_nodejs_eventloop_lag_p99_seconds') * 1000),
@@ -161,9 +202,16 @@ async function main() {
   fs.rmSync(dir, { recursive: true, force: true });
   const errors = lines.reduce((n, l) => n + Object.values(l.errors).reduce((a, b) => a + b, 0), 0);
   const summary = {
-    minutes: lines.length, rssMbStart: lines[0]?.rssMb, rssMbEnd: lines.at(-1)?.rssMb, heapMbStart: lines[0]?.heapUsedMb, heapMbEnd: lines.at(-1)?.heapUsedMb,
-    worstLagP99Ms: Math.max(...lines.map((l) => l.eventLoopLagP99Ms)), requests: lines.reduce((n, l) => n + l.requests, 0), errors,
-    ledgerOk: verify.body?.ok, auditOk: audit.body?.ok,
+    minutes: lines.length,
+    rssMbStart: lines[0]?.rssMb,
+    rssMbEnd: lines.at(-1)?.rssMb,
+    heapMbStart: lines[0]?.heapUsedMb,
+    heapMbEnd: lines.at(-1)?.heapUsedMb,
+    worstLagP99Ms: Math.max(...lines.map((l) => l.eventLoopLagP99Ms)),
+    requests: lines.reduce((n, l) => n + l.requests, 0),
+    errors,
+    ledgerOk: verify.body?.ok,
+    auditOk: audit.body?.ok,
   };
   fs.appendFileSync(OUT, JSON.stringify({ summary }) + '\n');
   console.log(`soak summary: ${JSON.stringify(summary)}`);

@@ -17,7 +17,10 @@ declare const transaction: TransactionPayload;
 
 export function _recordEventChecks(t: Tx): void {
   recordEvent(t, 'notification.read', [rooms.user(1)], { id: 1 });
-  recordEvent(t, 'customer.updated', [rooms.customer(1), rooms.staff], { customer, changes: { email: ['a@example.com', 'b@example.com'] } });
+  recordEvent(t, 'customer.updated', [rooms.customer(1), rooms.staff], {
+    customer,
+    changes: { email: ['a@example.com', 'b@example.com'] },
+  });
   recordEvent(t, 'transaction.pending', [rooms.account(1), rooms.customer(1), rooms.managers], { transaction });
 
   // @ts-expect-error a name outside the definition

@@ -19,7 +19,9 @@ describe('amount input', () => {
   });
 
   it('shows the amount as it will be read, and says what is wrong once the field is left', async () => {
-    const wrapper = mount(AmountInput, { props: { modelValue: '', currency: 'INR', testid: 'amt', 'onUpdate:modelValue': (v: string) => wrapper.setProps({ modelValue: v }) } });
+    const wrapper = mount(AmountInput, {
+      props: { modelValue: '', currency: 'INR', testid: 'amt', 'onUpdate:modelValue': (v: string) => wrapper.setProps({ modelValue: v }) },
+    });
     const input = wrapper.get('[data-testid="amt"]');
     await input.setValue('1,55,999.5');
     expect(wrapper.emitted('update:modelValue')!.at(-1)).toEqual(['155999.5']);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { compareAmounts, currencyDigits, formatMoney, isNegative, isPositiveAmount, sumAmounts, toMinorUnits } from '../../client/src/money.js';
+import {
+  compareAmounts,
+  currencyDigits,
+  formatMoney,
+  isNegative,
+  isPositiveAmount,
+  sumAmounts,
+  toMinorUnits,
+} from '../../client/src/money.js';
 import { IdempotentSubmission, isRetryableFailure, newIdempotencyKey } from '../../client/src/idempotency.js';
 
 describe('money formatting (decimal strings, no floats)', () => {

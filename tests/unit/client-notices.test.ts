@@ -3,13 +3,25 @@ import { groupNotifications, noticeLink } from '../../client/src/notices.js';
 import type { Notification } from '../../client/src/types.js';
 
 const at = (h: number, day = '2026-12-01') => `${day}T${String(h).padStart(2, '0')}:00:00.000Z`;
-const n = (id: number, kind: string, title: string, body: string, createdAt: string, read = false): Notification => ({ id, kind, title, body, createdAt, read });
-const accounts = [{ id: 7, number: '646716012927' }, { id: 8, number: '400944164427' }];
+const n = (id: number, kind: string, title: string, body: string, createdAt: string, read = false): Notification => ({
+  id,
+  kind,
+  title,
+  body,
+  createdAt,
+  read,
+});
+const accounts = [
+  { id: 7, number: '646716012927' },
+  { id: 8, number: '400944164427' },
+];
 
 describe('notifications for people', () => {
   it('folds a morning of deposits to one account into one line, newest text first', () => {
     const items = [
-      ...Array.from({ length: 5 }, (_, i) => n(i + 1, 'deposit', 'Deposit received', `₹${i + 1}00.00 was deposited to account ••2927.`, at(3 + i))),
+      ...Array.from({ length: 5 }, (_, i) =>
+        n(i + 1, 'deposit', 'Deposit received', `₹${i + 1}00.00 was deposited to account ••2927.`, at(3 + i)),
+      ),
       n(6, 'deposit', 'Deposit received', '₹50.00 was deposited to account ••4427.', at(9)),
       n(7, 'ticket_reply', 'New reply on ticket #12', 'Cheque book: on its way', at(10)),
       n(8, 'security', 'Password changed', 'Your password was changed.', at(11), true),
@@ -35,7 +47,9 @@ describe('notifications for people', () => {
   });
 
   it('links staff to the desk and never to a customer page', () => {
-    expect(noticeLink({ kind: 'ticket_customer_reply', title: 'Customer replied on ticket #31', body: 'x' }, { staff: true })).toBe('/staff/tickets/31');
+    expect(noticeLink({ kind: 'ticket_customer_reply', title: 'Customer replied on ticket #31', body: 'x' }, { staff: true })).toBe(
+      '/staff/tickets/31',
+    );
     expect(noticeLink({ kind: 'deposit', title: 'Deposit received', body: 'to ••9999' }, { staff: true, accounts })).toBeNull();
     expect(noticeLink({ kind: 'deposit', title: 'Deposit received', body: 'to ••9999' }, { staff: false, accounts })).toBe('/accounts');
   });

@@ -5,9 +5,7 @@ import ts from 'typescript';
 import type { Knex } from 'knex';
 import type { RelationMappings } from 'objection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Account, BankModel, Customer, MODELS, OutboxEvent, Ticket, Transaction, User,
-} from '../../db/models.js';
+import { Account, BankModel, Customer, MODELS, OutboxEvent, Ticket, Transaction, User } from '../../db/models.js';
 import type { Actor, BankContext } from '../../bank/core/context.js';
 import { closeAccount, editAccount } from '../../bank/accounts/operations.js';
 import { createAnnouncement } from '../../bank/announcements/announcements.js';
@@ -52,7 +50,8 @@ function declaredTypes(): Map<string, Map<string, string>> {
     if (!ts.isClassDeclaration(node) || !node.name) continue;
     const types = new Map<string, string>();
     for (const m of node.members.filter(ts.isPropertyDeclaration)) {
-      if (!m.modifiers?.some((k) => k.kind === ts.SyntaxKind.StaticKeyword)) types.set(m.name.getText(source), m.type?.getText(source) ?? '');
+      if (!m.modifiers?.some((k) => k.kind === ts.SyntaxKind.StaticKeyword))
+        types.set(m.name.getText(source), m.type?.getText(source) ?? '');
     }
     out.set(node.name.text, types);
   }
@@ -61,7 +60,10 @@ function declaredTypes(): Map<string, Map<string, string>> {
 
 /** The string literals of a declared union (`'a' | 'b' | null` gives a, b), or null when it is not one. */
 function literalsOf(type: string): string[] | null {
-  const parts = type.split('|').map((p) => p.trim()).filter((p) => p !== 'null');
+  const parts = type
+    .split('|')
+    .map((p) => p.trim())
+    .filter((p) => p !== 'null');
   return parts.length && parts.every((p) => /^'[^']*'$/.test(p)) ? parts.map((p) => p.slice(1, -1)).sort() : null;
 }
 
@@ -77,9 +79,11 @@ async function checkedValuesOf(db: Knex, dialect: string, tables: string[]): Pro
     }
     return out;
   }
-  const rows: { t: string; def: string }[] = (await db.raw(`select c.relname as t, pg_get_constraintdef(k.oid) as def from pg_constraint k
+  const rows: { t: string; def: string }[] = (
+    await db.raw(`select c.relname as t, pg_get_constraintdef(k.oid) as def from pg_constraint k
     join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
-    where k.contype = 'c' and n.nspname = current_schema()`)).rows;
+    where k.contype = 'c' and n.nspname = current_schema()`)
+  ).rows;
   for (const r of rows) {
     const m = /^CHECK \(+"?(\w+)"?\)?(?:::text)? = ANY \(/.exec(r.def);
     if (m && tables.includes(r.t)) out.set(`${r.t}.${m[1]}`, [...r.def.matchAll(/'([^']*)'/g)].map((v) => v[1]).sort());
@@ -97,19 +101,28 @@ function splitRef(ref: unknown): { table: string; column: string } {
 }
 
 const idsOf = (m: ModelClass) => [m.idColumn].flat();
-const keyOf = (m: ModelClass, row: Record<string, unknown>) => idsOf(m).map((c) => String(row[c])).join('|');
+const keyOf = (m: ModelClass, row: Record<string, unknown>) =>
+  idsOf(m)
+    .map((c) => String(row[c]))
+    .join('|');
 
 async function tablesOf(db: Knex, dialect: string): Promise<string[]> {
-  const names: string[] = dialect === 'sqlite'
-    ? await db('sqlite_master').where({ type: 'table' }).andWhereNot('name', 'like', 'sqlite_%').pluck('name')
-    : await db('information_schema.tables').where({ table_schema: db.raw('current_schema()'), table_type: 'BASE TABLE' }).pluck('table_name');
+  const names: string[] =
+    dialect === 'sqlite'
+      ? await db('sqlite_master').where({ type: 'table' }).andWhereNot('name', 'like', 'sqlite_%').pluck('name')
+      : await db('information_schema.tables')
+          .where({ table_schema: db.raw('current_schema()'), table_type: 'BASE TABLE' })
+          .pluck('table_name');
   return names.filter((n) => !n.startsWith('knex_migrations') && !IGNORED_TABLES.has(n)).sort();
 }
 
 async function primaryKeyOf(db: Knex, dialect: string, table: string): Promise<string[]> {
   if (dialect === 'sqlite') {
     const rows: { name: string; pk: number }[] = await db.raw('select name, pk from pragma_table_info(?)', [table]);
-    return rows.filter((r) => r.pk > 0).map((r) => r.name).sort();
+    return rows
+      .filter((r) => r.pk > 0)
+      .map((r) => r.name)
+      .sort();
   }
   const cols: string[] = await db('information_schema.table_constraints as tc')
     .join('information_schema.key_column_usage as k', function () {
@@ -125,7 +138,10 @@ async function foreignKeysOf(db: Knex, dialect: string, tables: string[]): Promi
   const keys: string[] = [];
   if (dialect === 'sqlite') {
     for (const table of tables) {
-      const rows: { table: string; from: string; to: string }[] = await db.raw('select "table", "from", "to" from pragma_foreign_key_list(?)', [table]);
+      const rows: { table: string; from: string; to: string }[] = await db.raw(
+        'select "table", "from", "to" from pragma_foreign_key_list(?)',
+        [table],
+      );
       for (const r of rows) keys.push(`${table}.${r.from}->${r.table}.${r.to}`);
     }
   } else {
@@ -171,16 +187,40 @@ async function seed(bank: BankContext): Promise<Seeded> {
   const teller = await userWithSession(bank, 'teller');
   const manager = await userWithSession(bank, 'manager');
   const customer = await onboardCustomer(bank, teller.actor, {
-    firstName: 'Asha', lastName: 'Kulkarni', email: 'asha@example.com', phone: '+91 98765 43210', dateOfBirth: '1988-04-12',
-    address: PLACE, login: { username: 'asha.k', password: TEST_PASSWORD },
+    firstName: 'Asha',
+    lastName: 'Kulkarni',
+    email: 'asha@example.com',
+    phone: '+91 98765 43210',
+    dateOfBirth: '1988-04-12',
+    address: PLACE,
+    login: { username: 'asha.k', password: TEST_PASSWORD },
   });
   const other = await onboardCustomer(bank, teller.actor, {
-    firstName: 'Ravi', lastName: 'Menon', email: 'ravi@example.com', phone: '+91 98765 43211', dateOfBirth: '1979-11-02', address: PLACE,
+    firstName: 'Ravi',
+    lastName: 'Menon',
+    email: 'ravi@example.com',
+    phone: '+91 98765 43211',
+    dateOfBirth: '1979-11-02',
+    address: PLACE,
   });
   const now = new Date().toISOString();
-  await db('addresses').insert({ customer_id: customer.id, line1: '3 Hill Street', line2: null, city: 'Goa', state: null, postal_code: '403001', country: 'IN', created_at: now, updated_at: now });
-  await login(bank, { username: 'asha.k', password: TEST_PASSWORD }, { ip: '127.0.0.1', userAgent: 'vitest' },
-    { idleMinutes: 30, absoluteHours: 12, maxFailures: 5, lockMinutes: 15 });
+  await db('addresses').insert({
+    customer_id: customer.id,
+    line1: '3 Hill Street',
+    line2: null,
+    city: 'Goa',
+    state: null,
+    postal_code: '403001',
+    country: 'IN',
+    created_at: now,
+    updated_at: now,
+  });
+  await login(
+    bank,
+    { username: 'asha.k', password: TEST_PASSWORD },
+    { ip: '127.0.0.1', userAgent: 'vitest' },
+    { idleMinutes: 30, absoluteHours: 12, maxFailures: 5, lockMinutes: 15 },
+  );
   const customerActor: Actor = { userId: customer.userId, role: 'customer', customerId: customer.id };
 
   const acct = await openTestAccount(bank, customer.id, 'CUR');
@@ -194,35 +234,110 @@ async function seed(bank: BankContext): Promise<Seeded> {
   await editAccount(bank, manager.actor, acct.id, { note: 'checked by the branch' });
   await closeAccount(bank, manager.actor, spare.id, 'not needed');
 
-  const ticket = await createTicket(bank, customerActor, { category: 'card', subject: 'Card blocked', body: 'My card was blocked abroad.' });
+  const ticket = await createTicket(bank, customerActor, {
+    category: 'card',
+    subject: 'Card blocked',
+    body: 'My card was blocked abroad.',
+  });
   await updateTicket(bank, manager.actor, ticket.id, { assigneeId: manager.user.id });
   await createAnnouncement(bank, manager.actor, { title: 'Holiday', message: 'Closed on Monday', audience: 'all' });
 
-  await db('interest_rates').insert({ account_type: 'SAV', annual_rate_micro: 4_000_000, effective_from: '2031-01-01', created_by: manager.user.id, created_at: now });
+  await db('interest_rates').insert({
+    account_type: 'SAV',
+    annual_rate_micro: 4_000_000,
+    effective_from: '2031-01-01',
+    created_by: manager.user.id,
+    created_at: now,
+  });
   await db('balance_snapshots').insert({ account_id: acct.id, date: '2030-01-01', balance: 25_000, created_at: now });
-  await db('interest_accruals').insert({ account_id: acct.id, date: '2030-01-01', accrued_micro: 7, closing_balance: 25_000, annual_rate_micro: 0, posted_transaction_id: dep.value.id, created_at: now });
-  await db('interest_postings').insert({ account_id: acct.id, period: '2030-01', accrued_micro: 7, carry_in_micro: 0, posted_minor: 0, carry_out_micro: 7, transaction_id: dep.value.id, created_at: now });
-  await db('mail_outbox').insert({ dedupe_key: 'statement:1', kind: 'statement', customer_id: customer.id, to_address: 'asha@example.com', subject: 'Statement', body: 'Hello', next_attempt_at: now, created_at: now, updated_at: now });
+  await db('interest_accruals').insert({
+    account_id: acct.id,
+    date: '2030-01-01',
+    accrued_micro: 7,
+    closing_balance: 25_000,
+    annual_rate_micro: 0,
+    posted_transaction_id: dep.value.id,
+    created_at: now,
+  });
+  await db('interest_postings').insert({
+    account_id: acct.id,
+    period: '2030-01',
+    accrued_micro: 7,
+    carry_in_micro: 0,
+    posted_minor: 0,
+    carry_out_micro: 7,
+    transaction_id: dep.value.id,
+    created_at: now,
+  });
+  await db('mail_outbox').insert({
+    dedupe_key: 'statement:1',
+    kind: 'statement',
+    customer_id: customer.id,
+    to_address: 'asha@example.com',
+    subject: 'Statement',
+    body: 'Hello',
+    next_attempt_at: now,
+    created_at: now,
+    updated_at: now,
+  });
   await db('job_cursors').insert({ name: 'mail:notifications', position: 0, updated_at: now });
   await createCannedReply(bank, teller.actor, { title: 'Greeting', body: 'Hello {{firstName}},' });
-  const hook = await createWebhook(bank, { ...manager.actor, role: 'admin' }, { url: 'https://93.184.216.34/hook', events: ['*'] }, { allowPrivate: false });
+  const hook = await createWebhook(
+    bank,
+    { ...manager.actor, role: 'admin' },
+    { url: 'https://93.184.216.34/hook', events: ['*'] },
+    { allowPrivate: false },
+  );
   const ev = await db('events').orderBy('seq').first('seq', 'type');
-  await db('webhook_deliveries').insert({ endpoint_id: hook.id, seq: ev.seq, event: ev.type, status: 'pending', attempts: 0, next_attempt_at: now, give_up_at: now, created_at: now, updated_at: now });
+  await db('webhook_deliveries').insert({
+    endpoint_id: hook.id,
+    seq: ev.seq,
+    event: ev.type,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: now,
+    give_up_at: now,
+    created_at: now,
+    updated_at: now,
+  });
 
   // Everyday banking, on the other customer's accounts (the graph below reads Asha's as they were).
   const otherA = await openTestAccount(bank, other.id, 'CUR');
   const otherB = await openTestAccount(bank, other.id, 'CUR');
   const toReverse = await deposit(bank, teller.actor, { accountId: otherA.id, amount: '100.00' });
   await addPayee(bank, customerActor, { accountNumber: otherA.number, nickname: 'Ravi' });
-  await db('balance_alerts').insert({ account_id: otherA.id, kind: 'debit_over', threshold: 100, active: true, created_by: customer.userId, last_triggered_at: null, created_at: now });
-  await createStandingOrder(bank, teller.actor, { fromAccountId: otherA.id, toAccountNumber: otherB.number, amount: '1.00', frequency: 'once', startDate: now.slice(0, 10) });
+  await db('balance_alerts').insert({
+    account_id: otherA.id,
+    kind: 'debit_over',
+    threshold: 100,
+    active: true,
+    created_by: customer.userId,
+    last_triggered_at: null,
+    created_at: now,
+  });
+  await createStandingOrder(bank, teller.actor, {
+    fromAccountId: otherA.id,
+    toAccountNumber: otherB.number,
+    amount: '1.00',
+    frequency: 'once',
+    startDate: now.slice(0, 10),
+  });
   await runDueStandingOrders(bank);
   const reversal = await requestReversal(bank, teller.actor, toReverse.value.id, 'entered twice');
   await approve(bank, manager.actor, reversal.id);
 
   return {
-    customerId: customer.id, otherCustomerId: other.id, loginId: customer.userId!, customerActor, managerId: manager.user.id,
-    accountId: acct.id, bizId: biz.id, spareId: spare.id, depositId: dep.value.id, transferId: held.value.id, ticketId: ticket.id,
+    customerId: customer.id,
+    otherCustomerId: other.id,
+    loginId: customer.userId!,
+    customerActor,
+    managerId: manager.user.id,
+    accountId: acct.id,
+    bizId: biz.id,
+    spareId: spare.id,
+    depositId: dep.value.id,
+    transferId: held.value.id,
+    ticketId: ticket.id,
   };
 }
 
@@ -319,12 +434,18 @@ describe.each(DIALECTS)('Objection models on %s', (dialect) => {
         let found = 0;
         for (const owner of owners) {
           const value = owner[from.column];
-          const expected: Record<string, unknown>[] = value === null || value === undefined ? [] : await db()(related.tableName).where(to.column, value as string | number);
+          const expected: Record<string, unknown>[] =
+            value === null || value === undefined ? [] : await db()(related.tableName).where(to.column, value as string | number);
           const got = owner[name];
           const gotRows = (Array.isArray(got) ? got : got ? [got] : []) as Record<string, unknown>[];
           if (!Array.isArray(got)) expect(expected.length, `${m.name}.${name} is one-to-one`).toBeLessThanOrEqual(1);
-          expect(gotRows.map((r) => keyOf(related, r)).sort(), `${m.name} ${keyOf(m, owner)} .${name}`).toEqual(expected.map((r) => keyOf(related, r)).sort());
-          expect(gotRows.every((r) => r instanceof related), `${m.name}.${name} model class`).toBe(true);
+          expect(gotRows.map((r) => keyOf(related, r)).sort(), `${m.name} ${keyOf(m, owner)} .${name}`).toEqual(
+            expected.map((r) => keyOf(related, r)).sort(),
+          );
+          expect(
+            gotRows.every((r) => r instanceof related),
+            `${m.name}.${name} model class`,
+          ).toBe(true);
           found += gotRows.length;
         }
         // The seed gives every relation something to find, so an empty answer is a fault.
@@ -335,29 +456,44 @@ describe.each(DIALECTS)('Objection models on %s', (dialect) => {
   });
 
   it('reads the seeded bank as a graph', async () => {
-    const c = await Customer.query(db()).findById(s.customerId)
-      .withGraphFetched('[addresses(orderById), user(customerLogin), accounts(orderById).[accountType, homeBranch, closure, entries(orderById).transaction], tickets.[messages.author, assignee], mails]');
+    const c = await Customer.query(db())
+      .findById(s.customerId)
+      .withGraphFetched(
+        '[addresses(orderById), user(customerLogin), accounts(orderById).[accountType, homeBranch, closure, entries(orderById).transaction], tickets.[messages.author, assignee], mails]',
+      );
     expect(c).toBeDefined();
     expect(c!.addresses!.map((a) => a.line1)).toEqual(['12 Lake Road', '3 Hill Street']);
     expect(c!.user!.id).toBe(s.loginId);
     expect(c!.accounts!.map((a) => [a.id, a.accountType!.code, a.homeBranch!.code, a.status])).toEqual([
-      [s.accountId, 'CUR', 'MAIN', 'active'], [s.bizId, 'BIZ', 'MAIN', 'active'], [s.spareId, 'SAV', 'MAIN', 'closed'],
+      [s.accountId, 'CUR', 'MAIN', 'active'],
+      [s.bizId, 'BIZ', 'MAIN', 'active'],
+      [s.spareId, 'SAV', 'MAIN', 'closed'],
     ]);
     expect(c!.accounts![2].closure!.reason).toBe('not needed');
     const cur = c!.accounts![0];
-    expect(cur.entries!.map((e) => [e.amount, e.transaction!.kind])).toEqual([[25_000, 'deposit'], [1_500_000, 'transfer']]);
+    expect(cur.entries!.map((e) => [e.amount, e.transaction!.kind])).toEqual([
+      [25_000, 'deposit'],
+      [1_500_000, 'transfer'],
+    ]);
     expect(c!.tickets!).toHaveLength(1);
     expect(c!.tickets![0].messages!.map((m) => [m.body, m.author!.id])).toEqual([['My card was blocked abroad.', s.loginId]]);
     expect(c!.tickets![0].assignee!.id).toBe(s.managerId);
     expect(c!.mails!.map((m) => m.dedupe_key)).toEqual(['statement:1']);
 
-    const dep = await Transaction.query(db()).findById(s.depositId).withGraphFetched('[entries(orderById).account, fromAccount, toAccount, creator]');
+    const dep = await Transaction.query(db())
+      .findById(s.depositId)
+      .withGraphFetched('[entries(orderById).account, fromAccount, toAccount, creator]');
     expect(dep!.entries!.reduce((sum, e) => sum + e.amount, 0)).toBe(0);
     expect(dep!.entries!.map((e) => e.account!.kind).sort()).toEqual(['cash', 'customer']);
     expect(dep!.fromAccount!.kind).toBe('cash');
     expect(dep!.toAccount!.id).toBe(s.accountId);
     const held = await Transaction.query(db()).findById(s.transferId).withGraphFetched('[fromAccount, toAccount, creator, decider]');
-    expect([held!.fromAccount!.id, held!.toAccount!.id, held!.creator!.id, held!.decider!.id]).toEqual([s.bizId, s.accountId, s.loginId, s.managerId]);
+    expect([held!.fromAccount!.id, held!.toAccount!.id, held!.creator!.id, held!.decider!.id]).toEqual([
+      s.bizId,
+      s.accountId,
+      s.loginId,
+      s.managerId,
+    ]);
 
     const u = await User.query(db()).findById(s.loginId).withGraphFetched('[customer, sessions, loginEvents, notifications(orderById)]');
     expect(u!.customer!.id).toBe(s.customerId);
@@ -365,7 +501,9 @@ describe.each(DIALECTS)('Objection models on %s', (dialect) => {
     expect(u!.loginEvents!.map((e) => e.kind)).toEqual(['login']);
     expect(u!.notifications!.map((n) => n.kind)).toContain('deposit');
 
-    const acct = await Account.query(db()).findById(s.accountId).withGraphFetched('[edits.editor, snapshots, accruals.postedTransaction, postings.transaction, incoming]');
+    const acct = await Account.query(db())
+      .findById(s.accountId)
+      .withGraphFetched('[edits.editor, snapshots, accruals.postedTransaction, postings.transaction, incoming]');
     expect(acct!.edits!.map((e) => [e.note, e.editor!.id])).toEqual([['checked by the branch', s.managerId]]);
     expect(acct!.snapshots!.map((x) => x.balance)).toEqual([25_000]);
     expect(acct!.accruals![0].postedTransaction!.id).toBe(s.depositId);
@@ -395,7 +533,10 @@ describe.each(DIALECTS)('Objection models on %s', (dialect) => {
     expect(found.items).toEqual([expected, other]);
 
     const ticketRow = await db()('tickets').where({ id: s.ticketId }).first();
-    const messages = await db()('ticket_messages as m').join('users as u', 'u.id', 'm.author_id').where({ ticket_id: s.ticketId }).orderBy('m.id')
+    const messages = await db()('ticket_messages as m')
+      .join('users as u', 'u.id', 'm.author_id')
+      .where({ ticket_id: s.ticketId })
+      .orderBy('m.id')
       .select('m.*', 'u.display_name as author_name');
     const ticket = await getTicket(bank, s.customerActor, s.ticketId);
     expect(ticket).toEqual(ticketDto(ticketRow, messages));

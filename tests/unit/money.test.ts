@@ -33,7 +33,32 @@ describe('money', () => {
   });
 
   const malformed = fc.oneof(
-    fc.constantFrom('', ' ', '-1', '+1', '1e3', '1E3', '0x10', '1.', '.5', '1..2', '1,000', ' 1', '1 ', '1.001', 'NaN', 'Infinity', '٣', '１', '0', '0.00', '1000000000000', '1.2.3', '--1', '1_000'),
+    fc.constantFrom(
+      '',
+      ' ',
+      '-1',
+      '+1',
+      '1e3',
+      '1E3',
+      '0x10',
+      '1.',
+      '.5',
+      '1..2',
+      '1,000',
+      ' 1',
+      '1 ',
+      '1.001',
+      'NaN',
+      'Infinity',
+      '٣',
+      '１',
+      '0',
+      '0.00',
+      '1000000000000',
+      '1.2.3',
+      '--1',
+      '1_000',
+    ),
     fc.string().filter((s) => !/^\d{1,12}(\.\d{1,2})?$/.test(s)),
     fc.double().map((d) => `${d}e1`),
     fc.integer({ min: -1_000_000, max: -1 }).map(String),
@@ -52,13 +77,16 @@ describe('money', () => {
 
   it('refuses non-strings: numbers never touch money', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.object(), fc.array(fc.string())), (v) => {
-        expect(() => parseAmount(v, 'INR')).toThrowError(expect.objectContaining({ code: 'invalid_amount' }));
-      }),
+      fc.property(
+        fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.object(), fc.array(fc.string())),
+        (v) => {
+          expect(() => parseAmount(v, 'INR')).toThrowError(expect.objectContaining({ code: 'invalid_amount' }));
+        },
+      ),
     );
   });
 
-  it('respects each currency\'s decimals', () => {
+  it("respects each currency's decimals", () => {
     expect(currencyDecimals('JPY')).toBe(0);
     expect(() => parseAmount('1.5', 'JPY')).toThrow();
     expect(parseAmount('1.505', 'KWD')).toBe(1505);

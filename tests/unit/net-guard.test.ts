@@ -4,10 +4,30 @@ import { isPrivateAddress, parseWebhookUrl, publicAddresses } from '../../bank/o
 describe('webhook address guard', () => {
   it('knows loopback, private, link-local, shared, reserved and mapped addresses', () => {
     for (const ip of [
-      '127.0.0.1', '127.255.0.9', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0',
-      '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fd12:3456::1', 'fc00::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:a00:1',
-    ]) expect(isPrivateAddress(ip), ip).toBe(true);
-    for (const ip of ['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700::1111', '::ffff:8.8.8.8']) expect(isPrivateAddress(ip), ip).toBe(false);
+      '127.0.0.1',
+      '127.255.0.9',
+      '10.0.0.1',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd12:3456::1',
+      'fc00::1',
+      'ff02::1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '::ffff:a00:1',
+    ])
+      expect(isPrivateAddress(ip), ip).toBe(true);
+    for (const ip of ['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])
+      expect(isPrivateAddress(ip), ip).toBe(false);
     expect(isPrivateAddress('not an ip')).toBe(true);
   });
 
@@ -21,7 +41,13 @@ describe('webhook address guard', () => {
 
   it('takes only absolute http(s) URLs without credentials', () => {
     expect(parseWebhookUrl('https://example.com/hook').hostname).toBe('example.com');
-    for (const bad of ['ftp://example.com/', 'example.com/hook', 'https://u:p@example.com/', 'javascript:alert(1)', `https://example.com/${'x'.repeat(2100)}`]) {
+    for (const bad of [
+      'ftp://example.com/',
+      'example.com/hook',
+      'https://u:p@example.com/',
+      'javascript:alert(1)',
+      `https://example.com/${'x'.repeat(2100)}`,
+    ]) {
       expect(() => parseWebhookUrl(bad), bad).toThrow();
     }
   });

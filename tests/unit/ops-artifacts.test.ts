@@ -69,7 +69,21 @@ afterAll(async () => {
 // A small PromQL reader: enough to find the metric names, the label matchers and the
 // grouping labels of an expression, without a parser.
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+]);
 
 interface PromRefs {
   metrics: Array<{ name: string; matchers: string[] }>;
@@ -95,7 +109,12 @@ function promRefs(expr: string): PromRefs {
   });
   const grouping: string[] = [];
   e = e.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g, (_all, _kw, body: string) => {
-    grouping.push(...body.split(',').map((s) => s.trim()).filter(Boolean));
+    grouping.push(
+      ...body
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
     return ' ';
   });
   e = e.replace(/\[[^\]]*\]/g, ' ').replace(/\$\{[^}]*\}|\$\w+/g, ' ');
@@ -131,12 +150,14 @@ function problemsOf(where: string, expr: string): string[] {
       if (!labelIsValid(matcher, s.labels)) problems.push(`${where}: ${name} has no label ${matcher}`);
       // A matcher on a label both sides have means Prometheus' (so it is refused even for the
       // scrape job: select by namespace or pod instead).
-      if (TARGET_LABELS.has(matcher) && s.labels.has(matcher)) problems.push(`${where}: ${name}{${matcher}} is Prometheus' label; the app's is exported_${matcher}`);
+      if (TARGET_LABELS.has(matcher) && s.labels.has(matcher))
+        problems.push(`${where}: ${name}{${matcher}} is Prometheus' label; the app's is exported_${matcher}`);
     }
   }
   for (const l of [...refs.grouping, ...refs.bare]) {
     if (!labelIsValid(l, all)) problems.push(`${where}: no metric in the expression has the label ${l}`);
-    if (TARGET_LABELS.has(l) && all.has(l)) problems.push(`${where}: grouping by ${l} means Prometheus' label here; the app's is exported_${l}`);
+    if (TARGET_LABELS.has(l) && all.has(l))
+      problems.push(`${where}: grouping by ${l} means Prometheus' label here; the app's is exported_${l}`);
   }
   return problems;
 }
@@ -177,7 +198,10 @@ interface Panel {
 }
 
 function dashboardQueries(file: string): Array<{ where: string; expr: string }> {
-  const dash = JSON.parse(read(file)) as { panels: Panel[]; templating?: { list: Array<{ name: string; type: string; query?: string | { query?: string } }> } };
+  const dash = JSON.parse(read(file)) as {
+    panels: Panel[];
+    templating?: { list: Array<{ name: string; type: string; query?: string | { query?: string } }> };
+  };
   const out: Array<{ where: string; expr: string }> = [];
   const walk = (panels: Panel[]) => {
     for (const p of panels) {
@@ -188,18 +212,22 @@ function dashboardQueries(file: string): Array<{ where: string; expr: string }> 
   walk(dash.panels);
   for (const v of dash.templating?.list ?? []) {
     if (v.type !== 'query') continue;
-    const q = typeof v.query === 'string' ? v.query : v.query?.query ?? '';
+    const q = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
     // label_values(selector, label): the selector is PromQL, the label must be one it has.
     const lv = /^label_values\(\s*(.+),\s*([a-zA-Z_]\w*)\s*\)$/.exec(q.trim());
-    out.push(lv ? { where: `${file} variable $${v.name}`, expr: `count by (${lv[2]}) (${lv[1]})` } : { where: `${file} variable $${v.name}`, expr: q });
+    out.push(
+      lv
+        ? { where: `${file} variable $${v.name}`, expr: `count by (${lv[2]}) (${lv[1]})` }
+        : { where: `${file} variable $${v.name}`, expr: q },
+    );
   }
   return out;
 }
 
 const listFiles = (dir: string, ext: RegExp): string[] =>
-  fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? listFiles(path.join(dir, d.name), ext) : ext.test(d.name) ? [path.join(dir, d.name)] : [],
-  );
+  fs
+    .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+    .flatMap((d) => (d.isDirectory() ? listFiles(path.join(dir, d.name), ext) : ext.test(d.name) ? [path.join(dir, d.name)] : []));
 
 /** Entries of a top-level list key (`resources:`, ...) in a kustomization file. */
 function yamlList(text: string, key: string): string[] {
@@ -232,7 +260,9 @@ const DEFAULTS = loadConfig({});
 
 describe('prometheus and grafana query only what the app exports', () => {
   it('reads PromQL the way Prometheus does (the checker itself)', () => {
-    const r = promRefs('sum by (job_name) (increase(bank_job_runs_total{outcome="failure", x="a{b}"}[30m] offset 1h)) > 1e-3 and on (route) up');
+    const r = promRefs(
+      'sum by (job_name) (increase(bank_job_runs_total{outcome="failure", x="a{b}"}[30m] offset 1h)) > 1e-3 and on (route) up',
+    );
     expect(r.metrics.map((m) => m.name)).toEqual(['bank_job_runs_total', 'up']);
     expect(r.metrics[0].matchers).toEqual(['outcome', 'x']);
     expect(r.grouping).toEqual(['job_name', 'route']);
@@ -266,8 +296,13 @@ describe('prometheus and grafana query only what the app exports', () => {
   it('the alerts cover errors, latency, outbox, publish lag, jobs, logins and liveness', () => {
     const used = new Set(alertExprs(read('prometheus/alerts.yml')).flatMap((r) => promRefs(r.expr).metrics.map((m) => m.name)));
     for (const name of [
-      'bank_http_request_duration_seconds_count', 'bank_http_request_duration_seconds_bucket', 'bank_outbox_backlog',
-      'bank_event_publish_lag_seconds_bucket', 'bank_job_runs_total', 'bank_logins_total', 'up',
+      'bank_http_request_duration_seconds_count',
+      'bank_http_request_duration_seconds_bucket',
+      'bank_outbox_backlog',
+      'bank_event_publish_lag_seconds_bucket',
+      'bank_job_runs_total',
+      'bank_logins_total',
+      'up',
     ]) {
       expect(used, name).toContain(name);
     }
@@ -283,7 +318,11 @@ describe('prometheus and grafana query only what the app exports', () => {
   });
 
   it('the dashboards show every metric the app defines', () => {
-    const used = new Set(listFiles('grafana/dashboards', /\.json$/).flatMap((f) => dashboardQueries(f)).flatMap((q) => promRefs(q.expr).metrics.map((m) => series.get(m.name)?.metric)));
+    const used = new Set(
+      listFiles('grafana/dashboards', /\.json$/)
+        .flatMap((f) => dashboardQueries(f))
+        .flatMap((q) => promRefs(q.expr).metrics.map((m) => series.get(m.name)?.metric)),
+    );
     expect(appMetrics.length).toBeGreaterThanOrEqual(10);
     expect(appMetrics.filter((m) => !used.has(m))).toEqual([]);
   });
@@ -300,18 +339,31 @@ describe('prometheus and grafana query only what the app exports', () => {
   });
 
   it('the real-time dashboard shows what the hub needs watching', () => {
-    const used = new Set(dashboardQueries('grafana/dashboards/realtime-hub.json').flatMap((q) => promRefs(q.expr).metrics.map((m) => series.get(m.name)?.metric)));
+    const used = new Set(
+      dashboardQueries('grafana/dashboards/realtime-hub.json').flatMap((q) =>
+        promRefs(q.expr).metrics.map((m) => series.get(m.name)?.metric),
+      ),
+    );
     for (const m of [
-      'bank_socket_connections', 'bank_socket_connects_total', 'bank_socket_disconnects_total', 'bank_socket_refusals_total',
-      'bank_events_published_total', 'bank_event_publish_lag_seconds', 'bank_events_replayed_total', 'bank_socket_commands_total',
-      'bank_redis_adapter_up', 'bank_redis_adapter_publish_failures_total',
-    ]) expect(used, m).toContain(m);
+      'bank_socket_connections',
+      'bank_socket_connects_total',
+      'bank_socket_disconnects_total',
+      'bank_socket_refusals_total',
+      'bank_events_published_total',
+      'bank_event_publish_lag_seconds',
+      'bank_events_replayed_total',
+      'bank_socket_commands_total',
+      'bank_redis_adapter_up',
+      'bank_redis_adapter_publish_failures_total',
+    ])
+      expect(used, m).toContain(m);
   });
 
   it('prometheus scrapes the pods by the annotations the manifests set', () => {
     const prom = read('prometheus/prometheus.yml');
     expect(prom).toContain('kubernetes_sd_configs');
-    for (const a of ['prometheus_io_scrape', 'prometheus_io_port', 'prometheus_io_path']) expect(prom).toContain(`__meta_kubernetes_pod_annotation_${a}`);
+    for (const a of ['prometheus_io_scrape', 'prometheus_io_port', 'prometheus_io_path'])
+      expect(prom).toContain(`__meta_kubernetes_pod_annotation_${a}`);
     expect(prom).toMatch(/rule_files:\s*\n\s*-\s*alerts\.yml/);
     expect(read('prometheus/prometheus.local.yml')).toContain(`localhost:${DEFAULTS.PORT}`);
     for (const d of ['manifests/base/web-deployment.yaml', 'manifests/base/worker-deployment.yaml']) {
@@ -341,7 +393,10 @@ describe('kubernetes manifests', () => {
   it('every file a kustomization names exists', () => {
     for (const dir of kustomizations) {
       const text = read(`${dir}/kustomization.yaml`);
-      const names = [...yamlList(text, 'resources'), ...[...text.matchAll(/^\s+envs:\s*\n((?:\s+-\s+\S+\s*\n)+)/gm)].flatMap((m) => [...m[1].matchAll(/-\s+(\S+)/g)].map((x) => x[1]))];
+      const names = [
+        ...yamlList(text, 'resources'),
+        ...[...text.matchAll(/^\s+envs:\s*\n((?:\s+-\s+\S+\s*\n)+)/gm)].flatMap((m) => [...m[1].matchAll(/-\s+(\S+)/g)].map((x) => x[1])),
+      ];
       expect(names.length, dir).toBeGreaterThan(0);
       for (const n of names) expect(exists(path.join(dir, n)), `${dir}: ${n}`).toBe(true);
     }
@@ -357,9 +412,11 @@ describe('kubernetes manifests', () => {
       for (const m of text.matchAll(/-\s+name:\s+([A-Z][A-Z0-9_]*)\s*$/gm)) set.add(m[1]);
       for (const m of text.matchAll(/^\s+key:\s+([A-Z][A-Z0-9_]*)\s*$/gm)) set.add(m[1]);
     }
-    for (const m of read('manifests/overlays/dev/kustomization.yaml').matchAll(/^\s+-\s+(DATABASE_URL|REDIS_URL|METRICS_TOKEN)=/gm)) set.add(m[1]);
+    for (const m of read('manifests/overlays/dev/kustomization.yaml').matchAll(/^\s+-\s+(DATABASE_URL|REDIS_URL|METRICS_TOKEN)=/gm))
+      set.add(m[1]);
     for (const f of listFiles('manifests', /\.env$/)) for (const k of Object.keys(envFile(f))) set.add(k);
-    for (const k of ['ROLE', 'DATABASE_URL', 'REDIS_URL', 'BANK_ADMIN_PASSWORD', 'SMTP_URL', 'DEMO_DATA', 'METRICS_TOKEN']) expect(set, k).toContain(k);
+    for (const k of ['ROLE', 'DATABASE_URL', 'REDIS_URL', 'BANK_ADMIN_PASSWORD', 'SMTP_URL', 'DEMO_DATA', 'METRICS_TOKEN'])
+      expect(set, k).toContain(k);
     expect([...set].filter((k) => !CONFIG_KEYS.includes(k))).toEqual([]);
   });
 
@@ -367,7 +424,9 @@ describe('kubernetes manifests', () => {
     const base = envFile('manifests/base/config.env');
     const dev = { ...base, ...envFile('manifests/overlays/dev/config.env') };
     const prod = { ...base, ...envFile('manifests/overlays/prod/config.env') };
-    const devSecrets = Object.fromEntries([...read('manifests/overlays/dev/kustomization.yaml').matchAll(/^\s+-\s+([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1], m[2].trim()]));
+    const devSecrets = Object.fromEntries(
+      [...read('manifests/overlays/dev/kustomization.yaml').matchAll(/^\s+-\s+([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1], m[2].trim()]),
+    );
     const prodSecrets = { DATABASE_URL: 'postgres://bank@db.internal:5432/bank', REDIS_URL: 'redis://redis.internal:6379' };
     for (const role of ['web', 'worker']) {
       const d = loadConfig({ ...dev, ...devSecrets, ROLE: role });
@@ -413,11 +472,24 @@ describe('Dockerfile', () => {
   });
 
   it('the build context has every source the build compiles, and the image takes only the build output', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     const build = JSON.parse(read('tsconfig.build.json').replace(/^\s*\/\/.*$/gm, '')) as { include: string[]; extends: string };
-    for (const p of [...build.include, 'tsconfig.build.json', build.extends.replace(/^\.\//, ''), 'package.json', 'package-lock.json', 'client']) expect(ignored, p).not.toContain(p);
+    for (const p of [
+      ...build.include,
+      'tsconfig.build.json',
+      build.extends.replace(/^\.\//, ''),
+      'package.json',
+      'package-lock.json',
+      'client',
+    ])
+      expect(ignored, p).not.toContain(p);
     expect(ignored).toContain('dist');
-    const copied = [...docker.matchAll(/^COPY --from=build (.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/)).map((p) => p.replace(/^\/app\//, ''));
+    const copied = [...docker.matchAll(/^COPY --from=build (.+) \S+$/gm)]
+      .flatMap((m) => m[1].split(/\s+/))
+      .map((p) => p.replace(/^\/app\//, ''));
     expect(copied.sort()).toEqual(['client/dist', 'dist', 'node_modules', 'package-lock.json', 'package.json']);
   });
 });

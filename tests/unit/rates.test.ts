@@ -18,7 +18,29 @@ describe('parseRate / formatRate', () => {
   });
 
   it('refuses negatives, exponents, numbers, too many decimals and garbage with invalid_request', () => {
-    for (const bad of ['-1', '-0.5', '+3', '1e2', '3.50000', '3.12345', '', ' 3.5', '3.5 ', '3,5', '.5', '5.', 'abc', '1000', 'NaN', 'Infinity', '0x10', 3.5, null, undefined, {}]) {
+    for (const bad of [
+      '-1',
+      '-0.5',
+      '+3',
+      '1e2',
+      '3.50000',
+      '3.12345',
+      '',
+      ' 3.5',
+      '3.5 ',
+      '3,5',
+      '.5',
+      '5.',
+      'abc',
+      '1000',
+      'NaN',
+      'Infinity',
+      '0x10',
+      3.5,
+      null,
+      undefined,
+      {},
+    ]) {
       let err: unknown;
       try {
         parseRate(bad);

@@ -114,7 +114,6 @@ export const useAccounts = defineStore('accounts', () => {
     revision.value = {};
   }
 
-
   // ---- live: the events about money this store owns ----
   onServerEvent('balance.updated', (e, ctx) => applyBalance(e, useSession().isCustomer, !(ctx.replayed && ctx.firstSync)));
   onServerEvent('transaction.posted', (e, ctx) => {
@@ -124,7 +123,8 @@ export const useAccounts = defineStore('accounts', () => {
   for (const name of ['transaction.pending', 'transaction.approved', 'transaction.rejected', 'transaction.cancelled'] as const) {
     onServerEvent(name, (e, ctx) => {
       touchByNumber(e.transaction.fromAccountNumber, e.transaction.toAccountNumber);
-      if (!ctx.replayed && useSession().isCustomer && (name === 'transaction.approved' || name === 'transaction.rejected')) announceDecision(name, e.transaction);
+      if (!ctx.replayed && useSession().isCustomer && (name === 'transaction.approved' || name === 'transaction.rejected'))
+        announceDecision(name, e.transaction);
     });
   }
 
@@ -166,5 +166,22 @@ export const useAccounts = defineStore('accounts', () => {
     markSurfaced('money');
   }
 
-  return { byId, mineIds, mine, loaded, loading, error, flash, revision, upsert, byNumber, loadMine, fetch, loadForCustomer, applyBalance, touchByNumber, clear };
+  return {
+    byId,
+    mineIds,
+    mine,
+    loaded,
+    loading,
+    error,
+    flash,
+    revision,
+    upsert,
+    byNumber,
+    loadMine,
+    fetch,
+    loadForCustomer,
+    applyBalance,
+    touchByNumber,
+    clear,
+  };
 });

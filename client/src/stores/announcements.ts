@@ -70,7 +70,6 @@ export const useAnnouncements = defineStore('announcements', () => {
     error.value = null;
   }
 
-
   // ---- live ----
   onServerEvent('announcement.published', (e) => apply('published', e.announcement));
   onServerEvent('announcement.updated', (e) => apply('updated', e.announcement));

@@ -83,14 +83,15 @@ export const useApprovals = defineStore('approvals', () => {
     error.value = null;
   }
 
-
   // ---- live: the manager's queue ----
   for (const name of ['transaction.pending', 'transaction.approved', 'transaction.rejected', 'transaction.cancelled'] as const) {
     onServerEvent(name, (e, ctx) => {
       const kind = name.slice('transaction.'.length) as 'pending' | 'approved' | 'rejected' | 'cancelled';
       apply(kind, e.transaction);
       if (!ctx.replayed && kind === 'pending' && useSession().atLeast('manager') && route.value.name !== 'staff-approvals') {
-        useToasts().push(`${formatMoney(e.transaction.amount, e.transaction.currency)} ${e.transaction.kind} awaits approval.`, 'info', { href: href('/staff/approvals') });
+        useToasts().push(`${formatMoney(e.transaction.amount, e.transaction.currency)} ${e.transaction.kind} awaits approval.`, 'info', {
+          href: href('/staff/approvals'),
+        });
       }
     });
   }

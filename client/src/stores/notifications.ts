@@ -71,7 +71,6 @@ export const useNotifications = defineStore('notifications', () => {
     error.value = null;
   }
 
-
   // ---- live: a notification adds to the bell, and toasts unless its news is already on screen ----
   onServerEvent('notification', (e, ctx) => {
     const added = apply(e, ctx.replayed);

@@ -95,14 +95,29 @@ export const useSession = defineStore('session', () => {
     writeStorage('session', TOKEN_KEY, value);
   }
 
-
   // A live revocation ends this session (a replayed one belongs to an earlier session). Our own
   // sign-out revokes it too: that one is expected, not news from another window.
   onServerEvent('session.revoked', (e, ctx) => {
     if (ctx.replayed || leaving.value || !user.value) return;
     end(`You were signed out${e.reason ? `: ${describeReason(e.reason)}` : '.'}`);
   });
-  return { user, token, expiresAt, ready, notice, leaving, policy, isStaff, isCustomer, atLeast, restore, login, logout, endForInactivity, end };
+  return {
+    user,
+    token,
+    expiresAt,
+    ready,
+    notice,
+    leaving,
+    policy,
+    isStaff,
+    isCustomer,
+    atLeast,
+    restore,
+    login,
+    logout,
+    endForInactivity,
+    end,
+  };
 });
 
 function describeReason(reason: string): string {

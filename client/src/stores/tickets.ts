@@ -67,7 +67,12 @@ export const useTickets = defineStore('tickets', () => {
   const presence = ref<Record<number, Viewer[]>>({});
   const typing = ref<Record<number, Record<string, { name: string; until: number }>>>({});
 
-  const mine = computed(() => mineIds.value.map((id) => byId.value[id]).filter(Boolean).sort(byRecent));
+  const mine = computed(() =>
+    mineIds.value
+      .map((id) => byId.value[id])
+      .filter(Boolean)
+      .sort(byRecent),
+  );
   const desk = computed(() =>
     deskIds.value
       .map((id) => byId.value[id])
@@ -76,7 +81,9 @@ export const useTickets = defineStore('tickets', () => {
         // Open work first, what is due soonest (overdue first) on top; then priority, then recent.
         const open = (t: Ticket) => (isOpen(t) ? 0 : 1);
         const due = (t: Ticket) => nextDue(t)?.at ?? '9999';
-        return open(a) - open(b) || due(a).localeCompare(due(b)) || PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || byRecent(a, b);
+        return (
+          open(a) - open(b) || due(a).localeCompare(due(b)) || PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || byRecent(a, b)
+        );
       }),
   );
 
@@ -227,7 +234,6 @@ export const useTickets = defineStore('tickets', () => {
     typing.value = {};
   }
 
-
   // ---- live: tickets, their messages, who is looking and who is typing ----
   for (const name of ['ticket.created', 'ticket.updated'] as const) {
     onServerEvent(name, (e, ctx) => {
@@ -245,7 +251,10 @@ export const useTickets = defineStore('tickets', () => {
     if (!ctx.replayed && me && e.message && e.message.authorId !== me.id) {
       // Either the open thread shows it or the toast does; the reply's notification need not toast again.
       markSurfaced('ticket-message');
-      if (!viewing) useToasts().push(`New message on ticket #${e.ticketId}`, 'info', { href: href(me.role === 'customer' ? `/tickets/${e.ticketId}` : `/staff/tickets/${e.ticketId}`) });
+      if (!viewing)
+        useToasts().push(`New message on ticket #${e.ticketId}`, 'info', {
+          href: href(me.role === 'customer' ? `/tickets/${e.ticketId}` : `/staff/tickets/${e.ticketId}`),
+        });
     }
   });
   onServerEvent('presence.ticket', (e) => applyPresence(e.ticketId, e.viewers));
@@ -255,8 +264,35 @@ export const useTickets = defineStore('tickets', () => {
   });
 
   return {
-    byId, mine, mineIds, desk, deskIds, deskFilters, deskLoaded, mineLoaded, fresh, presence, typing, staff, cannedReplies,
-    upsert, loadMine, loadDesk, loadStaff, staffName, loadCanned, load, create, send, update, applyTicket, applyMessage, applyPresence, applyTyping,
-    typingNames, seen, clear,
+    byId,
+    mine,
+    mineIds,
+    desk,
+    deskIds,
+    deskFilters,
+    deskLoaded,
+    mineLoaded,
+    fresh,
+    presence,
+    typing,
+    staff,
+    cannedReplies,
+    upsert,
+    loadMine,
+    loadDesk,
+    loadStaff,
+    staffName,
+    loadCanned,
+    load,
+    create,
+    send,
+    update,
+    applyTicket,
+    applyMessage,
+    applyPresence,
+    applyTyping,
+    typingNames,
+    seen,
+    clear,
   };
 });
