@@ -112,14 +112,12 @@ export function handlers(deps: CommandDeps): Record<string, Handler> {
       // Staff typing reaches staff only (an internal note in progress is not the owner's to see);
       // the owner's typing reaches staff and the owner's other tabs.
       const audience = isStaffRole(d.role) ? [rooms.staff] : [rooms.staff, rooms.ticket(ticketId)];
-      socket
-        .to(audience)
-        .emit('ticket.typing', {
-          ticketId,
-          userId: d.userId,
-          displayName: d.displayName,
-          at: new Date().toISOString(),
-        } satisfies ServerEvent<'ticket.typing'>);
+      socket.to(audience).emit('ticket.typing', {
+        ticketId,
+        userId: d.userId,
+        displayName: d.displayName,
+        at: new Date().toISOString(),
+      } satisfies ServerEvent<'ticket.typing'>);
       return { ticketId };
     },
     async 'account.watch'(socket, payload) {

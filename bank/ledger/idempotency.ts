@@ -123,17 +123,14 @@ export async function claimKeys(t: Tx, claims: KeyClaim[]): Promise<KeyState[]> 
   // PostgreSQL: an expired or abandoned row is taken over now, under its row lock.
   if (fast.dialect === 'pg') {
     for (const tk of takeover) {
-      await t
-        .q('idempotency_keys')
-        .where({ id: tk.id })
-        .update({
-          request_hash: tk.hash,
-          state: 'in_flight',
-          response_status: null,
-          response_body: null,
-          created_at: t.now,
-          expires_at: expires,
-        });
+      await t.q('idempotency_keys').where({ id: tk.id }).update({
+        request_hash: tk.hash,
+        state: 'in_flight',
+        response_status: null,
+        response_body: null,
+        created_at: t.now,
+        expires_at: expires,
+      });
     }
   }
   return states;

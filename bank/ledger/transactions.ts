@@ -304,16 +304,13 @@ async function decide(
       transaction.status = 'rejected';
     }
     Object.assign(transaction, { decided_by: actor.userId, decided_at: t.now, decision_note: decisionNote });
-    await t
-      .q('transactions')
-      .where({ id: transaction.id })
-      .update({
-        status: transaction.status,
-        posted_at: transaction.posted_at,
-        decided_by: transaction.decided_by,
-        decided_at: transaction.decided_at,
-        decision_note: transaction.decision_note,
-      });
+    await t.q('transactions').where({ id: transaction.id }).update({
+      status: transaction.status,
+      posted_at: transaction.posted_at,
+      decided_by: transaction.decided_by,
+      decided_at: transaction.decided_at,
+      decision_note: transaction.decision_note,
+    });
     const dto = transactionDto(transaction, numbersOf([src, dst]));
     const type = decision === 'approve' ? 'transaction.approved' : 'transaction.rejected';
     recordEvent(t, type, [...partyRooms([src, dst]), rooms.managers], { transaction: dto });

@@ -104,20 +104,18 @@ describe('three processes joined by Redis', () => {
     const { teller, manager, customers } = bankSetup;
     const owner = customers[1];
     const now = new Date().toISOString();
-    const [row] = await cluster.bank
-      .db('tickets')
-      .insert(
-        {
-          customer_id: owner.customerId,
-          category: 'card',
-          subject: 'Card',
-          status: 'open',
-          priority: 'normal',
-          created_at: now,
-          updated_at: now,
-        },
-        ['id'],
-      );
+    const [row] = await cluster.bank.db('tickets').insert(
+      {
+        customer_id: owner.customerId,
+        category: 'card',
+        subject: 'Card',
+        status: 'open',
+        priority: 'normal',
+        created_at: now,
+        updated_at: now,
+      },
+      ['id'],
+    );
     const ticketId = typeof row === 'object' ? row.id : row;
     const cust = await client(cluster.servers[0].url, owner);
     const staff = await client(cluster.servers[2].url, teller);

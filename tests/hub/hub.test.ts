@@ -49,20 +49,18 @@ async function client(url: string, opts: Parameters<typeof connectClient>[1]) {
 
 async function insertTicket(bank: BankContext, customerId: number): Promise<number> {
   const now = new Date().toISOString();
-  const [row] = await bank
-    .db('tickets')
-    .insert(
-      {
-        customer_id: customerId,
-        category: 'general',
-        subject: 'Help',
-        status: 'open',
-        priority: 'normal',
-        created_at: now,
-        updated_at: now,
-      },
-      ['id'],
-    );
+  const [row] = await bank.db('tickets').insert(
+    {
+      customer_id: customerId,
+      category: 'general',
+      subject: 'Help',
+      status: 'open',
+      priority: 'normal',
+      created_at: now,
+      updated_at: now,
+    },
+    ['id'],
+  );
   return typeof row === 'object' ? row.id : row;
 }
 

@@ -76,17 +76,15 @@ describe.each(DIALECTS)('interest on %s', (dialect) => {
     ({ bank, clock, jobs } = await bankWithClock(t.db, '2026-03-01T08:00:00.000Z'));
     await seedReference(t.db);
     const now = new Date().toISOString();
-    await t
-      .db('account_types')
-      .insert({
-        code: 'ODI',
-        name: 'Overdraft saver',
-        min_balance: 0,
-        overdraft_limit: 100_000,
-        approval_threshold: null,
-        created_at: now,
-        updated_at: now,
-      });
+    await t.db('account_types').insert({
+      code: 'ODI',
+      name: 'Overdraft saver',
+      min_balance: 0,
+      overdraft_limit: 100_000,
+      approval_threshold: null,
+      created_at: now,
+      updated_at: now,
+    });
     await t
       .db('interest_rates')
       .insert({ account_type: 'ODI', annual_rate_micro: 2_000_000, effective_from: '2020-01-01', created_at: now });
