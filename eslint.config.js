@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import pluginVue from 'eslint-plugin-vue';
+import eslintConfigPrettier from 'eslint-config-prettier';
 
 // Which way imports may point (DESIGN.md "The house"): rest/, hub/ and jobs/ → runtime/ →
 // bank/ → db/. bank/ is the domain: no HTTP, sockets or jobs. The three runtime layers share
@@ -110,5 +111,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Layout is Prettier's (npm run format; npm run lint checks it): no ESLint rule argues with it.
+  eslintConfigPrettier,
   ...ARROWS,
 );
