@@ -753,34 +753,46 @@ async function fanout() {
     note: `RSS ${Math.round(before / 1024)} MiB before, ${Math.round(after / 1024)} MiB after`,
   });
 
-  const sentAt = now();
-  const res = await api(base, manager.token, 'POST', '/announcements', {
-    title: 'Bench',
-    message: 'Fan-out to every socket',
-    audience: 'all',
-  });
-  const answeredAt = now();
-  if (res.status !== 201) throw new Error(`announcement: ${res.status} ${JSON.stringify(res.body)}`);
-  const id = res.body.id as number;
-  const arrivals: number[] = [];
-  for (let wait = 0; wait < 200 && arrivals.length < sockets.connected; wait++) {
-    await new Promise((r) => setTimeout(r, 50));
-    const rep = await sockets.report();
-    for (const [aid, at] of rep.announcements) if (aid === id) arrivals.push(at - sentAt);
+  // One announcement is a single sample of a 2-core machine shared with 4 client processes:
+  // three rounds, and the median round is the figure (all three are in the note).
+  const rounds: { last: number; arrivals: number[]; missing: number; answeredMs: number }[] = [];
+  for (let round = 0; round < 3; round++) {
+    const sentAt = now();
+    const res = await api(base, manager.token, 'POST', '/announcements', {
+      title: `Bench ${round + 1}`,
+      message: 'Fan-out to every socket',
+      audience: 'all',
+    });
+    const answeredAt = now();
+    if (res.status !== 201) throw new Error(`announcement: ${res.status} ${JSON.stringify(res.body)}`);
+    const id = res.body.id as number;
+    const arrivals: number[] = [];
+    for (let wait = 0; wait < 200 && arrivals.length < sockets.connected; wait++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const rep = await sockets.report();
+      for (const [aid, at] of rep.announcements) if (aid === id) arrivals.push(at - sentAt);
+    }
+    rounds.push({
+      last: arrivals.length ? Math.max(...arrivals) : NaN,
+      arrivals,
+      missing: sockets.connected - arrivals.length,
+      answeredMs: answeredAt - sentAt,
+    });
+    await new Promise((r) => setTimeout(r, 500));
   }
-  const all = arrivals.length ? Math.max(...arrivals) : NaN;
-  const missing = sockets.connected - arrivals.length;
+  const median = [...rounds].sort((a, b) => a.last - b.last)[1];
+  const missing = Math.max(...rounds.map((r) => r.missing));
   add({
     scenario: 'fanout',
-    figure: `announcement to all ${sockets.connected} sockets: last arrival after POST`,
-    value: all,
+    figure: `announcement to all ${sockets.connected} sockets: last arrival after POST (median of 3)`,
+    value: median.last,
     unit: 'ms',
-    p50: percentile(arrivals, 50),
-    p99: percentile(arrivals, 99),
+    p50: percentile(median.arrivals, 50),
+    p99: percentile(median.arrivals, 99),
     errors: missing,
     target: '≤ 500 ms, all reached',
-    met: all <= 500 && missing === 0,
-    note: `POST answered after ${Math.round(answeredAt - sentAt)} ms; ${arrivals.length} received`,
+    met: median.last <= 500 && missing === 0,
+    note: `rounds: ${rounds.map((r) => `${Math.round(r.last)} ms`).join(', ')}; POST answered after ${Math.round(median.answeredMs)} ms`,
   });
   sockets.children.forEach((c) => c.send({ type: 'close' }));
   await verify('fanout', base, admin.token);
