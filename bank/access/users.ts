@@ -1,4 +1,5 @@
 import type { Actor, BankContext, Role } from '../core/context.js';
+import type { LoginEvent } from '../../shared/api.js';
 import { toPage } from '../core/paging.js';
 import { audit } from '../audit/chain.js';
 import { Conflict, Invalid, NotFound } from '../core/errors.js';
@@ -119,15 +120,8 @@ export async function updateUser(ctx: BankContext, actor: Actor, id: number, cha
 
 const changedFields = (u: UserRow) => ({ role: u.role, active: !!u.active, displayName: u.display_name });
 
-export interface LoginEventDto {
-  id: number;
-  userId: number | null;
-  username: string;
-  kind: 'login' | 'logout' | 'failed' | 'locked';
-  ip: string | null;
-  userAgent: string | null;
-  at: string;
-}
+/** A sign-in event as the API shows it: shared/api.ts defines it for the server and the client. */
+export type LoginEventDto = LoginEvent;
 
 /** The sign-in history, newest first. */
 export async function listLoginEvents(

@@ -4,6 +4,7 @@
 // `invalid` error. The REST schemas (rest/routes/customers.ts) use the same rules, through
 // bank/customers/index.ts, so a request and the domain never disagree on what is valid.
 import { Invalid } from '../core/errors.js';
+import type { AddressInput as SharedAddressInput } from '../../shared/api.js';
 import { isCountryCode } from './countries.js';
 import { isRealDate } from '../ledger/rates.js';
 import { hasControl } from '../core/checks.js';
@@ -50,14 +51,8 @@ export interface CustomerFields {
   dateOfBirth: string;
 }
 
-export interface AddressInput {
-  line1: string;
-  line2?: string | null;
-  city: string;
-  state?: string | null;
-  postalCode: string;
-  country: string;
-}
+/** An address as it is sent: shared/api.ts defines it for the server and the client. */
+export type AddressInput = SharedAddressInput;
 
 export interface NewCustomer extends CustomerFields {
   address: AddressInput;

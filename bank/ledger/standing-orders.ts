@@ -1,4 +1,5 @@
 import type { Actor, BankContext } from '../core/context.js';
+import type { StandingOrderInput } from '../../shared/api.js';
 import { SYSTEM, isStaff } from '../core/context.js';
 import { Conflict, DomainError, Invalid, NotFound, RuleViolation } from '../core/errors.js';
 import { audit, auditMany, type AuditInput } from '../audit/chain.js';
@@ -124,15 +125,8 @@ async function announce(t: Tx, order: OrderRow, from: Pick<AccountRow, 'id' | 'c
   return dto;
 }
 
-export interface CreateOrderInput {
-  fromAccountId: number;
-  toAccountNumber: string;
-  amount: string;
-  memo?: string;
-  frequency: Frequency;
-  startDate: string;
-  endDate?: string | null;
-}
+/** A new standing order as it is sent: shared/api.ts defines it for the server and the client. */
+export type CreateOrderInput = StandingOrderInput;
 
 export async function createStandingOrder(ctx: BankContext, actor: Actor, input: CreateOrderInput): Promise<StandingOrderDto> {
   requireCan(actor, 'standingOrders.manage');

@@ -3,6 +3,7 @@
 // (kept fresh by `standing_order.updated`), and the words shown when something is refused.
 
 import { defineStore } from 'pinia';
+import type { StandingOrderInput } from '../../shared/api';
 import { ref } from 'vue';
 import { asPage, buildUrl, request, requestFull } from './api';
 import { errorMessage } from './errors';
@@ -63,15 +64,7 @@ export const everyday = {
   orders: async (accountId?: number): Promise<StandingOrder[]> =>
     asPage<StandingOrder>(await request<unknown>('GET', '/standing-orders', { query: { accountId, limit: 500 } })).items,
   order: (id: number) => request<StandingOrder>('GET', `/standing-orders/${enc(id)}`),
-  createOrder: (input: {
-    fromAccountId: number;
-    toAccountNumber: string;
-    amount: string;
-    memo?: string;
-    frequency: Frequency;
-    startDate: string;
-    endDate?: string | null;
-  }) => request<StandingOrder>('POST', '/standing-orders', { body: input }),
+  createOrder: (input: StandingOrderInput) => request<StandingOrder>('POST', '/standing-orders', { body: input }),
   updateOrder: (id: number, changes: { status?: 'active' | 'paused' | 'cancelled'; amount?: string; endDate?: string | null }) =>
     request<StandingOrder>('PATCH', `/standing-orders/${enc(id)}`, { body: changes }),
   runs: async (id: number): Promise<Page<OrderRun>> =>

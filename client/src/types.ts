@@ -1,3 +1,4 @@
+import type { AddressInput } from '../../shared/api';
 import type {
   AccountPayload,
   AnnouncementPayload,
@@ -50,14 +51,9 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export interface Address {
+/** An address as sent (shared/api.ts), with its id once stored. */
+export interface Address extends AddressInput {
   id?: number;
-  line1: string;
-  line2?: string | null;
-  city: string;
-  state?: string | null;
-  postalCode: string;
-  country: string;
 }
 
 /** A customer as the server describes it (REST and the customer.* events). */
@@ -215,15 +211,7 @@ export interface InterestRate {
   createdBy: number | null;
 }
 
-export interface LoginEvent {
-  id: number;
-  userId: number | null;
-  username: string;
-  kind: 'login' | 'logout' | 'failed' | 'locked';
-  ip: string | null;
-  userAgent: string | null;
-  at: string;
-}
+export type { LoginEvent } from '../../shared/api';
 
 export interface AuditRecord {
   id: number;
