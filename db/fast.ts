@@ -34,6 +34,33 @@ interface SqliteStatement {
 }
 interface SqliteConnection {
   prepare(sql: string): SqliteStatement;
+  pragma(sql: string, opts?: { simple: boolean }): unknown;
+}
+
+/** How long a connection waits for another's write lock (db/knex.ts sets it on every connection). */
+export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * SQLite: takes the database's write lock for this transaction now (the equivalent of BEGIN
+ * IMMEDIATE) if no other connection holds it; if one does, answers at once with how long the
+ * connection is set to wait for it (its busy_timeout). SQLite's own wait sleeps inside the
+ * statement, which would stop this whole process — every request, every socket — while
+ * another process (a worker sharing the file) writes; the caller waits on timers instead, and
+ * requests keep arriving (and queue up for the ledger writer).
+ */
+export async function trySqliteWriteLock(trx: Knex.Transaction): Promise<{ locked: true } | { locked: false; busyTimeoutMs: number }> {
+  const conn = (await (trx.client as { acquireConnection(): Promise<unknown> }).acquireConnection()) as SqliteConnection;
+  const busyTimeoutMs = Number(conn.pragma('busy_timeout', { simple: true }));
+  conn.pragma('busy_timeout = 0');
+  try {
+    conn.prepare('UPDATE branches SET id = id WHERE 0').run();
+    return { locked: true };
+  } catch (err) {
+    if (String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')) return { locked: false, busyTimeoutMs };
+    throw err;
+  } finally {
+    conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  }
 }
 interface PgConnection {
   query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;

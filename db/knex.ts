@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { registerSqliteFile } from './read.js';
+import { SQLITE_BUSY_TIMEOUT_MS } from './fast.js';
 
 // BIGINT (int8) and COUNT(*) come back from node-pg as strings; every integer we store
 // (minor units, ids) stays far below 2^53, so numbers are exact.
@@ -45,7 +46,7 @@ export function createKnex(opts: DbOptions): Knex {
         afterCreate(conn: any, done: (err: Error | null, conn: unknown) => void) {
           try {
             conn.pragma('journal_mode = WAL');
-            conn.pragma('busy_timeout = 10000');
+            conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
             conn.pragma('foreign_keys = ON');
             conn.pragma('synchronous = NORMAL');
             // With the background checkpointer, SQLite's own checkpoint is only a safety net.

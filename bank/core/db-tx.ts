@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor, BankContext } from './context.js';
 import { writeEvents, type PendingEvent } from '../outbox/events.js';
+import { trySqliteWriteLock } from '../../db/fast.js';
 
 /**
  * One DATABASE transaction in progress: the knex transaction plus what it has recorded.
@@ -23,21 +24,37 @@ export interface Tx {
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 
+/** Another connection (process) holds SQLite's write lock: roll back, wait, try again. */
+class WriteLockBusy extends Error {
+  constructor(readonly busyTimeoutMs: number) {
+    super('database is locked');
+  }
+}
+const busyError = (ms: number) =>
+  Object.assign(new Error(`database is locked (another connection held the write lock for ${ms} ms)`), { code: 'SQLITE_BUSY' });
+
 /**
  * Runs fn in one database transaction. On SQLite the write lock is taken up front
  * (the equivalent of BEGIN IMMEDIATE) so two processes sharing a file never deadlock on
- * lock upgrade; on PostgreSQL a serialization failure or deadlock is retried.
+ * lock upgrade; while another process holds it, this one waits on timers (1 ms, doubling to
+ * 20 ms, for as long as the connection's busy_timeout) without stopping its event loop. On PostgreSQL a
+ * serialization failure or deadlock is retried.
  * After commit the outbox seqs (and the events) are signalled: nothing is pushed that was
  * not committed.
  */
 export async function withTx<T>(ctx: BankContext, fn: (t: Tx) => Promise<T>): Promise<T> {
+  let busySince = 0;
+  let busyWait = 1;
   for (let attempt = 1; ; attempt++) {
     const seqs: number[] = [];
     const afterCommit: (() => void)[] = [];
     let written: PendingEvent[] = [];
     try {
       const result = await ctx.db.transaction(async (q) => {
-        if (ctx.dialect === 'sqlite') await q.raw('UPDATE branches SET id = id WHERE 0');
+        if (ctx.dialect === 'sqlite') {
+          const lock = await trySqliteWriteLock(q);
+          if (!lock.locked) throw new WriteLockBusy(lock.busyTimeoutMs);
+        }
         const t: Tx = { q, ctx, now: ctx.now().toISOString(), events: [], seqs, afterCommit };
         const value = await fn(t);
         written = t.events.splice(0);
@@ -48,6 +65,14 @@ export async function withTx<T>(ctx: BankContext, fn: (t: Tx) => Promise<T>): Pr
       if (seqs.length) ctx.signals.emit('committed', seqs, written);
       return result;
     } catch (err) {
+      if (err instanceof WriteLockBusy) {
+        busySince ||= Date.now();
+        if (Date.now() - busySince >= err.busyTimeoutMs) throw busyError(err.busyTimeoutMs);
+        await new Promise((r) => setTimeout(r, busyWait));
+        busyWait = Math.min(20, busyWait * 2);
+        attempt--;
+        continue;
+      }
       const code = (err as { code?: string }).code;
       if (code && RETRYABLE.has(code) && attempt < 5) continue;
       throw err;

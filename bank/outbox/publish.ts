@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { BankContext } from '../core/context.js';
+import { withTx } from '../core/db-tx.js';
 import { OUTBOX_CHUNK as CHUNK, type EventRow, type OutboxEvent, withRooms } from './read.js';
 
 // Publishing the outbox: the hub's publisher marks what it emitted, the relay claims what
@@ -44,8 +45,8 @@ export async function claimStale(bank: BankContext, olderThan: string, now: stri
     );
     rows = res.rows as EventRow[];
   } else {
-    rows = await db.transaction(async (q) => {
-      await q.raw('UPDATE branches SET id = id WHERE 0'); // take the write lock first (see bank/core/db-tx.ts)
+    // withTx: the write lock is taken first, waiting on timers (not the event loop).
+    rows = await withTx(bank, async ({ q }) => {
       const found = await q<EventRow>('events')
         .whereNull('published_at')
         .where('created_at', '<', olderThan)

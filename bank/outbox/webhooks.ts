@@ -319,8 +319,8 @@ export async function claimDeliveries(ctx: BankContext, endpointId: number, limi
   const nowDate = new Date();
   const now = nowDate.toISOString();
   const until = new Date(nowDate.getTime() + leaseMs).toISOString();
-  const claimed = await ctx.db.transaction(async (q) => {
-    if (ctx.dialect === 'sqlite') await q.raw('UPDATE branches SET id = id WHERE 0');
+  // withTx: on SQLite the write lock is taken first, waiting on timers (not the event loop).
+  const claimed = await withTx(ctx, async ({ q }) => {
     const endpoint: EndpointRow | undefined = await q('webhook_endpoints')
       .where({ id: endpointId, active: true })
       .whereNull('deleted_at')

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKnex } from '../../db/knex.js';
@@ -53,6 +54,41 @@ describe('SQLite busy and disk full', () => {
     expect(await balance()).toBe(before + 1000);
     await db().raw('PRAGMA busy_timeout = 10000');
     figure('sqlite busy', { firstAnswer: refused.status, retryAfter: refused.headers.get('retry-after'), retry: retried.status });
+  });
+
+  it('while another process holds the write lock, the server keeps answering; the waiting deposit posts when it is free', async () => {
+    const before = await balance();
+    // A real other process (one in this process would stall the server's event loop itself).
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(process.argv[1]); db.exec('BEGIN IMMEDIATE'); console.log('locked');
+         setTimeout(() => { db.exec('COMMIT'); db.close(); }, 1500);`,
+        srv.testDb.url.slice('sqlite:'.length),
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((r) => holder.once('exit', r));
+    await new Promise((r) => holder.stdout!.once('data', r));
+    // The server runs in this process: a ticker shows whether its event loop ever stops.
+    let last = Date.now();
+    let longestStall = 0;
+    const ticker = setInterval(() => {
+      longestStall = Math.max(longestStall, Date.now() - last);
+      last = Date.now();
+    }, 10);
+    const waiting = deposit(crypto.randomUUID());
+    await new Promise((r) => setTimeout(r, 300)); // the deposit is now waiting for the lock
+    const health = await fetch(`${srv.url}/healthz`);
+    expect(health.status).toBe(200);
+    const posted = await waiting;
+    await exited;
+    clearInterval(ticker);
+    // SQLite's own busy wait would have stopped it for the whole 1.5 s; the server waits on timers.
+    expect(longestStall).toBeLessThan(300);
+    expect(posted.status).toBe(201);
+    expect(await balance()).toBe(before + 1000);
   });
 
   it('disk full: 503 with Retry-After, nothing half-written, the file intact; once there is room the same key posts once', async () => {
