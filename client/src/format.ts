@@ -150,3 +150,33 @@ export function entryTitle(e: { kind: string; amount: string; counterparty: stri
       return label(e.kind);
   }
 }
+
+/**
+ * "Chrome on Windows" from a user agent; "A program" (on an OS, when it says) for an agent
+ * that is no known browser, such as a script or an integration; "Unknown device" without one.
+ */
+export function deviceName(ua: string | null | undefined): string {
+  if (!ua) return 'Unknown device';
+  // Edge's agent names Chrome too, and Chrome's names Safari: the more specific first.
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /Firefox\//.test(ua)
+      ? 'Firefox'
+      : /Chrome\//.test(ua)
+        ? 'Chrome'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : 'A program';
+  const os = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad/.test(ua)
+      ? 'iOS'
+      : /Windows/.test(ua)
+        ? 'Windows'
+        : /Mac OS/.test(ua)
+          ? 'macOS'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : null;
+  return os ? `${browser} on ${os}` : browser;
+}
