@@ -16,7 +16,11 @@ export { accountDto, type AccountDto } from './records.js';
 /** A customer account the actor may see, or NotFound (never Forbidden: ids cannot be probed). */
 export async function findVisibleAccount(q: Tx['q'] | BankContext['db'], actor: Actor, id: number): Promise<AccountRow> {
   requireCan(actor, 'accounts.read');
-  const a = await q<AccountRow>('accounts').where({ id, kind: 'customer' }).first();
+  return visibleOrNotFound(actor, await q<AccountRow>('accounts').where({ id, kind: 'customer' }).first());
+}
+
+/** The account if the actor may see it (a customer only their own), else NotFound. */
+function visibleOrNotFound(actor: Actor, a: AccountRow | undefined): AccountRow {
   if (!a || (actor.role === 'customer' && a.customer_id !== actor.customerId)) throw new NotFound('Account');
   return a;
 }
@@ -367,8 +371,7 @@ async function entriesPage(
   const desc = r.order === 'desc';
   const read = readSql(ctx.db);
   const [row] = await read.rows('account', SQL_ACCOUNT, [id]);
-  const a = row && accountOf(row);
-  if (!a || (actor.role === 'customer' && a.customer_id !== actor.customerId)) throw new NotFound('Account');
+  const a = visibleOrNotFound(actor, row && accountOf(row));
   const rows = await read.rows(desc ? 'entries_desc' : 'entries_asc', desc ? SQL_ENTRIES.desc : SQL_ENTRIES.asc, [
     id,
     r.cursor ?? (desc ? Number.MAX_SAFE_INTEGER : 0),
@@ -379,16 +382,19 @@ async function entriesPage(
   const numbers = new Map(
     otherIds.length ? ((await read.rows('account_numbers', SQL_ACCOUNT_NUMBERS, [JSON.stringify(otherIds)])) as [number, string][]) : [],
   );
-  const items = rows.slice(0, r.limit).map((e) => ({
-    id: e[0] as number,
-    transactionId: e[1] as number,
-    kind: e[5] as string,
-    amount: formatAmount(e[2] as number, a.currency),
-    balanceAfter: formatAmount(e[3] as number, a.currency),
-    counterparty: numbers.get(other(e)!) ?? null,
-    memo: e[6] as string,
-    at: e[4] as string,
-  }));
+  const toDto = entryDto(a.currency);
+  const items = rows.slice(0, r.limit).map((e) =>
+    toDto({
+      id: e[0] as number,
+      transactionId: e[1] as number,
+      kind: e[5] as string,
+      amountMinor: e[2] as number,
+      balanceAfterMinor: e[3] as number,
+      counterparty: numbers.get(other(e)!) ?? null,
+      memo: e[6] as string,
+      at: e[4] as string,
+    }),
+  );
   return toPage(rows.length, items, r.limit);
 }
 
